@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,6 +102,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Serve static files straight from the apps in tests and `make run` alike; no collectstatic step needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "/admin/login/"
 
 # --- grapherd -------------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ if os.environ.get("AWS_CREDENTIALS_FILE"):
 
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     "graphs": _s3_or_local("GRAPH_STORAGE_BUCKET", "GRAPH_STORAGE_BUCKET_REGION", "graphs"),
     "graph-progress": _s3_or_local("GRAPH_PROGRESS_BUCKET", "GRAPH_PROGRESS_BUCKET_REGION", "graph-progress"),
     "digests": _s3_or_local("DIGEST_STORAGE_BUCKET", "DIGEST_STORAGE_BUCKET_REGION", "digests"),

@@ -1,6 +1,19 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
+
+from digests.views import DigestRootView, DigestWorkerView
+from graphs.views_seed import GraphRootView, GraphWorkerView
+
+handler404 = "digests.seedapi.not_found_page"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("graphs.api.urls")),
+    path("graphs/", include("graphs.urls")),
+    # Seed-compatible routes. The worker route takes any two path segments, as chi's /{topic}/{event};
+    # every other route above ends in a slash or has more segments, so they never collide.
+    path("digests/", DigestRootView.as_view(), name="digests-root"),
+    re_path(r"^digests/(?P<topic>[^/]+)/(?P<event>[^/]+)$", DigestWorkerView.as_view(), name="digests-worker"),
+    path("", GraphRootView.as_view(), name="root"),
+    re_path(r"^(?P<topic>[^/]+)/(?P<event>[^/]+)$", GraphWorkerView.as_view(), name="worker"),
 ]

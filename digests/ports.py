@@ -1,0 +1,61 @@
+"""The pluggable parts, as small ports. Each implementation is one module; settings choose them
+(see `digests.wiring`), the way the Go service fills the nil fields of its `Service` struct."""
+
+from __future__ import annotations
+
+from typing import IO, Protocol
+
+from digests.window import Window
+
+
+class NotFound(Exception):
+    """The artifact is not stored."""
+
+
+class DependencyFailure(Exception):
+    """A storage, marker, queue or digester call failed; `dependency` names which (as the seed logs it)."""
+
+    def __init__(self, dependency: str, detail: str) -> None:
+        super().__init__(f"{dependency}: {detail}")
+        self.dependency = dependency
+        self.detail = detail
+
+
+class ArtifactStore(Protocol):
+    """Stores finished artifacts under `<id><suffix>` (`.dot`, `.svg`, `.log.gz`)."""
+
+    def exists(self, job_id: str, suffix: str) -> bool: ...
+
+    def open(self, job_id: str, suffix: str) -> IO[bytes]:
+        """Raises NotFound when missing."""
+        ...
+
+    def save(self, job_id: str, suffix: str, content: IO[bytes]) -> int:
+        """Stores the stream; returns the bytes stored."""
+        ...
+
+
+class Marker(Protocol):
+    """Progress markers `<id>_in_progress` holding an RFC3339Nano timestamp; fresh for the TTL."""
+
+    def in_progress(self, job_id: str) -> bool: ...
+
+    def mark(self, job_id: str) -> None: ...
+
+    def unmark(self, job_id: str) -> None: ...
+
+
+class Queuer(Protocol):
+    """Hands a job message `{"id","start","stop"}` to whatever will run it."""
+
+    def queue(self, job_id: str, window: Window) -> None:
+        """Raises DependencyFailure("queuer", ...) when the job could not be queued."""
+        ...
+
+
+class Digester(Protocol):
+    """Produces the digest text of a window for the grapher."""
+
+    def digest(self, window: Window, into: IO[bytes]) -> None:
+        """Writes the uncompressed digest into `into`; raises DependencyFailure("digester", ...)."""
+        ...

@@ -1,0 +1,178 @@
+"""The seed services' wire protocol, shared by grapherd (`/`) and the built-in digesterd (`/digests/`).
+
+Routes, status codes and bodies match the Go services (see the README's COMPATIBILITY section for the
+deliberate differences). Views only validate, call one job service and map its errors to HTTP here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from digests.jobflow import ArtifactExists, JobFailed, JobInProgress, JobKind, job_fetch, job_request, job_run
+from digests.jobflow import worker_window
+from digests.ports import DependencyFailure, NotFound
+from digests.window import WindowError, window_parse
+from grapherd_site.config import config_get
+
+log = logging.getLogger("grapherd.api")
+
+
+def go_json(payload: dict[str, Any]) -> bytes:
+    """Go's json.Encoder: compact, HTML characters escaped, a trailing newline."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return (text + "\n").encode()
+
+
+def json_message(status: int, message: str) -> HttpResponse:
+    return HttpResponse(go_json({"message": message}), status=status, content_type="application/json")
+
+
+def empty(status: int) -> HttpResponse:
+    response = HttpResponse(b"", status=status)
+    del response["Content-Type"]  # Go sends no Content-Type on empty 202/204/404/405 answers
+    return response
+
+
+def plain(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message.encode(), status=status, content_type="text/plain; charset=utf-8")
+
+
+def not_found_page(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Go's http.NotFound, for every unknown path."""
+    return plain(404, "404 page not found\n")
+
+
+def _first(request: Request, name: str) -> str:
+    # Go's url.Query().Get: the first value, "" when missing; `+` already decoded as a space.
+    values = request._request.GET.getlist(name)
+    return values[0] if values else ""
+
+
+class _SeedPermission(BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if config_get().require_auth:
+            return IsAuthenticated().has_permission(request, view)
+        return AllowAny().has_permission(request, view)
+
+
+class _SeedView(APIView):
+    """Only the declared methods exist: anything else (HEAD and OPTIONS too) is an empty 405, as chi does."""
+
+    kind: ClassVar[Callable[[], JobKind]]
+    permission_classes = (_SeedPermission,)
+
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return empty(405)
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return empty(405)
+
+    def head(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return empty(405)
+
+
+class SeedRootView(_SeedView):
+    """`POST /?start&stop` queues a window; `GET /?start&stop` returns the artifact."""
+
+    artifact_content_type = "application/octet-stream"
+
+    def post(self, request: Request) -> HttpResponse:
+        kind = type(self).kind()
+        try:
+            window = window_parse(_first(request, "start"), _first(request, "stop"))
+            job_request(kind, window)
+        except WindowError as error:
+            log.info("invalid-input: %s", error)
+            return json_message(400, str(error))
+        except (JobInProgress, ArtifactExists) as error:
+            log.info("conflict: %s", error)
+            return json_message(409, str(error))
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return json_message(500, "Internal Server Error")
+        return empty(202)
+
+    def get(self, request: Request) -> HttpResponse:
+        kind = type(self).kind()
+        try:
+            window = window_parse(_first(request, "start"), _first(request, "stop"))
+            handle = job_fetch(kind, window)
+        except WindowError as error:
+            log.info("invalid-input: %s", error)
+            return json_message(400, str(error))
+        except JobInProgress:
+            return empty(204)
+        except NotFound:
+            log.info("not-found: %s", kind.namespace)
+            return empty(404)
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return json_message(500, "Internal Server Error")
+        response = FileResponse(handle, content_type=self.artifact_content_type)
+        if "Content-Disposition" in response:
+            del response["Content-Disposition"]
+        return response
+
+
+class SeedWorkerView(_SeedView):
+    """`POST /{topic}/{event}`: the stream appliance delivers a queued job; 204 once it is built."""
+
+    def post(self, request: Request, topic: str, event: str) -> HttpResponse:
+        kind = type(self).kind()
+        try:
+            job_id, start, stop = worker_payload(request.body)
+            window = worker_window(start, stop)
+        except (WindowError, ValueError) as error:
+            log.info("invalid-input: %s", error)
+            return plain(400, str(error))
+        try:
+            job_run(kind, job_id, window, requeue_on_failure=False)
+        except JobFailed as error:
+            log.error("dependency-failure %s: %s", kind.namespace, error)
+            return plain(500, f"{kind.namespace} {job_id} failed; see the job for details")
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return plain(500, f"{error.dependency} failed for {kind.namespace} {job_id}")
+        return empty(204)
+
+
+_GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+
+
+def worker_payload(body: bytes) -> tuple[str, str, str]:
+    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the seed's struct: the first
+    JSON value only, keys matched case-insensitively, unknown keys ignored, null as empty."""
+    text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
+    if not text:
+        raise ValueError("EOF")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ValueError(f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct")
+    fields = {"id": "", "start": "", "stop": ""}
+    for key, item in value.items():
+        name = key.lower()
+        if name not in fields or item is None:
+            continue
+        if not isinstance(item, str):
+            raise ValueError(
+                f"json: cannot unmarshal {_GO_TYPES.get(type(item), 'value')} into Go struct field .{name} of type string"
+            )
+        fields[name] = item
+    if not fields["id"]:
+        raise ValueError("missing ID field")
+    return fields["id"], fields["start"], fields["stop"]

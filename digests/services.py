@@ -1,0 +1,103 @@
+"""Digest jobs: the built-in digesterd. Reads flow logs from S3 or a folder, stores `<id>.log.gz`."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from typing import IO, Any
+
+from digests.engine import digest_objects
+from digests.jobflow import JobKind, job_fetch, job_request, job_rerun, job_reset_failed, job_run
+from digests.models import Digest, Job, JobStatus
+from digests.sources.prefetch import fetch_objects
+from digests.window import Window
+from digests import wiring
+from grapherd_site.config import config_get
+
+SUFFIX = ".log.gz"
+
+
+def _build(job: Job, window: Window) -> dict[str, Any]:
+    config = config_get()
+    source = wiring.flow_log_source()
+    refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
+    objects = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
+    with tempfile.TemporaryFile() as stored:
+        with gzip.GzipFile(fileobj=stored, mode="wb", compresslevel=6, mtime=0) as text:
+            figures = digest_objects(objects, window.start.epoch_seconds, window.stop.epoch_seconds, text)
+        size = digest_kind().store().save(str(job.id), SUFFIX, stored)
+    return {
+        "files": figures.files,
+        "bytes_read": figures.bytes_read,
+        "records": figures.records,
+        "in_window": figures.in_window,
+        "groups": figures.groups,
+        "skipped": figures.skipped,
+        "skipped_keys": len(getattr(source, "skipped_keys", ())),
+        "digest_bytes": size,
+    }
+
+
+@functools.cache
+def digest_kind() -> JobKind:
+    return JobKind(
+        namespace="digest",
+        model=Digest,
+        suffix=SUFFIX,
+        store=lambda: wiring.artifact_store("digests"),
+        marker=lambda: wiring.marker("digest-progress", config_get().digest_progress_timeout_ms),
+        queuer=lambda: wiring.queuer("digests.tasks.digest_run_task", "digest"),
+        build=_build,
+        max_attempts=lambda: config_get().max_attempts,
+        stale_after=lambda: timedelta(seconds=_task_timeout() + 60),
+    )
+
+
+def _task_timeout() -> int:
+    from django.conf import settings
+
+    return int(settings.Q_CLUSTER["timeout"])
+
+
+def digest_request(window: Window) -> Job:
+    return job_request(digest_kind(), window)
+
+
+def digest_fetch(window: Window) -> IO[bytes]:
+    return job_fetch(digest_kind(), window)
+
+
+def digest_rerun(digest: Digest) -> Job:
+    return job_rerun(digest_kind(), digest)
+
+
+def digest_run(job_id: str, window: Window, *, requeue_on_failure: bool = True) -> Job | None:
+    return job_run(digest_kind(), job_id, window, requeue_on_failure=requeue_on_failure)
+
+
+def digest_for_window(window: Window, into: IO[bytes], *, poll_seconds: float = 0.5) -> str:
+    """The built-in digester: reuse a stored digest of the window, else build it now (or wait for the
+    worker that is building it). Writes the uncompressed digest into `into`; returns the digest id."""
+    kind = digest_kind()
+    job_id = window.job_id("digest")
+    store = kind.store()
+    if not store.exists(job_id, SUFFIX):
+        job_reset_failed(kind, job_id)  # a graph asked again: give a failed digest its attempts back
+        digest_run(job_id, window, requeue_on_failure=False)
+        _wait_until_settled(job_id, kind.stale_after(), poll_seconds)
+    with store.open(job_id, SUFFIX) as handle, gzip.GzipFile(fileobj=handle) as text:
+        shutil.copyfileobj(text, into, 1 << 20)
+    return job_id
+
+
+def _wait_until_settled(job_id: str, limit: timedelta, poll_seconds: float) -> None:
+    deadline = time.monotonic() + limit.total_seconds()
+    while time.monotonic() < deadline:
+        status = Digest.objects.filter(id=job_id).values_list("status", flat=True).first()
+        if status in (JobStatus.DONE, JobStatus.FAILED, None):
+            return
+        time.sleep(poll_seconds)

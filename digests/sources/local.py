@@ -1,0 +1,92 @@
+"""Flow logs in a local folder: the AWS S3 layouts copied down (`aws s3 sync`), or loose files at any depth."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from digests.sources.layout import FileWindow, file_window, name_parse
+from digests.types import FlowLogReadError, FlowLogRef
+
+# Files without an AWS name are read whatever their time: the engine filters records exactly.
+LOOSE_SUFFIXES = (".log", ".gz", ".parquet", ".txt")
+# The sample data's README.txt would otherwise be read as a (headerless, unparseable) flow log.
+IGNORED_STEMS = frozenset({"readme", "license", "notice"})
+
+
+class LocalFolderSource:
+    """Walks `root[/prefix]`. Keys are POSIX paths relative to `root`; hidden files and folders are ignored.
+
+    Files named like AWS flow logs are picked by the timestamp in their name, with the same slack as S3;
+    other `*.log`, `*.gz`, `*.parquet` and `*.txt` files are always included (timestamp None). Empty files
+    are skipped. Nothing is ever counted in `skipped_keys`, since any name is allowed here.
+    """
+
+    skipped_keys: builtins.list[str]
+
+    def __init__(self, root: Path, prefix: str = "") -> None:
+        self.root = Path(root)
+        self.prefix = prefix.strip("/")
+        self.skipped_keys = []
+
+    def list(self, start: datetime, stop: datetime) -> Iterator[FlowLogRef]:
+        top = self.root / self.prefix if self.prefix else self.root
+        if not top.is_dir():
+            raise FlowLogReadError(str(top), "flow-log folder does not exist or is not a folder")
+        self.skipped_keys = []
+        window = file_window(start, stop)
+        if window is None:
+            return iter(())
+        refs = [ref for path in _walk(top) if (ref := self._ref(path, window)) is not None]
+        return iter(sorted(refs, key=lambda ref: ref.key))
+
+    def read(self, ref: FlowLogRef) -> bytes:
+        relative = PurePosixPath(ref.key)
+        path = self.root.joinpath(*relative.parts)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise FlowLogReadError(str(path), "key points outside the flow-log folder")
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise FlowLogReadError(str(path), "file not found (removed since listing?)") from None
+        except PermissionError:
+            raise FlowLogReadError(str(path), "permission denied") from None
+        except OSError as error:
+            raise FlowLogReadError(str(path), error.strerror or type(error).__name__) from error
+
+    def _ref(self, path: Path, window: FileWindow) -> FlowLogRef | None:
+        parsed = name_parse(path.name)
+        if parsed is None and not _is_loose_flow_log(path.name):
+            return None
+        if parsed is not None and not window.contains(parsed.timestamp):
+            return None
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None  # vanished between the walk and the stat: nothing to read
+        if size == 0:
+            return None
+        timestamp = parsed.timestamp if parsed else None
+        return FlowLogRef(path.relative_to(self.root).as_posix(), size, timestamp)
+
+
+def _is_loose_flow_log(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith(LOOSE_SUFFIXES) and lowered.split(".", 1)[0] not in IGNORED_STEMS
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    """Regular files under `top` in a stable order, skipping hidden names; unreadable folders are errors."""
+
+    def fail(error: OSError) -> None:
+        raise FlowLogReadError(str(error.filename), error.strerror or type(error).__name__)
+
+    for folder, dirnames, filenames in os.walk(top, onerror=fail):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in sorted(filenames):
+            path = Path(folder, name)
+            if not name.startswith(".") and path.is_file():
+                yield path

@@ -1,0 +1,184 @@
+"""grapherd's configuration, parsed from the environment with the seed service's names and units.
+
+`config_load` never raises: it returns the parsed values and a list of problems, each naming the
+variable. The system checks (`grapherd_site.checks`) report the problems; `config_get` refuses to hand
+out a configuration that has any, so a bad value stops the service with a clear message.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    use_iam: bool = True
+    http_host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface by default, as the Go one did
+    http_port: int = 8080
+    require_auth: bool = False
+    graph_storage_bucket: str = ""
+    graph_progress_bucket: str = ""
+    graph_progress_timeout_ms: int = 900_000
+    digest_storage_bucket: str = ""
+    digest_progress_bucket: str = ""
+    digest_progress_timeout_ms: int = 900_000
+    stream_appliance_endpoint: str = ""
+    digester_endpoint: str = ""
+    digester_polling_interval_ms: int = 1000
+    digester_polling_timeout_ms: int = 600_000
+    flow_logs_bucket: str = ""
+    flow_logs_region: str = ""
+    flow_logs_role: str = ""
+    flow_logs_prefix: str = ""
+    flow_logs_path: Path = field(default_factory=Path)
+    scan_accounts: tuple[str, ...] = ()
+    scan_regions: tuple[str, ...] = ()
+    max_bytes_prefetch: int = 150_000_000
+    max_concurrent_prefetch: int = 2
+    max_attempts: int = 3
+    svg_timeout_s: float = 60.0
+    svg_max_edges: int = 20_000
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.errors: list[str] = []
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.env.get(name, "").strip() or default
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        if raw in _TRUE or raw.lower() in {"yes", "on"}:
+            return True
+        if raw in _FALSE or raw.lower() in {"no", "off"}:
+            return False
+        self.errors.append(f"{name}={raw!r} is not a boolean; use true or false.")
+        return default
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None, unit: str = "") -> int:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.errors.append(f"{name}={raw!r} is not a whole number{f' of {unit}' if unit else ''}.")
+            return default
+        if minimum is not None and value < minimum:
+            self.errors.append(f"{name}={value} must be at least {minimum}.")
+            return default
+        return value
+
+    def url(self, name: str) -> str:
+        raw = self.text(name)
+        if raw:
+            parts = urlsplit(raw)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                self.errors.append(f"{name}={raw!r} is not an http(s) URL, e.g. http://digesterd.internal:8080/.")
+        return raw
+
+    def items(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.env.get(name, "").split(",") if part.strip())
+
+    def address(self, name: str) -> tuple[str, int]:
+        raw = self.text(name, ":8080")
+        host, _, port = raw.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            self.errors.append(f"{name}={raw!r} is not a listening address like :8080 or 127.0.0.1:8080.")
+            return "0.0.0.0", 8080  # noqa: S104
+        return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+
+
+def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[str]]:
+    r = _Reader(env)
+    host, port = r.address("RUNTIME_HTTPSERVER_ADDRESS")
+    config = Config(
+        data_dir=data_dir,
+        use_iam=r.flag("USE_IAM", True),
+        http_host=host,
+        http_port=port,
+        require_auth=r.flag("GRAPHERD_REQUIRE_AUTH", False),
+        graph_storage_bucket=r.text("GRAPH_STORAGE_BUCKET"),
+        graph_progress_bucket=r.text("GRAPH_PROGRESS_BUCKET"),
+        graph_progress_timeout_ms=r.integer("GRAPH_PROGRESS_TIMEOUT", 900_000, unit="milliseconds"),
+        digest_storage_bucket=r.text("DIGEST_STORAGE_BUCKET"),
+        digest_progress_bucket=r.text("DIGEST_PROGRESS_BUCKET"),
+        digest_progress_timeout_ms=r.integer("DIGEST_PROGRESS_TIMEOUT", 900_000, unit="milliseconds"),
+        stream_appliance_endpoint=r.url("STREAM_APPLIANCE_ENDPOINT"),
+        digester_endpoint=r.url("DIGESTER_ENDPOINT"),
+        digester_polling_interval_ms=r.integer("DIGESTER_POLLING_INTERVAL", 1000, unit="milliseconds"),
+        digester_polling_timeout_ms=r.integer("DIGESTER_POLLING_TIMEOUT", 600_000, unit="milliseconds"),
+        flow_logs_bucket=r.text("VPC_FLOW_LOGS_BUCKET"),
+        flow_logs_region=r.text("VPC_FLOW_LOGS_BUCKET_REGION"),
+        flow_logs_role=r.text("VPC_FLOW_LOGS_BUCKET_ROLE"),
+        flow_logs_prefix=r.text("VPC_FLOW_LOGS_PREFIX").strip("/"),
+        flow_logs_path=Path(r.text("VPC_FLOW_LOGS_PATH") or data_dir / "flowlogs"),
+        scan_accounts=r.items("VPC_FLOW_LOGS_SCAN_ACCOUNTS"),
+        scan_regions=r.items("VPC_FLOW_LOGS_SCAN_REGIONS"),
+        max_bytes_prefetch=r.integer("VPC_MAX_BYTES_PREFETCH", 150_000_000, minimum=1, unit="bytes"),
+        max_concurrent_prefetch=r.integer("VPC_MAX_CONCURRENT_PREFETCH", 2, minimum=1),
+        max_attempts=r.integer("GRAPHERD_MAX_ATTEMPTS", 3, minimum=1),
+        svg_timeout_s=r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
+        svg_max_edges=r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+    )
+    _check_consistency(config, env, r.errors)
+    return config, r.errors
+
+
+def _check_consistency(config: Config, env: Mapping[str, str], errors: list[str]) -> None:
+    pairs = [
+        ("GRAPH_STORAGE_BUCKET", "GRAPH_PROGRESS_BUCKET"),
+        ("DIGEST_STORAGE_BUCKET", "DIGEST_PROGRESS_BUCKET"),
+    ]
+    for first, second in pairs:
+        if bool(env.get(first, "").strip()) != bool(env.get(second, "").strip()):
+            errors.append(
+                f"{first} and {second} go together: set both to use S3, or neither to use local folders."
+            )
+    if not config.use_iam and not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_CREDENTIALS_PROFILE")):
+        uses_s3 = any([config.graph_storage_bucket, config.digest_storage_bucket, config.flow_logs_bucket])
+        if uses_s3:
+            errors.append(
+                "USE_IAM=false needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_CREDENTIALS_PROFILE."
+            )
+    if env.get("AWS_ACCESS_KEY_ID") and not env.get("AWS_SECRET_ACCESS_KEY"):
+        errors.append("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not.")
+    if config.flow_logs_bucket and env.get("VPC_FLOW_LOGS_PATH"):
+        errors.append("Set VPC_FLOW_LOGS_BUCKET or VPC_FLOW_LOGS_PATH, not both.")
+
+
+@functools.cache
+def _cached(data_dir: str) -> tuple[Config, tuple[str, ...]]:
+    config, errors = config_load(settings.GRAPHERD_ENV, Path(data_dir))
+    return config, tuple(errors)
+
+
+def config_errors() -> list[str]:
+    return list(_cached(str(settings.DATA_DIR))[1])
+
+
+def config_get() -> Config:
+    config, errors = _cached(str(settings.DATA_DIR))
+    if errors:
+        raise ImproperlyConfigured("; ".join(errors))
+    return config
+
+
+def config_reset() -> None:
+    """Forget the parsed configuration (tests change the environment)."""
+    _cached.cache_clear()

@@ -1,0 +1,172 @@
+"""Digest (or raw v2 flow-log) text to DOT, in the wire format of go-vpcflow's `DOTConverter`.
+
+vpcflow-diffd parses this output line by line, so the layout is kept byte for byte (seed spec §3.6):
+`digraph {`, TAB-indented statements, edges first in input order, then nodes, `}` with no trailing
+newline. Three seed flaws are fixed without changing the wire format (§7 items 10, 11, 15):
+node statements are sorted so the same digest gives the same bytes, values are escaped, colliding node
+ids are made unique, and the text is streamed statement by statement instead of built in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+# Field indices of the v2 default format: version account eni src dst srcport dstport protocol packets
+# bytes start end action log-status.
+_FIELDS = 14
+
+# diffd splits attributes on single spaces, and graphviz (and XML, for the SVG) chokes on control
+# characters, so both become `_`. Split lines cannot hold a space or `\n`; this is defence in depth.
+_BLANKS = re.compile(r"[\s\x00-\x1f\x7f]")
+_UNSAFE = re.compile(r'[\s\x00-\x1f\x7f"\\]')
+_NOT_ID = re.compile(r"[^A-Za-z0-9_]")
+# DOT keywords are case-insensitive; `node` is the only one an `n`-prefixed id can spell.
+_KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One accepted flow-log or digest line; values are kept as the raw strings of the line."""
+
+    account: str
+    eni: str
+    src: str
+    dst: str
+    srcport: str
+    dstport: str
+    protocol: str
+    packets: str
+    bytes: str
+    start: str
+    end: str
+    action: str
+
+    @property
+    def rejected(self) -> bool:
+        return self.action.lower() == "reject"
+
+
+@dataclass
+class DotFigures:
+    edges: int = 0
+    nodes: int = 0
+    bytes: int = 0  # UTF-8 bytes written
+
+
+def edges_read(lines: Iterable[str]) -> Iterator[Edge]:
+    """Yield one edge per line kept by the seed filter: version `2` and log-status `ok` (any case).
+
+    Lines are split on single spaces as the seed does; a line with fewer than 14 fields (a blank line,
+    a truncated record) is skipped where the seed panicked. A whole text passed as one `str` is split
+    on `\\n` rather than iterated character by character.
+    """
+    if isinstance(lines, str):
+        lines = lines.split("\n")
+    for line in lines:
+        f = line.split(" ")
+        if len(f) < _FIELDS or f[0] != "2" or f[13].strip().lower() != "ok":
+            continue
+        yield Edge(f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12])
+
+
+def dot_value(value: str) -> str:
+    """Escape a value for a DOT double-quoted string (without the quotes)."""
+    if _UNSAFE.search(value) is None:  # the common case: digits, dots, `eni-…`
+        return value
+    value = _BLANKS.sub("_", value)
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def node_ids(addresses: Iterable[str]) -> dict[str, str]:
+    """Map each address to a unique DOT node id.
+
+    The seed's id is `n` + the address without `.` and `:`; that stays exactly the id when it is
+    unique, so the seed fixtures hold. Other characters that DOT would not take in a bare id are dropped
+    too. When addresses collide (`1.11.1.1` and `11.1.1.1` both give `n11111`), the smallest address
+    keeps the plain id and the others get `_2`, `_3`, …, so ids depend on the set of addresses only,
+    not on the order they were seen in.
+    """
+    groups: defaultdict[str, list[str]] = defaultdict(list)
+    for address in set(addresses):
+        groups["n" + _NOT_ID.sub("", address)].append(address)
+    # A plain id is claimed before any suffixed one is handed out, so `n1_2` from an address can never
+    # be taken by a suffixed `n1`.
+    taken = {base for base in groups if base.lower() not in _KEYWORDS}
+    ids: dict[str, str] = {}
+    for base in sorted(groups):
+        members = sorted(groups[base])
+        if base in taken:
+            ids[members.pop(0)] = base
+        suffix = 2
+        for address in members:
+            while f"{base}_{suffix}" in taken:
+                suffix += 1
+            ids[address] = f"{base}_{suffix}"
+            taken.add(ids[address])
+    return ids
+
+
+def edge_statement(edge: Edge, src_id: str, dst_id: str) -> str:
+    """The seed's edge statement: govpc_* attributes, `color`, and the label last (diffd appends to it)."""
+    account, eni = dot_value(edge.account), dot_value(edge.eni)
+    srcport, dstport, protocol = dot_value(edge.srcport), dot_value(edge.dstport), dot_value(edge.protocol)
+    packets, nbytes = dot_value(edge.packets), dot_value(edge.bytes)
+    start, end = dot_value(edge.start), dot_value(edge.end)
+    color = "red" if edge.rejected else "green"
+    return (
+        f'{src_id} -> {dst_id} [govpc_accountID="{account}" govpc_eniID="{eni}" govpc_srcPort="{srcport}"'
+        f' govpc_dstPort="{dstport}" govpc_protocol="{protocol}" govpc_packets="{packets}"'
+        f' govpc_bytes="{nbytes}" govpc_start="{start}" govpc_end="{end}" color={color}'
+        f' label="accountID={account}\\neniID={eni}\\nsrcPort={srcport}\\ndstPort={dstport}'
+        f'\\nprotocol={protocol}\\npackets={packets}\\nbytes={nbytes}\\nstart={start}\\nend={end}"]'
+    )
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+
+
+def dot_write(edges: Callable[[], Iterable[Edge]], out: TextIO) -> DotFigures:
+    """Stream the DOT for `edges` to `out` and return what was written.
+
+    `edges` is called twice: the first pass only collects addresses (node ids must be known before the
+    first edge is written, and collisions depend on every address), the second writes. Memory grows
+    with the number of nodes, never with the number of edges.
+    """
+    addresses: set[str] = set()
+    for edge in edges():
+        addresses.add(edge.src)
+        addresses.add(edge.dst)
+    ids = node_ids(addresses)
+
+    figures = DotFigures(nodes=len(ids))
+
+    def emit(text: str) -> None:
+        out.write(text)
+        figures.bytes += _utf8_len(text)
+
+    emit("digraph {\n")
+    for edge in edges():
+        try:
+            src_id, dst_id = ids[edge.src], ids[edge.dst]
+        except KeyError:
+            raise ValueError("dot_write: the second pass over the edges saw an address the first did not") from None
+        emit(f"\t{edge_statement(edge, src_id, dst_id)}\n")
+        figures.edges += 1
+    for node_id, address in sorted((node_id, address) for address, node_id in ids.items()):
+        emit(f'\t{node_id} [label="{dot_value(address)}"]\n')
+    emit("}")
+    return figures
+
+
+def dot_text(lines: Iterable[str]) -> str:
+    """The whole DOT for `lines` as one string; for tests and small inputs only."""
+    kept = list(edges_read(lines))
+    buffer = io.StringIO()
+    dot_write(lambda: kept, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+
+from digests.models import Job
+
+
+class Graph(Job):
+    digest_id = models.UUIDField(null=True, blank=True, help_text="The digest of the same window, when built here.")
+    records = models.BigIntegerField(default=0, help_text="Digest lines read.")
+    edges = models.BigIntegerField(default=0)
+    nodes = models.BigIntegerField(default=0)
+    dot_bytes = models.BigIntegerField(default=0)
+    svg_bytes = models.BigIntegerField(default=0)
+    svg_engine = models.CharField(max_length=16, blank=True, default="")
+    svg_error = models.TextField(blank=True, default="", help_text="Why no SVG preview was made.")
+
+    class Meta(Job.Meta):
+        verbose_name = "graph"
+
+    def get_absolute_url(self) -> str:
+        return reverse("graphs:detail", args=[self.id])
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "edges": self.edges,
+            "nodes": self.nodes,
+            "dot_bytes": self.dot_bytes,
+            "svg_bytes": self.svg_bytes,
+            "svg_engine": self.svg_engine,
+        }

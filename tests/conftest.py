@@ -1,0 +1,57 @@
+"""Shared fixtures: every test gets its own data folder, local storages and a fresh configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import storages
+
+from grapherd_site.config import config_reset
+
+STORAGE_ALIASES = ("graphs", "graph-progress", "digests", "digest-progress")
+
+
+def _local_storages(root: Path, base: dict[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for alias in STORAGE_ALIASES:
+        result[alias] = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root / alias, "allow_overwrite": True},
+        }
+    return result
+
+
+@pytest.fixture(autouse=True)
+def grapherd_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Embedded defaults in a temporary data folder. Mutate the returned dict through `set_env`."""
+    data_dir = tmp_path / "var"
+    (data_dir / "flowlogs").mkdir(parents=True)
+    settings.DATA_DIR = data_dir
+    settings.STORAGES = _local_storages(data_dir, settings.STORAGES)
+    env: dict[str, str] = {"VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs")}
+    settings.GRAPHERD_ENV = env
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}  # async_task runs inline in tests
+    storages._storages = {}  # type: ignore[attr-defined]  # forget storages built for other settings
+    config_reset()
+    yield env
+    storages._storages = {}  # type: ignore[attr-defined]
+    config_reset()
+
+
+@pytest.fixture
+def set_env(grapherd_env: dict[str, str]) -> Callable[..., None]:
+    """Set grapherd environment variables for this test: `set_env(GRAPH_PROGRESS_TIMEOUT="1000")`."""
+
+    def apply(**values: str) -> None:
+        grapherd_env.update(values)
+        config_reset()
+
+    return apply
+
+
+@pytest.fixture
+def flowlogs_dir(grapherd_env: dict[str, str]) -> Path:
+    return Path(grapherd_env["VPC_FLOW_LOGS_PATH"])
