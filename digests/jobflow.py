@@ -20,8 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from digests.models import ACTIVE_STATUSES, Job, JobStatus
-from digests.types import FlowLogReadError
 from digests.ports import ArtifactStore, DependencyFailure, Marker, Queuer
+from digests.types import FlowLogReadError
 from digests.window import Window, WindowError, instant_parse
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,8 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
         job = kind.model.objects.get(id=job_id)
         if job.status == JobStatus.FAILED:
             raise JobFailed(f"{kind.namespace} {job_id} failed: {job.error}")
+        if job.status == JobStatus.DONE:
+            kind.marker().unmark(job_id)  # the delivery that built it may have failed just here
         log.info("job-skipped %s %s: status %s", kind.namespace, job_id, job.status)
         return None
     job = kind.model.objects.get(id=job_id)
@@ -133,10 +135,10 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
     except Exception as error:
         _job_after_error(kind, job, window, error, requeue_on_failure)
         raise JobFailed(f"{kind.namespace} {job_id} failed: {_public_error(error)}") from error
-    kind.marker().unmark(job_id)
     kind.model.objects.filter(id=job_id).update(
         status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures
     )
+    kind.marker().unmark(job_id)  # a failure here is retried by the next delivery (see above)
     job.refresh_from_db()
     return job
 
@@ -198,7 +200,9 @@ def _job_ensure_row(kind: JobKind, job_id: str, window: Window) -> None:
 
 def _job_claim(kind: JobKind, job_id: str) -> bool:
     now = timezone.now()
-    claimable = (Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, started_at__lt=now - kind.stale_after())) & Q(
+    # A failed job is claimable again while attempts remain: the stream appliance retries a 500.
+    stale = Q(status=JobStatus.RUNNING, started_at__lt=now - kind.stale_after())
+    claimable = (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | stale) & Q(
         attempts__lt=kind.max_attempts()
     )
     return bool(
@@ -225,7 +229,9 @@ def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, 
 
 
 def _job_finish_failed(kind: JobKind, job_id: str, message: str) -> None:
-    kind.model.objects.filter(id=job_id).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+    kind.model.objects.filter(id=job_id).update(
+        status=JobStatus.FAILED, error=message, finished_at=timezone.now()
+    )
 
 
 def _public_error(error: BaseException) -> str:
@@ -249,4 +255,3 @@ def _unmark_best_effort(marker: Marker, job_id: str) -> None:
         marker.unmark(job_id)
     except DependencyFailure as error:
         log.error("dependency-failure marker %s: %s", job_id, error)
-

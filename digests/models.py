@@ -23,12 +23,16 @@ class Job(models.Model):
     """One window's job: deterministic id (UUIDv5 of the window), claimed by conditional UPDATE."""
 
     id = models.UUIDField(primary_key=True, editable=False)
-    start = models.DateTimeField(db_index=True, help_text="Window start (inclusive), truncated to the minute.")
+    start = models.DateTimeField(
+        db_index=True, help_text="Window start (inclusive), truncated to the minute."
+    )
     stop = models.DateTimeField(help_text="Window stop (exclusive), truncated to the minute.")
     # The times exactly as the job message carries them (RFC3339Nano with the client's UTC offset).
     start_text = models.CharField(max_length=40)
     stop_text = models.CharField(max_length=40)
-    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -62,7 +66,9 @@ class Digest(Job):
     in_window = models.BigIntegerField(default=0, help_text="Records digested.")
     groups = models.BigIntegerField(default=0, help_text="Lines in the digest.")
     skipped = models.JSONField(default=_skipped_default, help_text="Skipped records by reason.")
-    skipped_keys = models.PositiveIntegerField(default=0, help_text="Objects whose names could not be parsed.")
+    skipped_keys = models.PositiveIntegerField(
+        default=0, help_text="Objects whose names could not be parsed."
+    )
     digest_bytes = models.BigIntegerField(default=0, help_text="Stored (gzip) size.")
 
     class Meta(Job.Meta):

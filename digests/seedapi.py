@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -16,8 +17,16 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from digests.jobflow import ArtifactExists, JobFailed, JobInProgress, JobKind, job_fetch, job_request, job_run
-from digests.jobflow import worker_window
+from digests.jobflow import (
+    ArtifactExists,
+    JobFailed,
+    JobInProgress,
+    JobKind,
+    job_fetch,
+    job_request,
+    job_run,
+    worker_window,
+)
 from digests.ports import DependencyFailure, NotFound
 from digests.window import WindowError, window_parse
 from grapherd_site.config import config_get
@@ -28,7 +37,13 @@ log = logging.getLogger("grapherd.api")
 def go_json(payload: dict[str, Any]) -> bytes:
     """Go's json.Encoder: compact, HTML characters escaped, a trailing newline."""
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escaped)
     return (text + "\n").encode()
 
@@ -132,6 +147,7 @@ class SeedWorkerView(_SeedView):
         try:
             job_id, start, stop = worker_payload(request.body)
             window = worker_window(start, stop)
+            job_id = _job_uuid(job_id)
         except (WindowError, ValueError) as error:
             log.info("invalid-input: %s", error)
             return plain(400, str(error))
@@ -144,6 +160,14 @@ class SeedWorkerView(_SeedView):
             log.error("dependency-failure %s: %s", error.dependency, error.detail)
             return plain(500, f"{error.dependency} failed for {kind.namespace} {job_id}")
         return empty(204)
+
+
+def _job_uuid(job_id: str) -> str:
+    # The Go worker used any string as a storage key; jobs here are rows keyed by their UUIDv5.
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError:
+        raise ValueError(f"invalid ID field: {job_id!r} is not a job id (a UUID)") from None
 
 
 _GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
@@ -162,7 +186,9 @@ def worker_payload(body: bytes) -> tuple[str, str, str]:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise ValueError(f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct")
+        raise ValueError(
+            f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct"
+        )
     fields = {"id": "", "start": "", "stop": ""}
     for key, item in value.items():
         name = key.lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import shutil
@@ -10,13 +11,13 @@ import time
 from datetime import timedelta
 from typing import IO, Any
 
+from digests import wiring
 from digests.engine import digest_objects
 from digests.jobflow import JobKind, job_fetch, job_request, job_rerun, job_reset_failed, job_run
 from digests.models import Digest, Job, JobStatus
 from digests.sources.prefetch import fetch_objects
 from digests.window import Window
-from digests import wiring
-from grapherd_site.config import config_get
+from grapherd_site.config import config_get, stale_after
 
 SUFFIX = ".log.gz"
 
@@ -25,8 +26,9 @@ def _build(job: Job, window: Window) -> dict[str, Any]:
     config = config_get()
     source = wiring.flow_log_source()
     refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
-    objects = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
-    with tempfile.TemporaryFile() as stored:
+    fetched = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
+    # closing() cancels queued downloads and joins the threads when the digest fails half-way.
+    with tempfile.TemporaryFile() as stored, contextlib.closing(fetched) as objects:
         with gzip.GzipFile(fileobj=stored, mode="wb", compresslevel=6, mtime=0) as text:
             figures = digest_objects(objects, window.start.epoch_seconds, window.stop.epoch_seconds, text)
         size = digest_kind().store().save(str(job.id), SUFFIX, stored)
@@ -53,14 +55,9 @@ def digest_kind() -> JobKind:
         queuer=lambda: wiring.queuer("digests.tasks.digest_run_task", "digest"),
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
-        stale_after=lambda: timedelta(seconds=_task_timeout() + 60),
+        stale_after=lambda: stale_after(config_get()),
     )
 
-
-def _task_timeout() -> int:
-    from django.conf import settings
-
-    return int(settings.Q_CLUSTER["timeout"])
 
 
 def digest_request(window: Window) -> Job:

@@ -96,7 +96,9 @@ class _GoParseError(Exception):
 
 
 def _error(value: str, layout_elem: str, value_elem: str) -> WindowError:
-    return WindowError(f'parsing time "{value}" as "{GO_LAYOUT}": cannot parse "{value_elem}" as "{layout_elem}"')
+    return WindowError(
+        f'parsing time "{value}" as "{GO_LAYOUT}": cannot parse "{value_elem}" as "{layout_elem}"'
+    )
 
 
 def _range_error(value: str, what: str) -> WindowError:
@@ -141,7 +143,7 @@ class _Fields:
     offset: int | None = None  # None = `Z`
 
 
-def _parse_fields(value: str) -> _Fields:  # noqa: C901 - one branch per layout element, as in Go
+def _parse_fields(value: str) -> _Fields:
     f = _Fields()
     rest = value
     steps: list[tuple[str, str]] = [
@@ -230,7 +232,9 @@ def instant_parse(value: str) -> Instant:
     if f.year < 1:
         raise _range_error(value, "year")
     offset = f.offset or 0
-    local = datetime(f.year, f.month, f.day, f.hour, f.minute, f.second, tzinfo=timezone(timedelta(seconds=offset)))
+    local = datetime(
+        f.year, f.month, f.day, f.hour, f.minute, f.second, tzinfo=timezone(timedelta(seconds=offset))
+    )
     epoch = calendar.timegm(local.utctimetuple()) * NS_PER_SECOND + f.nanos
     return Instant(epoch, offset)
 
@@ -246,5 +250,7 @@ def window_parse(start: str, stop: str, *, allow_empty: bool = False) -> Window:
         raise WindowError("start should be before stop")
     window = Window(begin.truncate_minute(), end.truncate_minute())
     if not allow_empty and window.start.epoch_ns == window.stop.epoch_ns:
-        raise WindowError("the window is empty after truncation to whole minutes: stop must be at least a minute after start")
+        raise WindowError(
+            "the window is empty after truncation to whole minutes: stop must be at least a minute after start"
+        )
     return window

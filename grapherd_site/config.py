@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +48,7 @@ class Config:
     max_bytes_prefetch: int = 150_000_000
     max_concurrent_prefetch: int = 2
     max_attempts: int = 3
+    task_timeout_s: int = 600
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
 
@@ -89,7 +91,9 @@ class _Reader:
         if raw:
             parts = urlsplit(raw)
             if parts.scheme not in {"http", "https"} or not parts.netloc:
-                self.errors.append(f"{name}={raw!r} is not an http(s) URL, e.g. http://digesterd.internal:8080/.")
+                self.errors.append(
+                    f"{name}={raw!r} is not an http(s) URL, e.g. http://digesterd.internal:8080/."
+                )
         return raw
 
     def items(self, name: str) -> tuple[str, ...]:
@@ -97,11 +101,16 @@ class _Reader:
 
     def address(self, name: str) -> tuple[str, int]:
         raw = self.text(name, ":8080")
-        host, _, port = raw.rpartition(":")
-        if not port.isdigit() or not 0 < int(port) < 65536:
+        host, colon, port = raw.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
             self.errors.append(f"{name}={raw!r} is not a listening address like :8080 or 127.0.0.1:8080.")
             return "0.0.0.0", 8080  # noqa: S104
         return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+
+
+def stale_after(config: Config) -> timedelta:
+    """A RUNNING job older than this was abandoned by a dead worker (django-q2 kills tasks at the timeout)."""
+    return timedelta(seconds=config.task_timeout_s + 60)
 
 
 def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[str]]:
@@ -133,6 +142,7 @@ def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[st
         max_bytes_prefetch=r.integer("VPC_MAX_BYTES_PREFETCH", 150_000_000, minimum=1, unit="bytes"),
         max_concurrent_prefetch=r.integer("VPC_MAX_CONCURRENT_PREFETCH", 2, minimum=1),
         max_attempts=r.integer("GRAPHERD_MAX_ATTEMPTS", 3, minimum=1),
+        task_timeout_s=r.integer("GRAPHERD_TASK_TIMEOUT", 600, minimum=1, unit="seconds"),
         svg_timeout_s=r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         svg_max_edges=r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
     )

@@ -112,40 +112,49 @@ LOGIN_URL = "/admin/login/"
 GRAPHERD_ENV: dict[str, str] = dict(os.environ)
 
 
-def _s3_or_local(bucket_var: str, region_var: str, folder: str) -> dict[str, Any]:
-    bucket = os.environ.get(bucket_var, "")
-    if bucket:
+def storages_from_env(env: dict[str, str], data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each artifact store is an S3 bucket when its *_BUCKET variable is set, else a local folder."""
+
+    def s3_or_local(bucket_var: str, region_var: str, folder: str) -> dict[str, Any]:
+        bucket = env.get(bucket_var, "")
+        if not bucket:
+            return {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": data_dir / folder, "allow_overwrite": True},
+            }
         options: dict[str, Any] = {
             "bucket_name": bucket,
-            "region_name": os.environ.get(region_var) or None,
+            "region_name": env.get(region_var) or None,
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": False,
         }
-        if not _env_flag("USE_IAM", True):
+        if env.get("USE_IAM", "true").strip().lower() in {"0", "f", "false"}:
             # USE_IAM=false: explicit keys first, then the shared credentials file and profile.
-            options["access_key"] = os.environ.get("AWS_ACCESS_KEY_ID") or None
-            options["secret_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
-            if os.environ.get("AWS_CREDENTIALS_PROFILE") and not options["access_key"]:
-                options["session_profile"] = os.environ["AWS_CREDENTIALS_PROFILE"]
+            options["access_key"] = env.get("AWS_ACCESS_KEY_ID") or None
+            options["secret_key"] = env.get("AWS_SECRET_ACCESS_KEY") or None
+            if env.get("AWS_CREDENTIALS_PROFILE") and not options["access_key"]:
+                options["session_profile"] = env["AWS_CREDENTIALS_PROFILE"]
         return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
     return {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / folder, "allow_overwrite": True},
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+        "graphs": s3_or_local("GRAPH_STORAGE_BUCKET", "GRAPH_STORAGE_BUCKET_REGION", "graphs"),
+        "graph-progress": s3_or_local(
+            "GRAPH_PROGRESS_BUCKET", "GRAPH_PROGRESS_BUCKET_REGION", "graph-progress"
+        ),
+        "digests": s3_or_local("DIGEST_STORAGE_BUCKET", "DIGEST_STORAGE_BUCKET_REGION", "digests"),
+        "digest-progress": s3_or_local(
+            "DIGEST_PROGRESS_BUCKET", "DIGEST_PROGRESS_BUCKET_REGION", "digest-progress"
+        ),
     }
 
 
 if os.environ.get("AWS_CREDENTIALS_FILE"):
     os.environ.setdefault("AWS_SHARED_CREDENTIALS_FILE", os.environ["AWS_CREDENTIALS_FILE"])
 
-STORAGES: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-    "graphs": _s3_or_local("GRAPH_STORAGE_BUCKET", "GRAPH_STORAGE_BUCKET_REGION", "graphs"),
-    "graph-progress": _s3_or_local("GRAPH_PROGRESS_BUCKET", "GRAPH_PROGRESS_BUCKET_REGION", "graph-progress"),
-    "digests": _s3_or_local("DIGEST_STORAGE_BUCKET", "DIGEST_STORAGE_BUCKET_REGION", "digests"),
-    "digest-progress": _s3_or_local("DIGEST_PROGRESS_BUCKET", "DIGEST_PROGRESS_BUCKET_REGION", "digest-progress"),
-}
+STORAGES = storages_from_env(GRAPHERD_ENV, DATA_DIR)
 
 
 def _int_env(name: str, default: int) -> int:

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from digests.views import DigestRootView, DigestWorkerView
+from graphs.api.views import SCHEMA_SETTINGS
+from graphs.views_health import healthz
 from graphs.views_seed import GraphRootView, GraphWorkerView
 
 handler404 = "digests.seedapi.not_found_page"
@@ -10,10 +13,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("graphs.api.urls")),
     path("graphs/", include("graphs.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
     # Seed-compatible routes. The worker route takes any two path segments, as chi's /{topic}/{event};
     # every other route above ends in a slash or has more segments, so they never collide.
     path("digests/", DigestRootView.as_view(), name="digests-root"),
-    re_path(r"^digests/(?P<topic>[^/]+)/(?P<event>[^/]+)$", DigestWorkerView.as_view(), name="digests-worker"),
+    re_path(
+        r"^digests/(?P<topic>[^/]+)/(?P<event>[^/]+)$", DigestWorkerView.as_view(), name="digests-worker"
+    ),
     path("", GraphRootView.as_view(), name="root"),
     re_path(r"^(?P<topic>[^/]+)/(?P<event>[^/]+)$", GraphWorkerView.as_view(), name="worker"),
 ]

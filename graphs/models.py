@@ -9,7 +9,9 @@ from digests.models import Job
 
 
 class Graph(Job):
-    digest_id = models.UUIDField(null=True, blank=True, help_text="The digest of the same window, when built here.")
+    digest_id = models.UUIDField(
+        null=True, blank=True, help_text="The digest of the same window, when built here."
+    )
     records = models.BigIntegerField(default=0, help_text="Digest lines read.")
     edges = models.BigIntegerField(default=0)
     nodes = models.BigIntegerField(default=0)

@@ -7,17 +7,14 @@ import io
 import logging
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
-
-from django.conf import settings
 
 from digests import wiring
 from digests.jobflow import JobKind, job_fail_stuck, job_fetch, job_request, job_rerun, job_run
 from digests.models import Job
 from digests.window import Window
-from grapherd_site.config import config_get
+from grapherd_site.config import config_get, stale_after
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
 from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
@@ -82,7 +79,7 @@ def graph_kind() -> JobKind:
         queuer=lambda: wiring.queuer("graphs.tasks.graph_run_task", "graph"),
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
-        stale_after=lambda: timedelta(seconds=int(settings.Q_CLUSTER["timeout"]) + 60),
+        stale_after=lambda: stale_after(config_get()),
     )
 
 

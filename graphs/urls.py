@@ -1,6 +1,13 @@
-"""Preview pages (`/graphs/`); filled in by the preview work."""
+"""Preview pages (`/graphs/`): login required; the admin login is the login page."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from graphs import views_preview
 
 app_name = "graphs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_preview.graph_list, name="list"),
+    path("<uuid:graph_id>/", views_preview.graph_detail, name="detail"),
+    path("<uuid:graph_id>/svg", views_preview.graph_svg, name="svg"),
+    path("<uuid:graph_id>/dot", views_preview.graph_dot, name="dot"),
+]

@@ -7,9 +7,6 @@ promised (its code failed at once instead).
 
 from __future__ import annotations
 
-import gzip
-import io
-import shutil
 import time
 import zlib
 from collections.abc import Callable
@@ -52,7 +49,8 @@ class HttpDigester:
         response = self._call("POST", url, TIMEOUT_SECONDS)
         if response.status_code not in (202, 409):
             raise DependencyFailure(
-                "digester", f"Received unexpected response from digester {response.status_code}: {_body(response)}"
+                "digester",
+                f"Received unexpected response from digester {response.status_code}: {_body(response)}",
             )
         self._poll(url, into)
 
@@ -63,7 +61,8 @@ class HttpDigester:
             remaining = None if deadline is None else deadline - self.clock()
             if remaining is not None and remaining <= 0:
                 raise DependencyFailure(
-                    "digester", f"request time out reached after {attempts} attempt(s): context deadline exceeded"
+                    "digester",
+                    f"request time out reached after {attempts} attempt(s): context deadline exceeded",
                 )
             attempts += 1
             response = self._call("GET", url, min(remaining or TIMEOUT_SECONDS, TIMEOUT_SECONDS), stream=True)
@@ -90,13 +89,27 @@ def _body(response: requests.Response) -> str:
 
 
 def _gunzip_into(response: requests.Response, into: IO[bytes]) -> None:
-    raw = io.BufferedReader(response.raw, 1 << 16)  # type: ignore[arg-type]
-    if raw.peek(2)[:2] != b"\x1f\x8b":
-        raise DependencyFailure("digester", "digest is not valid gzip: gzip: invalid header" if raw.peek(1) else "EOF")
+    """Stream-decompress the (possibly multi-member) gzip body without holding it in memory."""
+    chunks = response.iter_content(1 << 20)
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    seen = False
     try:
-        with gzip.GzipFile(fileobj=raw) as stream:
-            shutil.copyfileobj(stream, into, 1 << 20)
-    except (OSError, EOFError, zlib.error) as error:
+        for chunk in chunks:
+            if not seen and chunk:
+                seen = True
+                if chunk[:2] != b"\x1f\x8b"[: len(chunk[:2])]:
+                    raise DependencyFailure("digester", "digest is not valid gzip: gzip: invalid header")
+            while chunk:
+                into.write(inflater.decompress(chunk))
+                chunk = inflater.unused_data
+                if chunk:  # the next gzip member starts here
+                    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        into.write(inflater.flush())
+    except zlib.error as error:
         raise DependencyFailure("digester", f"digest is not valid gzip: {error}") from error
     except requests.RequestException as error:
         raise DependencyFailure("digester", f"reading the digest failed: {error}") from error
+    if not seen:
+        raise DependencyFailure("digester", "digest is not valid gzip: EOF")
+    if not inflater.eof:
+        raise DependencyFailure("digester", "digest is not valid gzip: unexpected EOF")

@@ -5,8 +5,8 @@ as community tools write it):
 
     default:       [prefix/]AWSLogs/[o-x/]{account}/vpcflowlogs/{region}/{yyyy}/{mm}/{dd}/
     hourly:        ... /{yyyy}/{mm}/{dd}/{HH}/
-    Hive:          [prefix/]AWSLogs/[o-x/]aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/
-                   year={yyyy}/month={mm}/day={dd}/
+    Hive:          [prefix/]AWSLogs/[o-x/]aws-account-id={account}/aws-service=vpcflowlogs/
+                   aws-region={region}/year={yyyy}/month={mm}/day={dd}/
     Hive + hourly: ... /day={dd}/hour={HH}/
 
 File names: `{account}_vpcflowlogs_{region}_{flow_log_id}_{YYYYMMDDTHHmmZ}_{hash}.log.gz` (or `.log.parquet`;

@@ -1,4 +1,4 @@
-"""Flow logs in a local folder: the AWS S3 layouts copied down (`aws s3 sync`), or loose files at any depth."""
+"""Flow logs in a local folder: the AWS S3 layouts copied down (`aws s3 sync`), or loose files."""
 
 from __future__ import annotations
 

@@ -1,6 +1,14 @@
-"""REST API v1 (`/api/v1/`); filled in by the API work."""
+"""REST API v1 (`/api/v1/`). Sub-resources have no trailing slash: `/api/v1/graphs/<id>/dot`."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from graphs.api import views
 
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("graphs/", views.GraphListCreateApi.as_view(), name="graph-list"),
+    path("graphs/<uuid:graph_id>/", views.GraphDetailApi.as_view(), name="graph-detail"),
+    path("graphs/<uuid:graph_id>/dot", views.GraphDotApi.as_view(), name="graph-dot"),
+    path("graphs/<uuid:graph_id>/svg", views.GraphSvgApi.as_view(), name="graph-svg"),
+    path("graphs/<uuid:graph_id>/rerun", views.GraphRerunApi.as_view(), name="graph-rerun"),
+]

@@ -1,0 +1,73 @@
+"""Graph jobs in the admin: read-only, with links to the files and the digest of the same window."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from digests.admin import EMPTY, JobAdmin, digest_figures_html
+from digests.models import Digest
+from graphs.models import Graph
+
+
+@admin.register(Graph)
+class GraphAdmin(JobAdmin):
+    list_display = (
+        "short_id",
+        "window",
+        "status",
+        "attempts",
+        "duration",
+        "records",
+        "edges",
+        "nodes",
+        "created_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("id", "window", "start", "stop", "status", "attempts", "error", "links")}),
+        ("Timings", {"fields": JobAdmin.timing_fields}),
+        (
+            "Figures",
+            {"fields": ("records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error")},
+        ),
+        ("Digest of the same window", {"fields": ("digest_link", "digest_figures")}),
+    )
+
+    def rerun(self, job: Graph) -> None:
+        from graphs.services import graph_rerun
+
+        graph_rerun(job)
+
+    def fail_stuck(self, job: Graph) -> bool:
+        from graphs.services import graph_fail_stuck
+
+        return graph_fail_stuck(job)
+
+    @admin.display(description="files")
+    def links(self, graph: Graph) -> SafeString:
+        dot = reverse("graphs:dot", args=[graph.id])
+        return format_html(
+            '<a href="{}">Preview page</a> · <a href="{}">Download DOT</a>', graph.get_absolute_url(), dot
+        )
+
+    @admin.display(description="digest")
+    def digest_link(self, graph: Graph) -> str:
+        if graph.digest_id is None:
+            return "built by an external digester" if graph.status == "done" else EMPTY
+        digest = self._digest(graph)
+        if digest is None:
+            return f"{graph.digest_id} (no row here)"
+        url = reverse("admin:digests_digest_change", args=[digest.id])
+        return format_html('<a href="{}">{}</a> ({})', url, digest.id, digest.get_status_display())
+
+    @admin.display(description="digest figures")
+    def digest_figures(self, graph: Graph) -> str:
+        digest = self._digest(graph)
+        return EMPTY if digest is None else digest_figures_html(digest)
+
+    def _digest(self, graph: Graph) -> Digest | None:
+        if graph.digest_id is None:
+            return None
+        return Digest.objects.filter(id=graph.digest_id).first()

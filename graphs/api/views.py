@@ -1,0 +1,300 @@
+"""REST API v1 for graphs: one view per operation; views validate, call one service or selector, and
+leave the translation of domain errors to HTTP to `api_error_response`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, ClassVar
+from uuid import UUID
+
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound as HttpNotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from digests.jobflow import ArtifactExists, JobInProgress
+from digests.models import ACTIVE_STATUSES, Job, JobStatus
+from digests.ports import DependencyFailure, NotFound
+from graphs.api.serializers import (
+    DependencyErrorSerializer,
+    ErrorSerializer,
+    GraphConflictSerializer,
+    GraphOutputSerializer,
+    WindowErrorsSerializer,
+    WindowInputSerializer,
+)
+from graphs.models import Graph
+from graphs.selectors import graph_get, graph_list
+from graphs.services import (
+    DOT_SUFFIX,
+    SVG_SUFFIX,
+    graph_artifact_open,
+    graph_kind,
+    graph_request,
+    graph_rerun,
+)
+
+log = logging.getLogger("grapherd.api")
+TAG = "graphs"
+DOT_TYPE = "text/vnd.graphviz; charset=utf-8"
+SVG_TYPE = "image/svg+xml"
+# The SVG holds flow-log text from the network: opened directly, nothing in it may run or load.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+RETRY_AFTER_SECONDS = "30"
+
+
+class GraphBusy(Exception):
+    """The graph is queued or running, so it cannot be re-run and its artifacts may be about to change."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(f"graph {graph.id} is {graph.status}")
+        self.graph = graph
+
+
+class ArtifactMissing(Exception):
+    def __init__(self, graph: Graph, suffix: str) -> None:
+        reason = f": {graph.svg_error}" if suffix == SVG_SUFFIX and graph.svg_error else ""
+        super().__init__(f"graph {graph.id} ({graph.status}) has no stored {suffix[1:].upper()}{reason}")
+        self.graph = graph
+
+
+def api_error_response(error: Exception, request: Request) -> Response | None:
+    """The one place where domain errors become HTTP answers; None leaves the error to DRF."""
+    if isinstance(error, JobInProgress | ArtifactExists):
+        body: dict[str, Any] = {
+            "detail": str(error),
+            "id": error.job_id,
+            "url": _detail_url(request, error.job_id),
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(error, GraphBusy):
+        graph = error.graph
+        body = {
+            "detail": str(error),
+            "id": graph.id,
+            "status": graph.status,
+            "url": _detail_url(request, graph.id),
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(error, ArtifactMissing):
+        return Response({"detail": str(error)}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(error, NotFound):
+        return Response({"detail": f"{error} is not stored"}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(error, DependencyFailure):
+        # The detail may name buckets or hosts: it goes to the log, not to the client.
+        log.error("dependency-failure %s: %s", error.dependency, error.detail)
+        body = {
+            "detail": f"the {error.dependency} is unavailable; try again later",
+            "dependency": error.dependency,
+        }
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
+    return None
+
+
+def _detail_url(request: Request, graph_id: UUID | str) -> str:
+    return request.build_absolute_uri(reverse("api:graph-detail", args=[graph_id]))
+
+
+class GraphApi(APIView):
+    def handle_exception(self, exc: Exception) -> Response:
+        response = api_error_response(exc, self.request)
+        return response if response is not None else super().handle_exception(exc)
+
+    def _graph(self, graph_id: UUID) -> Graph:
+        graph = graph_get(graph_id)
+        if graph is None:
+            raise HttpNotFound(f"graph {graph_id} does not exist")
+        return graph
+
+    def _accepted(self, job: Job) -> Response:
+        data = GraphOutputSerializer(job, context={"request": self.request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["links"]["self"]})
+
+
+def _graph_idle(graph: Graph) -> Graph:
+    # An active row untouched for longer than a task may run was abandoned by a dead worker.
+    abandoned = graph.updated_at < timezone.now() - graph_kind().stale_after()
+    if graph.status in ACTIVE_STATUSES and not abandoned:
+        raise GraphBusy(graph)
+    return graph
+
+
+class GraphPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+_CONFLICT = OpenApiResponse(GraphConflictSerializer, description="In progress, or already built.")
+_UNAVAILABLE = OpenApiResponse(DependencyErrorSerializer, description="Storage, marker or queue unavailable.")
+_MISSING = OpenApiResponse(ErrorSerializer, description="No such graph.")
+
+
+class GraphListCreateApi(GraphApi):
+    """`graphs/`: the list (GET) and the request of a window (POST) share the collection's URL."""
+
+    pagination_class = GraphPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+        start_from = serializers.DateTimeField(
+            required=False, help_text="Window start at or after (ISO 8601)."
+        )
+        start_before = serializers.DateTimeField(required=False, help_text="Window start before (ISO 8601).")
+        created_from = serializers.DateTimeField(
+            required=False, help_text="Requested at or after (ISO 8601)."
+        )
+        created_before = serializers.DateTimeField(required=False, help_text="Requested before (ISO 8601).")
+
+    @extend_schema(
+        tags=[TAG],
+        summary="List graphs, newest first",
+        parameters=[FilterSerializer],
+        responses={
+            200: GraphOutputSerializer(many=True),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters, by field."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(graph_list(filters=filters.validated_data), request, view=self)
+        data = GraphOutputSerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Request the graph of a window",
+        description=(
+            "Queues the graph of `[start, stop)` (times truncated to the minute). The answer is the job, "
+            "with `Location` pointing at it; poll it until `status` is `done` or `failed`."
+        ),
+        request=WindowInputSerializer,
+        responses={
+            202: GraphOutputSerializer,
+            400: OpenApiResponse(WindowErrorsSerializer, description="Go's time parse error, by field."),
+            409: _CONFLICT,
+            503: _UNAVAILABLE,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = WindowInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._accepted(graph_request(serializer.validated_data["window"]))
+
+
+class GraphDetailApi(GraphApi):
+    @extend_schema(tags=[TAG], summary="A graph job", responses={200: GraphOutputSerializer, 404: _MISSING})
+    def get(self, request: Request, graph_id: UUID) -> Response:
+        graph = self._graph(graph_id)
+        return Response(GraphOutputSerializer(graph, context={"request": request}).data)
+
+
+class GraphRerunApi(GraphApi):
+    @extend_schema(
+        tags=[TAG],
+        summary="Build a graph again",
+        description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes.",
+        request=None,
+        responses={
+            202: GraphOutputSerializer,
+            404: _MISSING,
+            409: OpenApiResponse(GraphConflictSerializer, description="Still queued or running."),
+            503: _UNAVAILABLE,
+        },
+    )
+    def post(self, request: Request, graph_id: UUID) -> Response:
+        return self._accepted(graph_rerun(_graph_idle(self._graph(graph_id))))
+
+
+class _JsonErrorsNegotiation(BaseContentNegotiation):
+    """Artifacts answer with their own type whatever `Accept` says; errors are always JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return None
+
+
+def _artifact_schema(media_type: str, what: str) -> Any:
+    return extend_schema(
+        tags=[TAG],
+        summary=f"The stored {what}",
+        description=(
+            f"The {what} of a done graph. 404 when the graph does not exist or has no {what} (failed, "
+            "or for the SVG too large to render: see `figures.svg_error`); 409 while the graph is queued "
+            "or running, including a re-run of a done graph, because the stored file is about to be "
+            "replaced."
+        ),
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=what),
+            404: OpenApiResponse(ErrorSerializer, description=f"No such graph, or no {what} stored."),
+            409: OpenApiResponse(GraphConflictSerializer, description="Queued or running."),
+            503: _UNAVAILABLE,
+        },
+    )
+
+
+class _GraphArtifactApi(GraphApi):
+    content_negotiation_class = _JsonErrorsNegotiation
+    suffix: ClassVar[str]
+    content_type: ClassVar[str]
+    extra_headers: ClassVar[dict[str, str]] = {}
+
+    def get(self, request: Request, graph_id: UUID) -> FileResponse:
+        graph = _graph_idle(self._graph(graph_id))
+        try:
+            handle = graph_artifact_open(graph, self.suffix)
+        except NotFound as error:
+            raise ArtifactMissing(graph, self.suffix) from error
+        response = FileResponse(handle, content_type=self.content_type, filename=f"{graph.id}{self.suffix}")
+        response["X-Content-Type-Options"] = "nosniff"
+        # Re-runs overwrite the artifact under the same URL.
+        response["Cache-Control"] = "no-cache"
+        for name, value in self.extra_headers.items():
+            response[name] = value
+        return response
+
+
+class GraphDotApi(_GraphArtifactApi):
+    suffix = DOT_SUFFIX
+    content_type = DOT_TYPE
+
+    @_artifact_schema("text/vnd.graphviz", "DOT graph")
+    def get(self, request: Request, graph_id: UUID) -> FileResponse:
+        return super().get(request, graph_id)
+
+
+class GraphSvgApi(_GraphArtifactApi):
+    suffix = SVG_SUFFIX
+    content_type = SVG_TYPE
+    extra_headers = {"Content-Security-Policy": SVG_CSP}
+
+    @_artifact_schema(SVG_TYPE, "SVG preview")
+    def get(self, request: Request, graph_id: UUID) -> FileResponse:
+        return super().get(request, graph_id)
+
+
+def schema_v1_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """drf-spectacular preprocessing hook: the seed routes speak the Go wire protocol (documented in
+    the README), not this API, so the schema describes `/api/v1/` only."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+SCHEMA_SETTINGS = {"PREPROCESSING_HOOKS": ["graphs.api.views.schema_v1_endpoints"]}

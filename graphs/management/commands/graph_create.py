@@ -1,0 +1,239 @@
+"""`manage.py graph_create`: request the graph of a window from the shell, optionally build it here."""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import sys
+import time
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
+
+from digests.jobflow import ArtifactExists, JobFailed, JobInProgress
+from digests.models import JobStatus
+from digests.ports import DependencyFailure, NotFound
+from digests.window import Window
+from graphs.api.serializers import WindowInputSerializer
+from graphs.models import Graph
+from graphs.selectors import graph_get
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_kind, graph_request, graph_run
+
+EPILOG = """\
+examples:
+  Queue the graph of the first hour of 2019 for the worker, print its id:
+    manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z
+
+  Build it now (here, unless a worker already took it) and save the DOT:
+    manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z \\
+        --wait --output graph.dot
+
+  Print the SVG preview of a graph built earlier:
+    manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z \\
+        --output - --format svg
+
+The id goes to stdout (to stderr with --output -); progress goes to stderr. The exit status is 0 when
+the graph is queued, done or already built, and 1 when the window is invalid or the graph failed.
+"""
+
+
+class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
+    """Django's option order, with the examples kept as written."""
+
+
+class Command(BaseCommand):
+    help = (
+        "Request the connection graph of a time window [start, stop): queue it for the worker, or with "
+        "--wait build it and wait until it is done. Times are RFC 3339, truncated to the minute."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        return super().create_parser(
+            prog_name, subcommand, formatter_class=_HelpFormatter, epilog=EPILOG, **kwargs
+        )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--start", required=True, help="Window start (inclusive), RFC 3339, e.g. 2019-01-01T00:00:00Z."
+        )
+        parser.add_argument(
+            "--stop", required=True, help="Window stop (exclusive), RFC 3339, e.g. 2019-01-01T01:00:00Z."
+        )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="Build the graph in this process if no worker has claimed it yet, else wait for the "
+            "worker; show progress on stderr; fail with the job's error.",
+        )
+        parser.add_argument(
+            "--output",
+            metavar="FILE",
+            help="Write the graph to FILE ('-' for stdout). Needs a built graph: use with --wait unless "
+            "it already exists.",
+        )
+        parser.add_argument(
+            "--format",
+            choices=("dot", "svg"),
+            default="dot",
+            help="What --output writes: the DOT graph (default) or the SVG preview.",
+        )
+        parser.add_argument(
+            "--poll",
+            type=float,
+            default=1.0,
+            metavar="SECONDS",
+            help="With --wait, how often to look at a job a worker is building (default: 1).",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="With --wait, give up after this long (default: 0, wait as long as it takes).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.started = time.monotonic()
+        window = _window(options["start"], options["stop"])
+        to_stdout = options["output"] == "-"
+        graph_id, built = self._request(window)
+        (self.stderr if to_stdout else self.stdout).write(graph_id)
+        if options["wait"] and not built:
+            self._wait(graph_id, window, options["poll"], options["timeout"])
+        if options["output"]:
+            self._output(
+                graph_id, options["output"], SVG_SUFFIX if options["format"] == "svg" else DOT_SUFFIX
+            )
+
+    def _request(self, window: Window) -> tuple[str, bool]:
+        """The graph's id, and whether it is already built."""
+        try:
+            job = graph_request(window)
+        except ArtifactExists as exists:
+            self._progress(f"already built: {exists}")
+            return exists.job_id, True
+        except JobInProgress as busy:
+            self._progress(f"already requested: {busy}")
+            return busy.job_id, False
+        except DependencyFailure as error:
+            raise CommandError(f"could not queue the graph: {error}") from error
+        self._progress("queued")
+        return str(job.id), False
+
+    def _wait(self, graph_id: str, window: Window, poll: float, timeout: float) -> None:
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        shown = ""
+        while True:
+            graph = graph_get(graph_id)
+            if graph is None:
+                raise CommandError(f"graph {graph_id} is being built by another grapherd (no job row here)")
+            if _claimable(graph):
+                self._progress(f"running here (attempt {graph.attempts + 1})")
+                graph = self._run(graph_id, window) or graph
+            stage = _stage(graph)
+            if stage != shown:
+                self._progress(stage)
+                shown = stage
+            if graph.status == JobStatus.DONE:
+                return
+            if graph.status == JobStatus.FAILED:
+                raise CommandError(f"graph {graph_id} failed: {graph.error}")
+            if deadline is not None and time.monotonic() > deadline:
+                raise CommandError(f"gave up after {timeout:g} s: graph {graph_id} is still {graph.status}")
+            time.sleep(poll)
+
+    def _run(self, graph_id: str, window: Window) -> Graph | None:
+        # The claim inside graph_run makes this safe against a worker taking the same job; fail fast
+        # rather than re-queue, since someone is watching.
+        try:
+            built = graph_run(graph_id, window, requeue_on_failure=False)
+        except JobFailed as error:
+            raise CommandError(str(error)) from error
+        except DependencyFailure as error:
+            raise CommandError(f"graph {graph_id}: {error}") from error
+        graph = graph_get(graph_id)
+        if built is None and graph is not None and graph.status == JobStatus.QUEUED:
+            # Not claimable although queued: its attempts are used up (the limit was lowered).
+            raise CommandError(f"graph {graph_id} is queued but has no attempts left; re-run it")
+        return graph
+
+    def _output(self, graph_id: str, target: str, suffix: str) -> None:
+        graph = graph_get(graph_id)
+        try:
+            # No row when another grapherd built it into a shared bucket; the id is all the store needs.
+            handle = graph_artifact_open(graph or Graph(id=graph_id), suffix)
+        except NotFound as error:
+            raise CommandError(_missing(graph_id, graph, suffix)) from error
+        except DependencyFailure as error:
+            raise CommandError(f"could not read the graph: {error}") from error
+        with handle:
+            if target == "-":
+                _copy_to_stdout(handle, self.stdout)
+            else:
+                with Path(target).open("wb") as out:
+                    shutil.copyfileobj(handle, out)
+                self._progress(f"wrote {target}")
+
+    def _progress(self, message: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.stderr.write(f"[{elapsed:5.1f} s] {message}", style_func=lambda text: text)
+
+
+def _window(start: str, stop: str) -> Window:
+    serializer = WindowInputSerializer(data={"start": start, "stop": stop})
+    if serializer.is_valid():
+        window: Window = serializer.validated_data["window"]
+        return window
+    messages = [
+        f"--{field}: {message}" if field in {"start", "stop"} else str(message)
+        for field, errors in serializer.errors.items()
+        for message in errors
+    ]
+    raise CommandError("; ".join(messages))
+
+
+def _claimable(graph: Graph) -> bool:
+    # Running on a dead worker: graph_run's claim takes it over once it is older than a task may run.
+    if graph.status == JobStatus.QUEUED:
+        return True
+    abandoned_before = time.time() - graph_kind().stale_after().total_seconds()
+    started = graph.started_at.timestamp() if graph.started_at else 0.0
+    return graph.status == JobStatus.RUNNING and started < abandoned_before
+
+
+def _stage(graph: Graph) -> str:
+    if graph.status == JobStatus.DONE:
+        svg = f"SVG {graph.svg_bytes} bytes" if not graph.svg_error else f"no SVG: {graph.svg_error}"
+        return (
+            f"done: {graph.records} records, {graph.edges} edges, {graph.nodes} nodes, "
+            f"DOT {graph.dot_bytes} bytes, {svg}"
+        )
+    if graph.status == JobStatus.RUNNING:
+        return f"running on a worker (attempt {graph.attempts})"
+    if graph.status == JobStatus.QUEUED and graph.error:
+        return f"queued again after: {graph.error}"
+    return str(graph.status)
+
+
+def _missing(graph_id: str, graph: Graph | None, suffix: str) -> str:
+    if graph is not None and graph.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return f"graph {graph_id} is {graph.status}: add --wait to wait for it"
+    if graph is not None and suffix == SVG_SUFFIX and graph.svg_error:
+        return f"graph {graph_id} has no SVG preview: {graph.svg_error}"
+    return f"graph {graph_id} has no stored {suffix[1:].upper()}"
+
+
+def _copy_to_stdout(handle: Any, stdout: Any) -> None:
+    # Real stdout takes the bytes unchanged; a captured (text) stream gets them decoded.
+    target = getattr(stdout, "_out", stdout)
+    if target is sys.stdout and hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        shutil.copyfileobj(handle, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    for chunk in iter(lambda: handle.read(1 << 16), b""):
+        target.write(decoder.decode(chunk))
+    target.write(decoder.decode(b"", final=True))

@@ -1,0 +1,128 @@
+"""Preview pages under `/graphs/`: recent graphs, a form to request a window, and the graph viewer.
+
+Views validate, call one service and map its errors; the SVG itself is never inlined by the server: the
+page fetches it from `svg` (served so that nothing inside it can run) and sanitises it before insertion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from digests.jobflow import ArtifactExists, JobInProgress
+from digests.models import ACTIVE_STATUSES, Digest, JobStatus
+from digests.ports import DependencyFailure, NotFound
+from graphs.forms import WindowForm
+from graphs.models import Graph
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_request
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 25
+REFRESH_SECONDS = 2
+QUEUE_FAILED = "could not queue, try again"
+
+# The pages load only their own script and style; the SVG's inline `style` attributes need 'unsafe-inline'.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The stored SVG holds flow-log text: opened directly, nothing in it may run or load.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+View = Callable[..., HttpResponseBase]
+
+
+def _page_csp(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        response.setdefault("Content-Security-Policy", PAGE_CSP)
+        return response
+
+    return wrapped
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_page_csp
+def graph_list(request: HttpRequest) -> HttpResponse:
+    form = WindowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = graph_request(form.window)
+        except (JobInProgress, ArtifactExists) as existing:
+            messages.info(request, str(existing))
+            return redirect("graphs:detail", existing.job_id)
+        except DependencyFailure as error:
+            log.warning("graph request from the preview page failed: %s", error)
+            form.add_error(None, QUEUE_FAILED)
+        else:
+            messages.success(request, "Graph requested; this page refreshes until it is done.")
+            return redirect("graphs:detail", job.id)
+    page = Paginator(Graph.objects.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "graphs/list.html", {"form": form, "page": page})
+
+
+@login_required
+@require_GET
+@_page_csp
+def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
+    graph = get_object_or_404(Graph, id=graph_id)
+    active = graph.status in ACTIVE_STATUSES
+    context = {
+        "graph": graph,
+        "digest": Digest.objects.filter(id=graph.digest_id).first() if graph.digest_id else None,
+        "active": active,
+        "refresh_seconds": REFRESH_SECONDS if active else None,
+        "has_svg": graph.status == JobStatus.DONE and not graph.svg_error,
+    }
+    return render(request, "graphs/detail.html", context)
+
+
+@login_required
+@require_GET
+def graph_svg(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
+    graph = get_object_or_404(Graph, id=graph_id)
+    response = _artifact(graph, SVG_SUFFIX, "image/svg+xml", download=request.GET.get("download") == "1")
+    response["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+@login_required
+@require_GET
+def graph_dot(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
+    graph = get_object_or_404(Graph, id=graph_id)
+    return _artifact(graph, DOT_SUFFIX, "text/vnd.graphviz; charset=utf-8", download=True)
+
+
+def _artifact(graph: Graph, suffix: str, content_type: str, *, download: bool) -> HttpResponseBase:
+    try:
+        handle = graph_artifact_open(graph, suffix)
+    except NotFound:
+        return _plain(404, f"no {suffix[1:].upper()} stored for graph {graph.id}\n")
+    except DependencyFailure as error:
+        log.error("preview could not open %s%s: %s", graph.id, suffix, error)
+        return _plain(503, "the graph storage is unavailable, try again\n")
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=download, filename=f"{graph.id}{suffix}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Re-runs overwrite the artifact under the same name, so a cached copy could be stale.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _plain(status: int, text: str) -> HttpResponse:
+    response = HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

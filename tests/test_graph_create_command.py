@@ -1,0 +1,151 @@
+"""`manage.py graph_create`: queue a window, or build it here with --wait, and write the DOT or SVG."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from digests.window import GO_LAYOUT, window_parse
+from graphs.models import Graph
+
+pytestmark = pytest.mark.django_db
+
+START, STOP = "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
+GRAPH_ID = window_parse(START, STOP).job_id("graph")
+T0 = 1546300800  # 2019-01-01T00:00:00Z
+FLOW_LOG = "\n".join(
+    [
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+        "action log-status",
+        f"2 123456789012 eni-0a1 10.0.1.10 10.0.2.20 49152 443 6 10 5000 {T0 + 60} {T0 + 120} ACCEPT OK",
+        f"2 123456789012 eni-0a1 10.0.2.20 10.0.1.10 443 49152 6 8 7000 {T0 + 60} {T0 + 120} ACCEPT OK",
+        f"2 123456789012 eni-0b2 198.51.100.7 10.0.1.10 51515 22 6 3 180 {T0 + 900} {T0 + 960} REJECT OK",
+        "",
+    ]
+)
+
+
+class Run:
+    """One `graph_create` call with its captured output."""
+
+    def __init__(self, *args: str) -> None:
+        self.stdout, self.stderr = io.StringIO(), io.StringIO()
+        call_command(
+            "graph_create", "--start", START, "--stop", STOP, *args, stdout=self.stdout, stderr=self.stderr
+        )
+
+    @property
+    def out(self) -> str:
+        return self.stdout.getvalue()
+
+    @property
+    def err(self) -> str:
+        return self.stderr.getvalue()
+
+
+@pytest.fixture
+def flow_logs(flowlogs_dir: Path) -> Path:
+    path = flowlogs_dir / "flows.log"
+    path.write_text(FLOW_LOG)
+    return path
+
+
+def test_it_queues_the_graph_and_prints_its_id() -> None:
+    run = Run()
+    assert run.out == f"{GRAPH_ID}\n"
+    assert "queued" in run.err
+    assert Graph.objects.get(id=GRAPH_ID).status == "queued"
+
+
+def test_wait_builds_the_graph_here_and_shows_its_progress(flow_logs: Path) -> None:
+    run = Run("--wait")
+    assert run.out == f"{GRAPH_ID}\n"
+    stages = run.err.splitlines()
+    assert "queued" in stages[0]
+    assert "running here (attempt 1)" in stages[1]
+    assert "done: 3 records" in stages[-1]
+    graph = Graph.objects.get(id=GRAPH_ID)
+    assert (graph.status, graph.records, graph.attempts) == ("done", 3, 1)
+
+
+def test_wait_with_output_writes_the_dot_to_a_file(flow_logs: Path, tmp_path: Path) -> None:
+    target = tmp_path / "graph.dot"
+    run = Run("--wait", "--output", str(target))
+    dot = target.read_text()
+    assert dot.startswith("digraph {")
+    assert "10.0.1.10" in dot
+    assert len(dot.encode()) == Graph.objects.get(id=GRAPH_ID).dot_bytes
+    assert f"wrote {target}" in run.err
+
+
+def test_output_to_stdout_writes_the_svg_and_moves_the_id_to_stderr(flow_logs: Path) -> None:
+    run = Run("--wait", "--output", "-", "--format", "svg")
+    assert "<svg" in run.out
+    assert GRAPH_ID not in run.out
+    assert GRAPH_ID in run.err
+
+
+def test_an_existing_graph_prints_its_id_and_still_writes_the_output(flow_logs: Path, tmp_path: Path) -> None:
+    Run("--wait")
+    target = tmp_path / "again.dot"
+    run = Run("--output", str(target))
+    assert run.out == f"{GRAPH_ID}\n"
+    assert "already built" in run.err
+    assert target.read_text().startswith("digraph {")
+    assert Graph.objects.get(id=GRAPH_ID).attempts == 1  # not built twice
+
+
+def test_output_without_wait_of_a_queued_graph_says_to_wait(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="is queued: add --wait"):
+        Run("--output", str(tmp_path / "graph.dot"))
+
+
+def test_wait_on_a_graph_already_requested_builds_it(flow_logs: Path) -> None:
+    Run()  # queued; no worker runs in this test
+    run = Run("--wait")
+    assert "already requested" in run.err
+    assert Graph.objects.get(id=GRAPH_ID).status == "done"
+
+
+def test_an_invalid_time_fails_with_gos_message_naming_the_option() -> None:
+    with pytest.raises(CommandError) as error:
+        call_command("graph_create", "--start", "x", "--stop", STOP)
+    assert str(error.value) == f'--start: parsing time "x" as "{GO_LAYOUT}": cannot parse "x" as "2006"'
+    assert not Graph.objects.exists()
+
+
+def test_an_empty_window_fails_before_anything_is_queued() -> None:
+    with pytest.raises(CommandError, match="the window is empty after truncation"):
+        call_command("graph_create", "--start", "2019-01-01T00:00:10Z", "--stop", "2019-01-01T00:00:50Z")
+    assert not Graph.objects.exists()
+
+
+def test_a_graph_that_fails_exits_non_zero_with_the_jobs_error(flowlogs_dir: Path) -> None:
+    (flowlogs_dir / "broken.log.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
+    with pytest.raises(CommandError, match=r"broken\.log\.gz") as error:
+        Run("--wait")
+    assert f"graph {GRAPH_ID} failed" in str(error.value)
+    graph = Graph.objects.get(id=GRAPH_ID)
+    assert graph.status == "failed"
+    assert "broken.log.gz" in graph.error
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_command(set_env: Callable[..., None]) -> None:
+    set_env(STREAM_APPLIANCE_ENDPOINT="http://127.0.0.1:9/queue")
+    with pytest.raises(CommandError, match="could not queue the graph: queuer"):
+        Run()
+
+
+def test_help_explains_every_option_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        call_command("graph_create", "--help")
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--start", "--stop", "--wait", "--output", "--format", "--poll", "--timeout"):
+        assert option in text
+    assert "manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z\n" in text
+    assert "        --wait --output graph.dot" in text  # the epilog keeps its layout

@@ -1,0 +1,128 @@
+"""Graph jobs are idempotent: one row per window, claimed once, retried within bounds."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from digests.jobflow import JobFailed, JobInProgress
+from digests.window import window_parse
+from graphs.models import Graph
+from graphs.services import graph_fail_stuck, graph_request, graph_rerun, graph_run
+from tests.flowlogs import write_flow_log
+
+WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
+GRAPH_ID = WINDOW.job_id("graph")
+
+
+@pytest.mark.django_db
+def test_a_run_claims_the_job_once_and_a_duplicate_task_is_a_no_op(flowlogs_dir: Path) -> None:
+    write_flow_log(flowlogs_dir)
+    Graph.objects.create(
+        id=GRAPH_ID,
+        start=WINDOW.start.to_datetime(),
+        stop=WINDOW.stop.to_datetime(),
+        start_text="2019-01-01T00:00:00Z",
+        stop_text="2019-01-01T01:00:00Z",
+    )
+    assert graph_run(GRAPH_ID, WINDOW) is not None
+    assert graph_run(GRAPH_ID, WINDOW) is None
+    assert Graph.objects.get(id=GRAPH_ID).attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_running_job_abandoned_by_a_dead_worker_is_claimed_again(flowlogs_dir: Path) -> None:
+    write_flow_log(flowlogs_dir)
+    Graph.objects.create(
+        id=GRAPH_ID,
+        start=WINDOW.start.to_datetime(),
+        stop=WINDOW.stop.to_datetime(),
+        start_text="2019-01-01T00:00:00Z",
+        stop_text="2019-01-01T01:00:00Z",
+        status="running",
+        attempts=1,
+        started_at=timezone.now(),
+    )
+    assert graph_run(GRAPH_ID, WINDOW) is None  # still within the task timeout: someone else is on it
+    Graph.objects.filter(id=GRAPH_ID).update(started_at=timezone.now() - timedelta(hours=2))
+    job = graph_run(GRAPH_ID, WINDOW)
+    assert job is not None and job.status == "done" and job.attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_job_is_retried_up_to_the_attempt_limit_then_failed(
+    flowlogs_dir: Path, set_env: Any
+) -> None:
+    (flowlogs_dir / "broken.log.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
+    set_env(GRAPHERD_MAX_ATTEMPTS="3")
+    graph_request(WINDOW)  # the task runs inline and re-queues itself while attempts remain
+    job = Graph.objects.get(id=GRAPH_ID)
+    assert (job.status, job.attempts) == ("failed", 3)
+    assert "broken.log.gz" in job.error
+    with pytest.raises(JobFailed):
+        graph_run(GRAPH_ID, WINDOW)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_window_can_be_requested_again(flowlogs_dir: Path) -> None:
+    broken = flowlogs_dir / "broken.log.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    graph_request(WINDOW)
+    assert Graph.objects.get(id=GRAPH_ID).status == "failed"
+    broken.unlink()
+    write_flow_log(flowlogs_dir)
+    graph_request(WINDOW)
+    assert Graph.objects.get(id=GRAPH_ID).status == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_one_window_create_one_job(settings: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with row locks shared across threads (CI runs PostgreSQL)")
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}  # leave the task on the queue
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def request() -> None:
+        barrier.wait()
+        try:
+            graph_request(WINDOW)
+            outcomes.append("queued")
+        except JobInProgress:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "queued"]
+    assert Graph.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rerun_requeues_a_done_job_and_fail_stuck_only_touches_active_ones() -> None:
+    graph = Graph.objects.create(
+        id=GRAPH_ID,
+        start=WINDOW.start.to_datetime(),
+        stop=WINDOW.stop.to_datetime(),
+        start_text="2019-01-01T00:00:00Z",
+        stop_text="2019-01-01T01:00:00Z",
+        status="done",
+        attempts=1,
+    )
+    graph_rerun(graph)
+    graph.refresh_from_db()
+    assert (graph.status, graph.attempts) == ("queued", 0)
+    assert graph_fail_stuck(graph) is True
+    graph.refresh_from_db()
+    assert graph.status == "failed"
+    assert graph_fail_stuck(graph) is False
