@@ -102,7 +102,7 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="duration")
     def duration(self, job: Job) -> str:
         seconds = job.duration_seconds
-        return EMPTY if seconds is None else f"{seconds:.1f} s"
+        return EMPTY if seconds is None else f"{seconds:.2f} s"
 
     # --- actions -------------------------------------------------------------------------------
 

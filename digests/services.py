@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import shutil
 import tempfile
 import time
 from datetime import timedelta
 from typing import IO, Any
+
+from isal import igzip
 
 from digests import wiring
 from digests.engine import digest_objects
@@ -29,7 +30,8 @@ def _build(job: Job, window: Window) -> dict[str, Any]:
     fetched = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
     # closing() cancels queued downloads and joins the threads when the digest fails half-way.
     with tempfile.TemporaryFile() as stored, contextlib.closing(fetched) as objects:
-        with gzip.GzipFile(fileobj=stored, mode="wb", compresslevel=6, mtime=0) as text:
+        # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
+        with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
             figures = digest_objects(objects, window.start.epoch_seconds, window.stop.epoch_seconds, text)
         size = digest_kind().store().save(str(job.id), SUFFIX, stored)
     return {
@@ -86,7 +88,7 @@ def digest_for_window(window: Window, into: IO[bytes], *, poll_seconds: float = 
         job_reset_failed(kind, job_id)  # a graph asked again: give a failed digest its attempts back
         digest_run(job_id, window, requeue_on_failure=False)
         _wait_until_settled(job_id, kind.stale_after(), poll_seconds)
-    with store.open(job_id, SUFFIX) as handle, gzip.GzipFile(fileobj=handle) as text:
+    with store.open(job_id, SUFFIX) as handle, igzip.GzipFile(fileobj=handle) as text:
         shutil.copyfileobj(text, into, 1 << 20)
     return job_id
 

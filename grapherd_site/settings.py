@@ -101,7 +101,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the apps by WhiteNoise (finders); STATIC_ROOT only for `collectstatic`.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Serve static files straight from the apps in tests and `make run` alike; no collectstatic step needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

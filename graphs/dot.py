@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 # Field indices of the v2 default format: version account eni src dst srcport dstport protocol packets
 # bytes start end action log-status.
@@ -27,6 +27,8 @@ _UNSAFE = re.compile(r'[\s\x00-\x1f\x7f"\\]')
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # DOT keywords are case-insensitive; `node` is the only one an `n`-prefixed id can spell.
 _KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
+
+K = TypeVar("K", str, tuple[str, str])
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,33 +84,42 @@ def dot_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def unique_ids(
+    keys: Iterable[K], base: Callable[[K], str], reserved: frozenset[str] = frozenset()
+) -> dict[K, str]:
+    """Give each key `base(key)`, or `base(key)_2`, `_3`, … where bases collide or are `reserved`.
+
+    Within a collision the smallest key keeps the plain base, so ids depend on the set of keys only,
+    never on the order they were seen in. Every plain base is claimed before any suffix is handed
+    out, so a suffixed id can never take a plain one (`n1` + `_2` versus an address spelling `n1_2`).
+    """
+    groups: defaultdict[str, list[K]] = defaultdict(list)
+    for key in set(keys):
+        groups[base(key)].append(key)
+    taken = {plain for plain in groups if plain.lower() not in reserved}
+    ids: dict[K, str] = {}
+    for plain in sorted(groups):
+        members = sorted(groups[plain])
+        if plain in taken:
+            ids[members.pop(0)] = plain
+        suffix = 2
+        for key in members:
+            while f"{plain}_{suffix}" in taken:
+                suffix += 1
+            ids[key] = f"{plain}_{suffix}"
+            taken.add(ids[key])
+    return ids
+
+
 def node_ids(addresses: Iterable[str]) -> dict[str, str]:
     """Map each address to a unique DOT node id.
 
     The seed's id is `n` + the address without `.` and `:`; that stays exactly the id when it is
-    unique, so the seed fixtures hold. Other characters that DOT would not take in a bare id are dropped
-    too. When addresses collide (`1.11.1.1` and `11.1.1.1` both give `n11111`), the smallest address
-    keeps the plain id and the others get `_2`, `_3`, …, so ids depend on the set of addresses only,
-    not on the order they were seen in.
+    unique, so the seed fixtures hold. Other characters DOT would not take in a bare id are dropped
+    too. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest address keeps the
+    plain id and the others get `_2`, `_3`, … (see `unique_ids`).
     """
-    groups: defaultdict[str, list[str]] = defaultdict(list)
-    for address in set(addresses):
-        groups["n" + _NOT_ID.sub("", address)].append(address)
-    # A plain id is claimed before any suffixed one is handed out, so `n1_2` from an address can never
-    # be taken by a suffixed `n1`.
-    taken = {base for base in groups if base.lower() not in _KEYWORDS}
-    ids: dict[str, str] = {}
-    for base in sorted(groups):
-        members = sorted(groups[base])
-        if base in taken:
-            ids[members.pop(0)] = base
-        suffix = 2
-        for address in members:
-            while f"{base}_{suffix}" in taken:
-                suffix += 1
-            ids[address] = f"{base}_{suffix}"
-            taken.add(ids[address])
-    return ids
+    return unique_ids(addresses, lambda address: "n" + _NOT_ID.sub("", address), _KEYWORDS)
 
 
 def edge_statement(edge: Edge, src_id: str, dst_id: str) -> str:
@@ -155,7 +166,9 @@ def dot_write(edges: Callable[[], Iterable[Edge]], out: TextIO) -> DotFigures:
         try:
             src_id, dst_id = ids[edge.src], ids[edge.dst]
         except KeyError:
-            raise ValueError("dot_write: the second pass over the edges saw an address the first did not") from None
+            raise ValueError(
+                "dot_write: the second pass over the edges saw an address the first did not"
+            ) from None
         emit(f"\t{edge_statement(edge, src_id, dst_id)}\n")
         figures.edges += 1
     for node_id, address in sorted((node_id, address) for address, node_id in ids.items()):

@@ -56,21 +56,31 @@ def _page_csp(view: View) -> View:
 @require_http_methods(["GET", "POST"])
 @_page_csp
 def graph_list(request: HttpRequest) -> HttpResponse:
-    form = WindowForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = graph_request(form.window)
-        except (JobInProgress, ArtifactExists) as existing:
-            messages.info(request, str(existing))
-            return redirect("graphs:detail", existing.job_id)
-        except DependencyFailure as error:
-            log.warning("graph request from the preview page failed: %s", error)
-            form.add_error(None, QUEUE_FAILED)
-        else:
-            messages.success(request, "Graph requested; this page refreshes until it is done.")
-            return redirect("graphs:detail", job.id)
+    form = WindowForm(request.POST if request.method == "POST" else None)
+    if form.is_valid() and (done := _request_window(request, form)):
+        return done
     page = Paginator(Graph.objects.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "graphs/list.html", {"form": form, "page": page})
+
+
+def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | None:
+    """Queue the form's window; a redirect to its graph, or None to show the form again."""
+    try:
+        job = graph_request(form.window)
+    except (JobInProgress, ArtifactExists) as existing:
+        messages.info(request, str(existing))
+        # A marker or file written by another grapherd sharing the buckets has no row to show here.
+        return (
+            redirect("graphs:detail", existing.job_id)
+            if Graph.objects.filter(id=existing.job_id).exists()
+            else None
+        )
+    except DependencyFailure as error:
+        log.warning("graph request from the preview page failed: %s", error)
+        form.add_error(None, QUEUE_FAILED)
+        return None
+    messages.success(request, "Graph requested; this page refreshes until it is done.")
+    return redirect("graphs:detail", job.id)
 
 
 @login_required

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import storages
+from django_q.conf import Conf
 
 from grapherd_site.config import config_reset
 from tests.httpstub import http_stub  # noqa: F401  (fixture)
@@ -26,7 +27,7 @@ def _local_storages(root: Path, base: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def grapherd_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
+def grapherd_env(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """Embedded defaults in a temporary data folder. Mutate the returned dict through `set_env`."""
     data_dir = tmp_path / "var"
     (data_dir / "flowlogs").mkdir(parents=True)
@@ -34,7 +35,7 @@ def grapherd_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
     settings.STORAGES = _local_storages(data_dir, settings.STORAGES)
     env: dict[str, str] = {"VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs")}
     settings.GRAPHERD_ENV = env
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}  # async_task runs inline in tests
+    monkeypatch.setattr(Conf, "SYNC", True)  # async_task runs the task inline (django-q2 reads Conf once)
     storages._storages = {}  # type: ignore[attr-defined]  # forget storages built for other settings
     config_reset()
     yield env

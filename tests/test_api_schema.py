@@ -45,7 +45,7 @@ def test_requesting_a_graph_documents_the_window_body_and_every_answer(schema: d
     body = create["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/WindowInput"}
     assert set(schema["components"]["schemas"]["WindowInput"]["required"]) == {"start", "stop"}
-    assert set(create["responses"]) == {"202", "400", "409", "503"}
+    assert set(create["responses"]) == {"202", "400", "401", "409", "503"}
 
 
 def test_the_list_documents_its_filters_and_pagination(schema: dict[str, Any]) -> None:
@@ -76,15 +76,27 @@ def test_artifacts_document_their_media_type_and_json_errors(
     schema: dict[str, Any], suffix: str, media_type: str
 ) -> None:
     responses = schema["paths"][GRAPH + suffix]["get"]["responses"]
-    assert set(responses) == {"200", "404", "409", "503"}
+    assert set(responses) == {"200", "401", "404", "409", "503"}
     assert set(responses["200"]["content"]) == {media_type}
     assert set(responses["409"]["content"]) == {"application/json"}
 
 
 def test_the_rerun_documents_its_conflict(schema: dict[str, Any]) -> None:
     rerun = schema["paths"][GRAPH + "rerun"]["post"]
-    assert set(rerun["responses"]) == {"202", "404", "409", "503"}
+    assert set(rerun["responses"]) == {"202", "401", "404", "409", "503"}
     assert "requestBody" not in rerun
+
+
+def test_operations_have_stable_readable_ids(schema: dict[str, Any]) -> None:
+    ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert ids == {
+        "graphs_list",
+        "graphs_create",
+        "graphs_retrieve",
+        "graphs_dot",
+        "graphs_svg",
+        "graphs_rerun",
+    }
 
 
 def test_every_operation_requires_a_token_or_a_session(schema: dict[str, Any]) -> None:
@@ -95,6 +107,7 @@ def test_every_operation_requires_a_token_or_a_session(schema: dict[str, Any]) -
     for path in schema["paths"].values():
         for operation in path.values():
             assert operation["security"] == [{"tokenAuth": []}, {"cookieAuth": []}]
+            assert "401" in operation["responses"]
 
 
 def test_swagger_ui_loads_nothing_from_another_host(client: Client) -> None:

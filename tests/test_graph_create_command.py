@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from digests.window import GO_LAYOUT, window_parse
 from graphs.models import Graph
@@ -109,6 +110,22 @@ def test_wait_on_a_graph_already_requested_builds_it(flow_logs: Path) -> None:
     run = Run("--wait")
     assert "already requested" in run.err
     assert Graph.objects.get(id=GRAPH_ID).status == "done"
+
+
+def test_wait_gives_up_after_the_timeout_while_a_worker_holds_the_job() -> None:
+    window = window_parse(START, STOP)
+    Graph.objects.create(
+        id=GRAPH_ID,
+        start=window.start.to_datetime(),
+        stop=window.stop.to_datetime(),
+        start_text=START,
+        stop_text=STOP,
+        status="running",
+        attempts=1,
+        started_at=timezone.now(),
+    )
+    with pytest.raises(CommandError, match=f"gave up after 0.2 s: graph {GRAPH_ID} is still running"):
+        Run("--wait", "--timeout", "0.2", "--poll", "0.05")
 
 
 def test_an_invalid_time_fails_with_gos_message_naming_the_option() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django_q.conf import Conf
 
 from digests.jobflow import JobFailed, JobInProgress
 from digests.window import window_parse
@@ -82,10 +83,10 @@ def test_a_failed_window_can_be_requested_again(flowlogs_dir: Path) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_for_one_window_create_one_job(settings: Any) -> None:
+def test_concurrent_requests_for_one_window_create_one_job(monkeypatch: pytest.MonkeyPatch) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with row locks shared across threads (CI runs PostgreSQL)")
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}  # leave the task on the queue
+    monkeypatch.setattr(Conf, "SYNC", False)  # leave the task on the queue
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,14 +24,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shared_cache(settings: Any) -> Iterator[None]:
-    """The database cache, shared by the web and worker processes as in production."""
+def shared_cache(settings: Any) -> None:
+    """The database cache, shared by the web and worker processes as in production. The table is
+    created inside the test's transaction, so it is gone with it."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"}
     }
     call_command("createcachetable", verbosity=0)
-    yield
-    heartbeat_cache().clear()
 
 
 def cluster_running(state: str = str(Conf.IDLE)) -> None:

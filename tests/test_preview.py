@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.test import Client
 from django.utils import timezone
@@ -192,6 +193,17 @@ def test_requesting_a_built_window_redirects_to_its_graph(reader: Client, done_g
     assert "graph for the time 2019-01-01T00:00:00Z to 2019-01-01T01:00:00Z already exists" in (
         response.content.decode()
     )
+
+
+def test_a_window_in_progress_elsewhere_is_reported_on_the_list(reader: Client) -> None:
+    """Another grapherd sharing the progress bucket marked the window; this database has no row for it."""
+    graph_id = window_parse(START, STOP).job_id("graph")
+    marker = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
+    storages["graph-progress"].save(f"{graph_id}_in_progress", ContentFile(marker))
+    response = reader.post("/graphs/", {"start": START, "stop": STOP})
+    assert response.status_code == 200
+    assert f"graph {graph_id} is being created" in response.content.decode()
+    assert not Graph.objects.exists()
 
 
 def test_a_window_that_cannot_be_queued_asks_to_try_again(

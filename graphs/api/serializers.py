@@ -22,7 +22,7 @@ RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minut
 
 
 class WindowInputSerializer(serializers.Serializer):
-    """`{start, stop}` → `validated_data["window"]`; each time is parsed as Go's time.RFC3339Nano."""
+    """A time window `[start, stop)`; each time is parsed as Go's `time.RFC3339Nano` layout."""
 
     # Whitespace and blanks go to the Go parser untouched, so its message names the exact input.
     start = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
@@ -54,8 +54,8 @@ def _instant_checked(value: str) -> str:
 
 
 class GraphWindowSerializer(serializers.Serializer):
-    start = serializers.CharField(source="start_text", help_text="Window start (inclusive), as requested.")
-    stop = serializers.CharField(source="stop_text", help_text="Window stop (exclusive), as requested.")
+    start = serializers.CharField(source="start_text", help_text="Inclusive; truncated, offset as requested.")
+    stop = serializers.CharField(source="stop_text", help_text="Exclusive; truncated, offset as requested.")
 
 
 class GraphTimingsSerializer(serializers.Serializer):

@@ -137,12 +137,14 @@ class GraphPagination(PageNumberPagination):
 
 
 _CONFLICT = OpenApiResponse(GraphConflictSerializer, description="In progress, or already built.")
+_BUSY = OpenApiResponse(GraphConflictSerializer, description="Queued or running.")
+_UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token or session.")
 _UNAVAILABLE = OpenApiResponse(DependencyErrorSerializer, description="Storage, marker or queue unavailable.")
 _MISSING = OpenApiResponse(ErrorSerializer, description="No such graph.")
 
 
 class GraphListCreateApi(GraphApi):
-    """`graphs/`: the list (GET) and the request of a window (POST) share the collection's URL."""
+    # The list (GET) and the request of a window (POST) share the collection's URL, hence one view.
 
     pagination_class = GraphPagination
 
@@ -158,12 +160,15 @@ class GraphListCreateApi(GraphApi):
         created_before = serializers.DateTimeField(required=False, help_text="Requested before (ISO 8601).")
 
     @extend_schema(
+        operation_id="graphs_list",
         tags=[TAG],
         summary="List graphs, newest first",
+        description="Ranges are half-open: `start_from <= start < start_before`, the same for `created_*`.",
         parameters=[FilterSerializer],
         responses={
             200: GraphOutputSerializer(many=True),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters, by field."),
+            401: _UNAUTHENTICATED,
         },
     )
     def get(self, request: Request) -> Response:
@@ -175,6 +180,7 @@ class GraphListCreateApi(GraphApi):
         return paginator.get_paginated_response(data)
 
     @extend_schema(
+        operation_id="graphs_create",
         tags=[TAG],
         summary="Request the graph of a window",
         description=(
@@ -185,6 +191,7 @@ class GraphListCreateApi(GraphApi):
         responses={
             202: GraphOutputSerializer,
             400: OpenApiResponse(WindowErrorsSerializer, description="Go's time parse error, by field."),
+            401: _UNAUTHENTICATED,
             409: _CONFLICT,
             503: _UNAVAILABLE,
         },
@@ -196,7 +203,12 @@ class GraphListCreateApi(GraphApi):
 
 
 class GraphDetailApi(GraphApi):
-    @extend_schema(tags=[TAG], summary="A graph job", responses={200: GraphOutputSerializer, 404: _MISSING})
+    @extend_schema(
+        operation_id="graphs_retrieve",
+        tags=[TAG],
+        summary="A graph job",
+        responses={200: GraphOutputSerializer, 401: _UNAUTHENTICATED, 404: _MISSING},
+    )
     def get(self, request: Request, graph_id: UUID) -> Response:
         graph = self._graph(graph_id)
         return Response(GraphOutputSerializer(graph, context={"request": request}).data)
@@ -204,14 +216,16 @@ class GraphDetailApi(GraphApi):
 
 class GraphRerunApi(GraphApi):
     @extend_schema(
+        operation_id="graphs_rerun",
         tags=[TAG],
         summary="Build a graph again",
         description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes.",
         request=None,
         responses={
             202: GraphOutputSerializer,
+            401: _UNAUTHENTICATED,
             404: _MISSING,
-            409: OpenApiResponse(GraphConflictSerializer, description="Still queued or running."),
+            409: _BUSY,
             503: _UNAVAILABLE,
         },
     )
@@ -232,20 +246,21 @@ class _JsonErrorsNegotiation(BaseContentNegotiation):
         return None
 
 
-def _artifact_schema(media_type: str, what: str) -> Any:
+def _artifact_schema(name: str, media_type: str, what: str, missing: str) -> Any:
     return extend_schema(
+        operation_id=f"graphs_{name}",
         tags=[TAG],
         summary=f"The stored {what}",
         description=(
-            f"The {what} of a done graph. 404 when the graph does not exist or has no {what} (failed, "
-            "or for the SVG too large to render: see `figures.svg_error`); 409 while the graph is queued "
-            "or running, including a re-run of a done graph, because the stored file is about to be "
-            "replaced."
+            f"The {what} of a done graph. 404 when the graph does not exist or has no {what} ({missing}). "
+            "409 while the graph is queued or running, a re-run of a done graph included: the stored "
+            "file is about to be replaced, so poll the graph until it is done."
         ),
         responses={
             (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=what),
+            401: _UNAUTHENTICATED,
             404: OpenApiResponse(ErrorSerializer, description=f"No such graph, or no {what} stored."),
-            409: OpenApiResponse(GraphConflictSerializer, description="Queued or running."),
+            409: _BUSY,
             503: _UNAVAILABLE,
         },
     )
@@ -276,7 +291,7 @@ class GraphDotApi(_GraphArtifactApi):
     suffix = DOT_SUFFIX
     content_type = DOT_TYPE
 
-    @_artifact_schema("text/vnd.graphviz", "DOT graph")
+    @_artifact_schema("dot", "text/vnd.graphviz", "DOT graph", "the graph failed")
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
         return super().get(request, graph_id)
 
@@ -286,7 +301,7 @@ class GraphSvgApi(_GraphArtifactApi):
     content_type = SVG_TYPE
     extra_headers = {"Content-Security-Policy": SVG_CSP}
 
-    @_artifact_schema(SVG_TYPE, "SVG preview")
+    @_artifact_schema("svg", SVG_TYPE, "SVG preview", "failed, or too large to draw: see `figures.svg_error`")
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
         return super().get(request, graph_id)
 

@@ -45,8 +45,9 @@ class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
 
 class Command(BaseCommand):
     help = (
-        "Request the connection graph of a time window [start, stop): queue it for the worker, or with "
-        "--wait build it and wait until it is done. Times are RFC 3339, truncated to the minute."
+        "Request the connection graph of the time window [start, stop): queue it for the\n"
+        "worker, or with --wait build it (or wait for the worker building it) until it is\n"
+        "done. Times are RFC 3339 and are truncated to the minute."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -91,7 +92,8 @@ class Command(BaseCommand):
             type=float,
             default=0.0,
             metavar="SECONDS",
-            help="With --wait, give up after this long (default: 0, wait as long as it takes).",
+            help="With --wait, stop waiting for a worker after this long (default: 0, no limit); a build "
+            "running in this process is not interrupted.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

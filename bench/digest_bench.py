@@ -1,0 +1,375 @@
+"""Digest engine benchmark: our `digest_objects` against raw engines, on the same synthetic gzip files.
+
+    .venv/bin/python bench/digest_bench.py [--records 2000000] [--groups 100000] [--files 8] [--s3]
+
+Generates AWS-shaped v2 flow logs (header line, ~1% NODATA, ~3% outside the window; deterministic seed)
+into bench/out/ (reused when present), then runs each engine in its own subprocess so its peak RSS
+(VmHWM) is its own: ours end to end, a polars streaming group-by, DuckDB if importable, ISA-L
+decompression alone and a plain Python loop on a subset (extrapolated). `--s3` adds the full path through
+a local moto S3 server: S3Source listing, the bounded prefetcher and the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out"
+SEED = 20190101
+T0 = 1546300800  # 2019-01-01T00:00:00Z; the window is [T0, T0 + 1 h)
+WINDOW = (T0, T0 + 3600)
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+PYTHON_SUBSET = 400_000  # records the plain-Python loop reads; its rate is extrapolated
+KEY_COLUMNS = ["account-id", "interface-id", "srcaddr", "dstaddr", "sp", "dp", "protocol", "action", "log-status"]
+
+
+# --- data ----------------------------------------------------------------------------------------------
+
+
+def dataset(records: int, groups: int, files: int) -> Path:
+    """The folder of gzip files for these parameters, generated on first use."""
+    folder = OUT / f"v2-r{records}-g{groups}-f{files}"
+    done = folder / "done.json"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    from isal import igzip
+
+    rng = random.Random(SEED)
+    flows = _flows(rng, groups)
+    started = time.perf_counter()
+    per_file = -(-records // files)
+    for number in range(files):
+        count = min(per_file, records - number * per_file)
+        text = "\n".join([HEADER, *_lines(rng, flows, count)]) + "\n"
+        (folder / _file_name(number, files)).write_bytes(igzip.compress(text.encode(), compresslevel=1))
+    done.write_text(json.dumps({"records": records, "groups": groups, "files": files}))
+    print(f"generated {records:,} records in {files} files in {time.perf_counter() - started:.1f} s: {folder}")
+    return folder
+
+
+def _flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, int, str, bool]]:
+    enis = [f"eni-{rng.getrandbits(68):017x}" for _ in range(max(1, groups // 200))]
+    flows = []
+    for _ in range(groups):
+        inside = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        outside = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        service = rng.choice((22, 53, 80, 443, 443, 443, 3306, 5432, 6379, 8080))
+        protocol = 17 if service == 53 else 6
+        action = "REJECT" if rng.random() < 0.1 else "ACCEPT"
+        flows.append((rng.choice(enis), inside, outside, service, protocol, action, rng.random() < 0.5))
+    return flows
+
+
+def _lines(rng: random.Random, flows: list[tuple[str, str, str, int, int, str, bool]], count: int) -> Iterator[str]:
+    randrange = rng.randrange
+    for _ in range(count):
+        eni, inside, outside, service, protocol, action, outbound = flows[randrange(len(flows))]
+        start = T0 + randrange(-120, 3720)  # ~3% outside [T0, T0 + 3600)
+        if randrange(100) == 0:
+            yield f"2 {ACCOUNT} {eni} - - - - - - - {start} {start + 60} - NODATA"
+            continue
+        ephemeral = randrange(32768, 61000)
+        packets = randrange(1, 200)
+        size = packets * randrange(40, 1500)
+        if outbound:
+            yield (
+                f"2 {ACCOUNT} {eni} {inside} {outside} {ephemeral} {service} {protocol} {packets} {size} "
+                f"{start} {start + randrange(60)} {action} OK"
+            )
+        else:
+            yield (
+                f"2 {ACCOUNT} {eni} {outside} {inside} {service} {ephemeral} {protocol} {packets} {size} "
+                f"{start} {start + randrange(60)} {action} OK"
+            )
+
+
+def _file_name(number: int, files: int) -> str:
+    stamp = datetime.fromtimestamp(T0, UTC) + timedelta(seconds=3600 * number // max(files, 1))
+    return f"{ACCOUNT}_vpcflowlogs_{REGION}_fl-0bench000000000000_{stamp:%Y%m%dT%H%MZ}_{number:08x}.log.gz"
+
+
+def _paths(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.log.gz"))
+
+
+# --- engines (each runs in a subprocess: `--engine NAME`) -------------------------------------------------
+
+
+class _Sink(io.RawIOBase):
+    """Counts the digest bytes instead of keeping them."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    from digests.engine import DEFAULT_CHUNK_BYTES, digest_objects
+    from digests.types import FlowLogObject
+
+    def objects() -> Iterator[FlowLogObject]:
+        for path in _paths(folder):
+            yield FlowLogObject(path.name, path.read_bytes())
+
+    sink = _Sink()
+    chunk = options.chunk_mb << 20 if options.chunk_mb else DEFAULT_CHUNK_BYTES
+    figures = digest_objects(objects(), *WINDOW, sink, chunk_bytes=chunk)  # type: ignore[arg-type]
+    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
+
+
+def engine_polars(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    import polars as pl
+
+    numeric = {"srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
+    schema = {name: pl.Int64 if name in numeric else pl.String for name in HEADER.split()}
+    src, dst = pl.col("srcport"), pl.col("dstport")
+    query = (
+        pl.scan_csv(_paths(folder), separator=" ", quote_char=None, schema=schema, null_values="-")
+        .filter(pl.col("log-status") == "OK", pl.col("start").is_between(*WINDOW, closed="left"))
+        .with_columns(
+            sp=pl.when(src >= dst).then(0).otherwise(src),
+            dp=pl.when(src < dst).then(0).otherwise(dst),
+        )
+        .group_by(KEY_COLUMNS)
+        .agg(pl.col("packets").sum(), pl.col("bytes").sum(), pl.col("start").min(), pl.col("end").max())
+    )
+    return {"groups": query.collect(engine="streaming").height}
+
+
+def engine_duckdb(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    import duckdb  # type: ignore[import-not-found]
+
+    files = [str(path) for path in _paths(folder)]
+    columns = {name: ("BIGINT" if name in {"srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
+                      else "VARCHAR") for name in HEADER.split()}
+    sql = f"""
+        SELECT "account-id", "interface-id", srcaddr, dstaddr,
+               CASE WHEN srcport >= dstport THEN 0 ELSE srcport END AS sp,
+               CASE WHEN srcport < dstport THEN 0 ELSE dstport END AS dp,
+               protocol, action, "log-status", sum(packets), sum(bytes), min(start), max("end")
+        FROM read_csv($files, delim=' ', header=true, columns=$columns, nullstr='-', quote='')
+        WHERE "log-status" = 'OK' AND start >= {WINDOW[0]} AND start < {WINDOW[1]}
+        GROUP BY ALL
+    """
+    rows = duckdb.execute(f"SELECT count(*) FROM ({sql})", {"files": files, "columns": columns}).fetchone()
+    return {"groups": rows[0] if rows else 0}
+
+
+def engine_isal(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    from isal import igzip
+
+    text = 0
+    for path in _paths(folder):
+        reader = igzip.GzipFile(fileobj=io.BytesIO(path.read_bytes()))
+        while block := reader.read(8 << 20):
+            text += len(block)
+    return {"text_bytes": text}
+
+
+def engine_python(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    """The seed's algorithm as a plain loop (dict of keys), on the first PYTHON_SUBSET records only."""
+    from isal import igzip
+
+    sums: dict[tuple[str, ...], list[int]] = {}
+    seen = 0
+    begin, end = WINDOW
+    for path in _paths(folder):
+        for line in igzip.decompress(path.read_bytes()).decode().splitlines()[1:]:
+            seen += 1
+            fields = line.split(" ")
+            if len(fields) != 14 or fields[13] != "OK" or not begin <= int(fields[10]) < end:
+                continue
+            src, dst = int(fields[5]), int(fields[6])
+            fields[5 if src >= dst else 6] = "0"
+            key = (*fields[1:8], fields[12], fields[13])
+            total = sums.setdefault(key, [0, 0])
+            total[0] += int(fields[8])
+            total[1] += int(fields[9])
+            if seen >= options.python_subset:
+                return {"records": seen, "groups": len(sums), "subset": True}
+    return {"records": seen, "groups": len(sums), "subset": False}
+
+
+def engine_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    import boto3
+
+    from digests.engine import digest_objects
+    from digests.sources.prefetch import fetch_objects
+    from digests.sources.s3 import S3Source
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=options.endpoint,
+        region_name=REGION,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # noqa: S106  # moto accepts anything
+    )
+    source = S3Source(options.bucket, client=client, accounts=[ACCOUNT], regions=[REGION])
+    start, stop = (datetime.fromtimestamp(moment, UTC) for moment in WINDOW)
+    refs = list(source.list(start, stop))
+    objects = fetch_objects(source, refs, max_concurrent=8, max_bytes=256 << 20)
+    figures = digest_objects(objects, *WINDOW, _Sink())  # type: ignore[arg-type]
+    return {"records": figures.records, "groups": figures.groups, "files": figures.files}
+
+
+ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
+    "ours": engine_ours,
+    "polars-streaming": engine_polars,
+    "duckdb": engine_duckdb,
+    "isal-decompress": engine_isal,
+    "python-loop": engine_python,
+    "ours-via-s3": engine_s3,
+}
+
+
+def run_engine(name: str, folder: Path, options: argparse.Namespace) -> None:
+    """Subprocess side: runs one engine and prints one JSON line with its time and peak RSS."""
+    started = time.perf_counter()
+    cpu = time.process_time()
+    result = ENGINES[name](folder, options)
+    result.update(seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu)
+    result["peak_rss_mb"] = _peak_rss_mb()
+    print(json.dumps(result))
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- parent: runs the engines side by side and prints the table ----------------------------------------
+
+
+def measure(name: str, folder: Path, options: argparse.Namespace, extra: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    command = [sys.executable, __file__, "--engine", name, "--data", str(folder), "--chunk-mb", str(options.chunk_mb),
+               "--python-subset", str(options.python_subset), *extra]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    options = _arguments()
+    if options.engine:
+        run_engine(options.engine, Path(options.data), options)
+        return
+    folder = dataset(options.records, options.groups, options.files)
+    stored = sum(path.stat().st_size for path in _paths(folder))
+    print(f"data: {options.records:,} records, ~{options.groups:,} flows, {options.files} gzip files, "
+          f"{stored / 1e6:.0f} MB stored; cpus: {os.cpu_count()}; window [{WINDOW[0]}, {WINDOW[1]})")
+    results: dict[str, dict[str, Any]] = {}
+    for name in ("ours", "polars-streaming", "duckdb", "isal-decompress", "python-loop"):
+        if name == "duckdb" and not _importable("duckdb"):
+            results[name] = {"skipped": "duckdb is not installed"}
+            continue
+        results[name] = measure(name, folder, options)
+    if options.s3:
+        results["ours-via-s3"] = _measure_s3(folder, options)
+    _report(results, options.records)
+
+
+def _measure_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
+                              aws_access_key_id="bench", aws_secret_access_key="bench")  # noqa: S106
+        bucket = "bench-flow-logs"
+        client.create_bucket(Bucket=bucket)
+        day = datetime.fromtimestamp(T0, UTC)
+        prefix = f"AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{day:%Y/%m/%d}/"
+        for path in _paths(folder):
+            client.put_object(Bucket=bucket, Key=prefix + path.name, Body=path.read_bytes())
+        return measure("ours-via-s3", folder, options, ["--endpoint", endpoint, "--bucket", bucket])
+    finally:
+        server.stop()
+
+
+def _report(results: dict[str, dict[str, Any]], records: int) -> None:
+    baselines = [
+        records / result["seconds"]
+        for name, result in results.items()
+        if name in {"polars-streaming", "duckdb"} and "seconds" in result
+    ]
+    print(f"\n{'engine':18} {'wall s':>8} {'cpu s':>8} {'M rec/s':>8} {'peak RSS MB':>12}  notes")
+    for name, result in results.items():
+        if "seconds" not in result:
+            print(f"{name:18} {'-':>8} {'-':>8} {'-':>8} {'-':>12}  {result.get('skipped') or result.get('error')}")
+            continue
+        counted = result.get("records") or records
+        rate = counted / result["seconds"]
+        notes = _notes(name, result, counted)
+        print(f"{name:18} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {rate / 1e6:8.2f} "
+              f"{result['peak_rss_mb']:12.0f}  {notes}")
+    ours = results.get("ours", {})
+    if baselines and "seconds" in ours:
+        print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
+
+
+def _notes(name: str, result: dict[str, Any], counted: int) -> str:
+    if name == "python-loop":
+        scope = "on a subset, rate extrapolated" if result.get("subset") else "full run"
+        return f"{counted:,} records {scope}, {result['groups']:,} groups"
+    if name == "isal-decompress":
+        return f"{result['text_bytes'] / result['seconds'] / 1e9:.2f} GB/s of text"
+    if "groups" in result:
+        return f"{result['groups']:,} groups" + (f", {result['in_window']:,} in window" if "in_window" in result else "")
+    return ""
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=2_000_000)
+    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--s3", action="store_true", help="also time the full path through a moto S3 server")
+    parser.add_argument("--chunk-mb", type=int, default=0, help="our engine's chunk size (0: its default)")
+    parser.add_argument("--python-subset", type=int, default=PYTHON_SUBSET)
+    parser.add_argument("--engine", choices=sorted(ENGINES), help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--bucket", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
