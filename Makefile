@@ -31,6 +31,7 @@ $(STAMP): requirements.lock | system-packages
 
 run: $(STAMP) system-packages
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py sample_data
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py serve

@@ -36,7 +36,17 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 PYTHON_SUBSET = 400_000  # records the plain-Python loop reads; its rate is extrapolated
-KEY_COLUMNS = ["account-id", "interface-id", "srcaddr", "dstaddr", "sp", "dp", "protocol", "action", "log-status"]
+KEY_COLUMNS = [
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "sp",
+    "dp",
+    "protocol",
+    "action",
+    "log-status",
+]
 
 
 # --- data ----------------------------------------------------------------------------------------------
@@ -60,7 +70,9 @@ def dataset(records: int, groups: int, files: int) -> Path:
         text = "\n".join([HEADER, *_lines(rng, flows, count)]) + "\n"
         (folder / _file_name(number, files)).write_bytes(igzip.compress(text.encode(), compresslevel=1))
     done.write_text(json.dumps({"records": records, "groups": groups, "files": files}))
-    print(f"generated {records:,} records in {files} files in {time.perf_counter() - started:.1f} s: {folder}")
+    print(
+        f"generated {records:,} records in {files} files in {time.perf_counter() - started:.1f} s: {folder}"
+    )
     return folder
 
 
@@ -77,7 +89,9 @@ def _flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, in
     return flows
 
 
-def _lines(rng: random.Random, flows: list[tuple[str, str, str, int, int, str, bool]], count: int) -> Iterator[str]:
+def _lines(
+    rng: random.Random, flows: list[tuple[str, str, str, int, int, str, bool]], count: int
+) -> Iterator[str]:
     randrange = rng.randrange
     for _ in range(count):
         eni, inside, outside, service, protocol, action, outbound = flows[randrange(len(flows))]
@@ -163,18 +177,27 @@ def engine_duckdb(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     import duckdb  # type: ignore[import-not-found]
 
     files = [str(path) for path in _paths(folder)]
-    columns = {name: ("BIGINT" if name in {"srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
-                      else "VARCHAR") for name in HEADER.split()}
-    sql = f"""
-        SELECT "account-id", "interface-id", srcaddr, dstaddr,
-               CASE WHEN srcport >= dstport THEN 0 ELSE srcport END AS sp,
-               CASE WHEN srcport < dstport THEN 0 ELSE dstport END AS dp,
-               protocol, action, "log-status", sum(packets), sum(bytes), min(start), max("end")
-        FROM read_csv($files, delim=' ', header=true, columns=$columns, nullstr='-', quote='')
-        WHERE "log-status" = 'OK' AND start >= {WINDOW[0]} AND start < {WINDOW[1]}
-        GROUP BY ALL
+    columns = {
+        name: (
+            "BIGINT"
+            if name in {"srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
+            else "VARCHAR"
+        )
+        for name in HEADER.split()
+    }
+    sql = """
+        SELECT count(*) FROM (
+            SELECT "account-id", "interface-id", srcaddr, dstaddr,
+                   CASE WHEN srcport >= dstport THEN 0 ELSE srcport END AS sp,
+                   CASE WHEN srcport < dstport THEN 0 ELSE dstport END AS dp,
+                   protocol, action, "log-status", sum(packets), sum(bytes), min(start), max("end")
+            FROM read_csv($files, delim=' ', header=true, columns=$columns, nullstr='-', quote='')
+            WHERE "log-status" = 'OK' AND start >= $start AND start < $stop
+            GROUP BY ALL
+        )
     """
-    rows = duckdb.execute(f"SELECT count(*) FROM ({sql})", {"files": files, "columns": columns}).fetchone()
+    parameters = {"files": files, "columns": columns, "start": WINDOW[0], "stop": WINDOW[1]}
+    rows = duckdb.execute(sql, parameters).fetchone()
     return {"groups": rows[0] if rows else 0}
 
 
@@ -268,8 +291,19 @@ def _peak_rss_mb() -> float:
 
 
 def measure(name: str, folder: Path, options: argparse.Namespace, extra: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    command = [sys.executable, __file__, "--engine", name, "--data", str(folder), "--chunk-mb", str(options.chunk_mb),
-               "--python-subset", str(options.python_subset), *extra]
+    command = [
+        sys.executable,
+        __file__,
+        "--engine",
+        name,
+        "--data",
+        str(folder),
+        "--chunk-mb",
+        str(options.chunk_mb),
+        "--python-subset",
+        str(options.python_subset),
+        *extra,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -283,8 +317,10 @@ def main() -> None:
         return
     folder = dataset(options.records, options.groups, options.files)
     stored = sum(path.stat().st_size for path in _paths(folder))
-    print(f"data: {options.records:,} records, ~{options.groups:,} flows, {options.files} gzip files, "
-          f"{stored / 1e6:.0f} MB stored; cpus: {os.cpu_count()}; window [{WINDOW[0]}, {WINDOW[1]})")
+    print(
+        f"data: {options.records:,} records, ~{options.groups:,} flows, {options.files} gzip files, "
+        f"{stored / 1e6:.0f} MB stored; cpus: {os.cpu_count()}; window [{WINDOW[0]}, {WINDOW[1]})"
+    )
     results: dict[str, dict[str, Any]] = {}
     for name in ("ours", "polars-streaming", "duckdb", "isal-decompress", "python-loop"):
         if name == "duckdb" and not _importable("duckdb"):
@@ -305,8 +341,13 @@ def _measure_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
-                              aws_access_key_id="bench", aws_secret_access_key="bench")  # noqa: S106
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106  # moto accepts anything
+        )
         bucket = "bench-flow-logs"
         client.create_bucket(Bucket=bucket)
         day = datetime.fromtimestamp(T0, UTC)
@@ -327,13 +368,17 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
     print(f"\n{'engine':18} {'wall s':>8} {'cpu s':>8} {'M rec/s':>8} {'peak RSS MB':>12}  notes")
     for name, result in results.items():
         if "seconds" not in result:
-            print(f"{name:18} {'-':>8} {'-':>8} {'-':>8} {'-':>12}  {result.get('skipped') or result.get('error')}")
+            print(
+                f"{name:18} {'-':>8} {'-':>8} {'-':>8} {'-':>12}  {result.get('skipped') or result.get('error')}"
+            )
             continue
         counted = result.get("records") or records
         rate = counted / result["seconds"]
         notes = _notes(name, result, counted)
-        print(f"{name:18} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {rate / 1e6:8.2f} "
-              f"{result['peak_rss_mb']:12.0f}  {notes}")
+        print(
+            f"{name:18} {result['seconds']:8.2f} {result['cpu_seconds']:8.2f} {rate / 1e6:8.2f} "
+            f"{result['peak_rss_mb']:12.0f}  {notes}"
+        )
     ours = results.get("ours", {})
     if baselines and "seconds" in ours:
         print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
@@ -346,7 +391,9 @@ def _notes(name: str, result: dict[str, Any], counted: int) -> str:
     if name == "isal-decompress":
         return f"{result['text_bytes'] / result['seconds'] / 1e9:.2f} GB/s of text"
     if "groups" in result:
-        return f"{result['groups']:,} groups" + (f", {result['in_window']:,} in window" if "in_window" in result else "")
+        return f"{result['groups']:,} groups" + (
+            f", {result['in_window']:,} in window" if "in_window" in result else ""
+        )
     return ""
 
 

@@ -39,9 +39,9 @@ import io
 import queue
 import random
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 import polars as pl
 import pyarrow as pa
@@ -111,7 +111,6 @@ _RIGHT = "_right"  # "<action> <log-status>"
 _NPACKETS = "_npackets"  # how many records had a packets value
 _NBYTES = "_nbytes"
 _KEY = [ACCOUNT, ENI, SRCADDR, DSTADDR, SRCPORT, DSTPORT, PROTOCOL, ACTION, STATUS]
-_PART_KEY = [_LEFT, SRCPORT, DSTPORT, PROTOCOL, _RIGHT]
 _PART_VALUES = [PACKETS, _NPACKETS, BYTES, _NBYTES]
 _REASONS = {1: SKIP_NO_DATA, 2: SKIP_BAD_NUMBER, 3: SKIP_OUTSIDE_WINDOW}
 
@@ -194,7 +193,13 @@ def _decode(number: int, key: str, data: bytes, block_bytes: int) -> Iterator[_P
     elif data[:2] == GZIP_MAGIC:
         yield from _line_pieces(number, _gunzip(key, data, block_bytes))
     else:
-        yield from _line_pieces(number, (data[at : at + block_bytes] for at in range(0, len(data), block_bytes)))
+        yield from _line_pieces(
+            number, (data[at : at + block_bytes] for at in range(0, len(data), block_bytes))
+        )
+
+
+# isal's stubs type its error class as an instance
+_GZIP_ERRORS = (OSError, EOFError, ValueError, cast("type[Exception]", isal_zlib.error))
 
 
 def _gunzip(key: str, data: bytes, block_bytes: int) -> Iterator[bytes]:
@@ -202,7 +207,7 @@ def _gunzip(key: str, data: bytes, block_bytes: int) -> Iterator[bytes]:
     while True:
         try:
             block = reader.read(block_bytes)
-        except (OSError, EOFError, ValueError, isal_zlib.error) as error:
+        except _GZIP_ERRORS as error:
             raise FlowLogReadError(key, f"corrupt or truncated gzip: {error}") from error
         if not block:
             return
@@ -283,7 +288,9 @@ def _read_ahead(items: Iterator[T], depth: int) -> Generator[T, None, None]:
         return
     handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(items, handoff, stop), name="flowlog-decode", daemon=True)
+    thread = threading.Thread(
+        target=_produce, args=(items, handoff, stop), name="flowlog-decode", daemon=True
+    )
     thread.start()
     try:
         while True:
@@ -307,7 +314,7 @@ def _produce(items: Iterator[T], handoff: queue.Queue[tuple[bool, object]], stop
                 break
         else:
             _offer(handoff, (False, None), stop)
-    except BaseException as error:  # noqa: BLE001  # handed to the consumer, which raises it
+    except BaseException as error:  # handed to the consumer, which raises it
         _offer(handoff, (False, error), stop)
     finally:
         close = getattr(items, "close", None)
@@ -315,7 +322,9 @@ def _produce(items: Iterator[T], handoff: queue.Queue[tuple[bool, object]], stop
             close()
 
 
-def _offer(handoff: queue.Queue[tuple[bool, object]], value: tuple[bool, object], stop: threading.Event) -> bool:
+def _offer(
+    handoff: queue.Queue[tuple[bool, object]], value: tuple[bool, object], stop: threading.Event
+) -> bool:
     while not stop.is_set():
         try:
             handoff.put(value, timeout=0.05)
@@ -393,6 +402,7 @@ class _Digester:
         if batch:
             frame = _fast_frame([piece.data for piece in batch], layout)
             if frame is not None:
+                batch = []  # the text is parsed: let it go before the frame is digested
                 self._reduce(frame, checked=False)
             else:
                 for piece in batch:
@@ -439,7 +449,9 @@ class _Digester:
         frame = frame.with_columns(
             _reason(self._window, checked), _seconds(START), _seconds(END), *self._groups.hashes()
         )
-        counts = frame.select((pl.col(_REASON) == code).sum().alias(reason) for code, reason in _REASONS.items())
+        counts = frame.select(
+            (pl.col(_REASON) == code).sum().alias(reason) for code, reason in _REASONS.items()
+        )
         dropped = 0
         for reason, count in counts.row(0, named=True).items():
             self.figures.skipped[reason] += count
@@ -469,10 +481,9 @@ def _reason(window: tuple[int, int], checked: bool) -> pl.Expr:
     nodata = (status != "-") & ~status.is_in(OK_SPELLINGS)
     moment = pl.coalesce(_seconds(START), _seconds(END))
     outside = moment.is_not_null() & ((moment < start) | (moment >= stop))
-    reason = pl.when(nodata).then(1)
-    if checked:
-        reason = reason.when(pl.col(_BAD)).then(2)
-    return reason.when(outside).then(3).otherwise(0).cast(pl.UInt8).alias(_REASON)
+    bad = pl.col(_BAD) if checked else pl.lit(False)
+    reason = pl.when(nodata).then(1).when(bad).then(2).when(outside).then(3).otherwise(0)
+    return reason.cast(pl.UInt8).alias(_REASON)
 
 
 def _seconds(name: str) -> pl.Expr:
@@ -545,7 +556,9 @@ def _well_formed(frame: pl.DataFrame, layout: Layout, blocks: list[bytes]) -> bo
         return True
     suspects = frame.select(pl.any_horizontal(pl.col(numeric).is_null()).arg_true()).to_series()
     try:  # the raw lines as one column (much faster than bytes.split); a \x01 in them fails the read
-        lines = pl.read_csv(blocks, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String})
+        lines = pl.read_csv(
+            blocks, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
+        )
     except pl.exceptions.PolarsError:
         return False
     if lines.height != frame.height:
@@ -603,7 +616,7 @@ def _parquet_text(frame: pl.DataFrame, name: str) -> pl.Expr:
         return pl.lit("-")
     value = pl.col(name).cast(pl.String)
     value = pl.when(value.is_null() | (value == "")).then(pl.lit("-")).otherwise(value)
-    if frame[name].cast(pl.String).str.contains_any(_WHITESPACE).any():
+    if frame[name].cast(pl.String).str.contains_any(list(_WHITESPACE)).any():
         value = value.str.replace_many(_WHITESPACE, ["_"] * len(_WHITESPACE))
     return value
 
@@ -623,34 +636,57 @@ def _parquet_number(frame: pl.DataFrame, name: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 class _Groups:
-    """Partial sums per digest line, merged whenever they outgrow the merged set (amortised linear).
+    """Sums per digest line, kept as numbers keyed by the key's two hashes, plus one key row per line.
 
-    Rows are grouped on a seeded 64-bit hash of the key; every group also checks a second hash, and a
-    group where it varies (two keys sharing the first hash) sends that step to an exact group-by on the key.
+    A group is identified by two independently seeded 64-bit hashes of its key (128 bits; two keys would
+    have to collide on both). Steps group on the first hash alone, which is faster, and check that the
+    second one agrees within each group; when it does not, that step groups on both. The key text of a
+    group is read once, the first time its hashes are seen, so the partial sums that pile up between
+    merges are plain numbers and memory follows the number of groups.
     """
 
     def __init__(self) -> None:
         seeds = random.Random()  # noqa: S311  # not secret: only makes crafted hash collisions impractical
         self._seeds = (seeds.getrandbits(63), seeds.getrandbits(63))
-        self._parts: list[pl.DataFrame] = []
+        self._parts: list[pl.DataFrame] = []  # _HASH, _HASH2 and the sums
         self._pending = 0
         self._merged: pl.DataFrame | None = None
+        self._keys: list[pl.DataFrame] = []  # _HASH, _HASH2 and the key columns, each pair once
+        self._known: pl.DataFrame | None = None  # the pairs of _keys, for the anti-join
 
     def hashes(self) -> list[pl.Expr]:
         key = pl.struct(_key_exprs())
         return [key.hash(self._seeds[0]).alias(_HASH), key.hash(self._seeds[1]).alias(_HASH2)]
 
     def add(self, frame: pl.DataFrame, kept: pl.DataFrame) -> None:
-        """`frame`: canonical records with `_reason` and the hashes; `kept`: its kept rows' numbers."""
-        part = _part(frame, kept)
+        """`frame`: canonical records with the hashes; `kept`: the numbers and `_row` of its kept rows."""
+        grouped = _by_hash(kept.lazy(), [pl.col(_ROW).first(), *_FIRST_SUMS])
+        self._learn_keys(frame, grouped)
+        part = grouped.select(_HASH, _HASH2, *_PART_VALUES)
         self._parts.append(part)
         self._pending += part.height
         if self._pending >= max(MERGE_MIN_ROWS, 0 if self._merged is None else self._merged.height):
             self._merge()
 
     def result(self) -> pl.DataFrame | None:
+        """One row per digest line: the sums and the key columns."""
         self._merge()
-        return self._merged
+        if self._merged is None:
+            return None
+        keys = pl.concat(self._keys)
+        return self._merged.join(keys, on=[_HASH, _HASH2], how="left", validate="1:1")
+
+    def _learn_keys(self, frame: pl.DataFrame, grouped: pl.DataFrame) -> None:
+        pairs = grouped.select(_HASH, _HASH2, _ROW)
+        if self._known is not None:
+            pairs = pairs.join(self._known, on=[_HASH, _HASH2], how="anti")
+        if pairs.height == 0:
+            return
+        rows = frame.lazy().with_row_index(_ROW).filter(pl.col(_ROW).is_in(pairs[_ROW].implode()))
+        keys = rows.select(_HASH, _HASH2, *_part_exprs(_key_exprs())).collect()
+        self._keys.append(keys)
+        known = keys.select(_HASH, _HASH2)
+        self._known = known if self._known is None else pl.concat([self._known, known])
 
     def _merge(self) -> None:
         frames = ([] if self._merged is None else [self._merged]) + self._parts
@@ -658,7 +694,7 @@ class _Groups:
         if len(frames) == 1:
             self._merged = frames[0]
         elif frames:
-            self._merged = _merged(pl.concat(frames))
+            self._merged = _by_hash(pl.concat(frames).lazy(), _MERGE_SUMS)
 
 
 def _key_exprs() -> list[pl.Expr]:
@@ -679,7 +715,7 @@ def _key_exprs() -> list[pl.Expr]:
 
 
 def _part_exprs(key: list[pl.Expr]) -> list[pl.Expr]:
-    """A part's key columns: the four text fields before the ports and the two after, joined by spaces."""
+    """The key as written: the four text fields before the ports and the two after, joined by spaces."""
     return [
         pl.concat_str(key[:4], separator=" ").alias(_LEFT),
         key[4].alias(SRCPORT),
@@ -696,48 +732,18 @@ _FIRST_SUMS = [
     pl.col(BYTES).count().cast(pl.Int64).alias(_NBYTES),
 ]
 _MERGE_SUMS = [pl.col(name).sum() for name in _PART_VALUES]
-_PART_COLUMNS = [_HASH, _HASH2, *_PART_KEY, *_PART_VALUES]
 
 
-def _part(frame: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    grouped = _by_hash(kept.lazy(), _FIRST_SUMS)
-    if grouped is None:
-        rows = frame.filter(pl.col(_REASON) == 0)
-        exact = rows.group_by(_key_exprs()).agg(pl.col(_HASH).first(), pl.col(_HASH2).first(), *_FIRST_SUMS)
-        return exact.select(*_part_exprs([pl.col(name) for name in _KEY]), _HASH, _HASH2, *_PART_VALUES).select(
-            _PART_COLUMNS
-        )
-    return _with_keys(grouped, frame, _part_exprs(_key_exprs()))
-
-
-def _merged(parts: pl.DataFrame) -> pl.DataFrame:
-    grouped = _by_hash(parts.lazy().with_row_index(_ROW), _MERGE_SUMS)
-    if grouped is None:
-        exact = parts.group_by(_PART_KEY).agg(pl.col(_HASH).first(), pl.col(_HASH2).first(), *_MERGE_SUMS)
-        return exact.select(_PART_COLUMNS)
-    # rebuilding the strings copies them, so the merged set no longer pins the buffers of older parts
-    key = [pl.concat_str(pl.col(_LEFT), pl.lit("")), SRCPORT, DSTPORT, PROTOCOL, pl.concat_str(pl.col(_RIGHT), pl.lit(""))]
-    return _with_keys(grouped, parts, key)
-
-
-def _by_hash(rows: pl.LazyFrame, sums: list[pl.Expr]) -> pl.DataFrame | None:
-    """Sums per `_h` with each group's first `_row`, in row order; None when `_h2` shows a collision."""
+def _by_hash(rows: pl.LazyFrame, aggs: list[pl.Expr]) -> pl.DataFrame:
+    """`aggs` per (`_h`, `_h2`): grouped on `_h` alone unless some `_h` group holds two `_h2` values."""
     grouped = (
         rows.group_by(_HASH)
-        .agg(pl.col(_ROW).first(), pl.col(_HASH2).min().alias(_LOW), pl.col(_HASH2).max().alias(_HIGH), *sums)
-        .sort(_ROW)
+        .agg(pl.col(_HASH2).min().alias(_LOW), pl.col(_HASH2).max().alias(_HIGH), *aggs)
         .collect()
     )
-    if (grouped[_LOW] != grouped[_HIGH]).any():
-        return None
-    return grouped.rename({_LOW: _HASH2})
-
-
-def _with_keys(grouped: pl.DataFrame, source: pl.DataFrame, key: list[pl.Expr | str]) -> pl.DataFrame:
-    """Adds the key of each group, read from its first row in `source` (a filter beats a gather on chunks)."""
-    firsts = grouped[_ROW].implode()
-    keys = source.lazy().with_row_index(_ROW).filter(pl.col(_ROW).is_in(firsts)).select(key).collect()
-    return pl.concat([keys, grouped], how="horizontal").select(_PART_COLUMNS)
+    if (grouped[_LOW] == grouped[_HIGH]).all():
+        return grouped.drop(_HIGH).rename({_LOW: _HASH2})
+    return rows.group_by(_HASH, _HASH2).agg(*aggs).collect()
 
 
 # --- output --------------------------------------------------------------------------------------------

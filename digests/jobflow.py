@@ -86,9 +86,10 @@ def job_fetch(kind: JobKind, window: Window) -> IO[bytes]:
 
 
 def job_rerun(kind: JobKind, job: Job) -> Job:
-    """Build a job again even if its artifact exists (admin and API v1 re-run)."""
+    """Build a job again even if its artifact exists (admin and API v1 re-run). Raises JobInProgress
+    while it is queued or running, unless its worker has gone silent for longer than a task may run."""
     window = job_window(job)
-    job = _job_enqueue_row(kind, str(job.id), window, force=True)
+    job = _job_enqueue_row(kind, str(job.id), window)
     _mark_best_effort(kind.marker(), str(job.id))
     try:
         kind.queuer().queue(str(job.id), window)
@@ -167,7 +168,7 @@ def _row_values(window: Window) -> dict[str, Any]:
     }
 
 
-def _job_enqueue_row(kind: JobKind, job_id: str, window: Window, *, force: bool = False) -> Job:
+def _job_enqueue_row(kind: JobKind, job_id: str, window: Window) -> Job:
     """Create the row as QUEUED, or move an idle one back to QUEUED. Of two concurrent requests for
     one window exactly one gets here without JobInProgress."""
     now = timezone.now()
@@ -183,7 +184,7 @@ def _job_enqueue_row(kind: JobKind, job_id: str, window: Window, *, force: bool 
     claimed = kind.model.objects.filter(Q(id=job_id) & idle).update(
         **values, attempts=0, started_at=None, finished_at=None
     )
-    if not claimed and not force:
+    if not claimed:
         raise JobInProgress(kind.namespace, job_id)
     return kind.model.objects.get(id=job_id)
 

@@ -86,6 +86,12 @@ class _SeedView(APIView):
     kind: ClassVar[Callable[[], JobKind]]
     permission_classes = (_SeedPermission,)
 
+    methods: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return list(self.methods)  # DRF's default would advertise HEAD and OPTIONS, which answer 405
+
     def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         return empty(405)
 
@@ -100,6 +106,7 @@ class SeedRootView(_SeedView):
     """`POST /?start&stop` queues a window; `GET /?start&stop` returns the artifact."""
 
     artifact_content_type = "application/octet-stream"
+    methods = ("GET", "POST")
 
     def post(self, request: Request) -> HttpResponse:
         kind = type(self).kind()
@@ -141,6 +148,8 @@ class SeedRootView(_SeedView):
 
 class SeedWorkerView(_SeedView):
     """`POST /{topic}/{event}`: the stream appliance delivers a queued job; 204 once it is built."""
+
+    methods = ("POST",)
 
     def post(self, request: Request, topic: str, event: str) -> HttpResponse:
         kind = type(self).kind()

@@ -7,6 +7,7 @@ with a message naming the variable, so a typo never becomes an import-time trace
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default keeps its database in the data folder; create it on first use. When that is
+    # impossible the database error that follows names the path, which says more than a traceback here.
+    with contextlib.suppress(OSError):
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
     # The web server and the worker share one SQLite file; WAL and a busy timeout keep them from
     # failing each other's writes with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -166,6 +171,12 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+# A cache shared by the web server and the worker: django-q2 keeps its cluster status there and the
+# worker heartbeat behind /healthz lives there. The database cache needs `createcachetable`.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"},
+}
+
 # The worker: django-q2 on the ORM broker in the same database. `timeout` < `retry`, so a task is
 # only redelivered after its first delivery has been killed; the job claim makes redelivery harmless.
 Q_CLUSTER = {
@@ -201,6 +212,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["graphs.api.views.schema_v1_endpoints"],
 }
 
 LOG_LEVEL = os.environ.get("RUNTIME_LOGGER_LEVEL", "INFO").upper()

@@ -124,10 +124,11 @@ def node_ids(addresses: Iterable[str]) -> dict[str, str]:
 
 def edge_statement(edge: Edge, src_id: str, dst_id: str) -> str:
     """The seed's edge statement: govpc_* attributes, `color`, and the label last (diffd appends to it)."""
-    account, eni = dot_value(edge.account), dot_value(edge.eni)
-    srcport, dstport, protocol = dot_value(edge.srcport), dot_value(edge.dstport), dot_value(edge.protocol)
-    packets, nbytes = dot_value(edge.packets), dot_value(edge.bytes)
-    start, end = dot_value(edge.start), dot_value(edge.end)
+    values: tuple[str, ...] = (edge.account, edge.eni, edge.srcport, edge.dstport, edge.protocol)
+    values += (edge.packets, edge.bytes, edge.start, edge.end)
+    if _UNSAFE.search("".join(values)) is not None:  # one search for the common, clean line
+        values = tuple(dot_value(value) for value in values)
+    account, eni, srcport, dstport, protocol, packets, nbytes, start, end = values
     color = "red" if edge.rejected else "green"
     return (
         f'{src_id} -> {dst_id} [govpc_accountID="{account}" govpc_eniID="{eni}" govpc_srcPort="{srcport}"'

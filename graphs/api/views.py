@@ -311,5 +311,3 @@ def schema_v1_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list
     the README), not this API, so the schema describes `/api/v1/` only."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
-
-SCHEMA_SETTINGS = {"PREPROCESSING_HOOKS": ["graphs.api.views.schema_v1_endpoints"]}
