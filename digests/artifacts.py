@@ -41,7 +41,7 @@ class StorageArtifactStore:
             handle = self.storage.open(name, "rb")
             # S3 files open lazily; reading the first byte turns a missing key into an error here.
             handle.seek(0)
-            return handle  # type: ignore[return-value]
+            return handle
         except _STORAGE_ERRORS as error:
             if is_not_found(error):
                 raise NotFound(name) from error

@@ -652,7 +652,7 @@ class _Groups:
         self._pending = 0
         self._merged: pl.DataFrame | None = None
         self._keys: list[pl.DataFrame] = []  # _HASH, _HASH2 and the key columns, each pair once
-        self._known: pl.DataFrame | None = None  # the pairs of _keys, for the anti-join
+        self._known: pl.DataFrame | None = None  # the hash pairs of _keys, for the anti-join
 
     def hashes(self) -> list[pl.Expr]:
         key = pl.struct(_key_exprs())
@@ -686,7 +686,7 @@ class _Groups:
         keys = rows.select(_HASH, _HASH2, *_part_exprs(_key_exprs())).collect()
         self._keys.append(keys)
         known = keys.select(_HASH, _HASH2)
-        self._known = known if self._known is None else pl.concat([self._known, known])
+        self._known = known if self._known is None else pl.concat([self._known, known], rechunk=True)
 
     def _merge(self) -> None:
         frames = ([] if self._merged is None else [self._merged]) + self._parts

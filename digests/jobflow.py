@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from digests.models import ACTIVE_STATUSES, Job, JobStatus
@@ -56,6 +56,10 @@ class JobKind:
     build: Callable[[Job, Window], dict[str, Any]]  # does the work, stores the artifact, returns figures
     max_attempts: Callable[[], int]
     stale_after: Callable[[], timedelta]  # a RUNNING job older than this was abandoned by a dead worker
+
+
+def _rows(kind: JobKind) -> QuerySet[Job]:
+    return kind.model._default_manager.all()
 
 
 def job_request(kind: JobKind, window: Window) -> Job:
@@ -102,8 +106,10 @@ def job_rerun(kind: JobKind, job: Job) -> Job:
 
 def job_fail_stuck(kind: JobKind, job_id: str, reason: str = "marked failed by an operator") -> bool:
     """Mark a queued or running job failed; returns whether it was still active."""
-    updated = kind.model.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).update(
-        status=JobStatus.FAILED, error=reason, finished_at=timezone.now()
+    updated = (
+        _rows(kind)
+        .filter(id=job_id, status__in=ACTIVE_STATUSES)
+        .update(status=JobStatus.FAILED, error=reason, finished_at=timezone.now())
     )
     if updated:
         _unmark_best_effort(kind.marker(), job_id)
@@ -112,9 +118,9 @@ def job_fail_stuck(kind: JobKind, job_id: str, reason: str = "marked failed by a
 
 def job_reset_failed(kind: JobKind, job_id: str) -> bool:
     return bool(
-        kind.model.objects.filter(id=job_id, status=JobStatus.FAILED).update(
-            status=JobStatus.QUEUED, attempts=0, error="", queued_at=timezone.now()
-        )
+        _rows(kind)
+        .filter(id=job_id, status=JobStatus.FAILED)
+        .update(status=JobStatus.QUEUED, attempts=0, error="", queued_at=timezone.now())
     )
 
 
@@ -123,20 +129,20 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
     running elsewhere). Raises JobFailed when the build failed (after re-queueing it if attempts remain)."""
     _job_ensure_row(kind, job_id, window)
     if not _job_claim(kind, job_id):
-        job = kind.model.objects.get(id=job_id)
+        job = _rows(kind).get(id=job_id)
         if job.status == JobStatus.FAILED:
             raise JobFailed(f"{kind.namespace} {job_id} failed: {job.error}")
         if job.status == JobStatus.DONE:
             kind.marker().unmark(job_id)  # the delivery that built it may have failed just here
         log.info("job-skipped %s %s: status %s", kind.namespace, job_id, job.status)
         return None
-    job = kind.model.objects.get(id=job_id)
+    job = _rows(kind).get(id=job_id)
     try:
         figures = kind.build(job, window)
     except Exception as error:
         _job_after_error(kind, job, window, error, requeue_on_failure)
         raise JobFailed(f"{kind.namespace} {job_id} failed: {_public_error(error)}") from error
-    kind.model.objects.filter(id=job_id).update(
+    _rows(kind).filter(id=job_id).update(
         status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures
     )
     kind.marker().unmark(job_id)  # a failure here is retried by the next delivery (see above)
@@ -175,18 +181,20 @@ def _job_enqueue_row(kind: JobKind, job_id: str, window: Window) -> Job:
     values = {**_row_values(window), "status": JobStatus.QUEUED, "queued_at": now, "error": ""}
     try:
         with transaction.atomic():
-            job, created = kind.model.objects.get_or_create(id=job_id, defaults=values)
+            job, created = _rows(kind).get_or_create(id=job_id, defaults=values)
     except IntegrityError:
         created = False
     if created:
         return job
     idle = ~Q(status__in=ACTIVE_STATUSES) | Q(updated_at__lt=now - kind.stale_after())
-    claimed = kind.model.objects.filter(Q(id=job_id) & idle).update(
-        **values, attempts=0, started_at=None, finished_at=None
+    claimed = (
+        _rows(kind)
+        .filter(Q(id=job_id) & idle)
+        .update(**values, attempts=0, started_at=None, finished_at=None)
     )
     if not claimed:
         raise JobInProgress(kind.namespace, job_id)
-    return kind.model.objects.get(id=job_id)
+    return _rows(kind).get(id=job_id)
 
 
 def _job_ensure_row(kind: JobKind, job_id: str, window: Window) -> None:
@@ -194,7 +202,7 @@ def _job_ensure_row(kind: JobKind, job_id: str, window: Window) -> None:
     values = {**_row_values(window), "status": JobStatus.QUEUED, "queued_at": timezone.now()}
     try:
         with transaction.atomic():
-            kind.model.objects.get_or_create(id=job_id, defaults=values)
+            _rows(kind).get_or_create(id=job_id, defaults=values)
     except IntegrityError:
         pass
 
@@ -207,17 +215,19 @@ def _job_claim(kind: JobKind, job_id: str) -> bool:
         attempts__lt=kind.max_attempts()
     )
     return bool(
-        kind.model.objects.filter(Q(id=job_id) & claimable).update(
-            status=JobStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
-        )
+        _rows(kind)
+        .filter(Q(id=job_id) & claimable)
+        .update(status=JobStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1)
     )
 
 
 def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, requeue: bool) -> None:
     log.warning("dependency-failure %s %s attempt %s: %s", kind.namespace, job.id, job.attempts, error)
     if requeue and job.attempts < kind.max_attempts():
-        requeued = kind.model.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
-            status=JobStatus.QUEUED, error=_public_error(error), queued_at=timezone.now()
+        requeued = (
+            _rows(kind)
+            .filter(id=job.id, status=JobStatus.RUNNING)
+            .update(status=JobStatus.QUEUED, error=_public_error(error), queued_at=timezone.now())
         )
         if requeued:
             try:
@@ -230,9 +240,7 @@ def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, 
 
 
 def _job_finish_failed(kind: JobKind, job_id: str, message: str) -> None:
-    kind.model.objects.filter(id=job_id).update(
-        status=JobStatus.FAILED, error=message, finished_at=timezone.now()
-    )
+    _rows(kind).filter(id=job_id).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
 
 
 def _public_error(error: BaseException) -> str:

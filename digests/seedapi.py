@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -92,10 +93,10 @@ class _SeedView(APIView):
     def allowed_methods(self) -> list[str]:
         return list(self.methods)  # DRF's default would advertise HEAD and OPTIONS, which answer 405
 
-    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
         return empty(405)
 
-    def options(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
         return empty(405)
 
     def head(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -124,7 +125,7 @@ class SeedRootView(_SeedView):
             return json_message(500, "Internal Server Error")
         return empty(202)
 
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: Request) -> HttpResponseBase:
         kind = type(self).kind()
         try:
             window = window_parse(_first(request, "start"), _first(request, "stop"))

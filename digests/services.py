@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 from isal import igzip
 
@@ -32,7 +32,9 @@ def _build(job: Job, window: Window) -> dict[str, Any]:
     with tempfile.TemporaryFile() as stored, contextlib.closing(fetched) as objects:
         # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
         with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-            figures = digest_objects(objects, window.start.epoch_seconds, window.stop.epoch_seconds, text)
+            figures = digest_objects(
+                objects, window.start.epoch_seconds, window.stop.epoch_seconds, cast(BinaryIO, text)
+            )
         size = digest_kind().store().save(str(job.id), SUFFIX, stored)
     return {
         "files": figures.files,
@@ -59,7 +61,6 @@ def digest_kind() -> JobKind:
         max_attempts=lambda: config_get().max_attempts,
         stale_after=lambda: stale_after(config_get()),
     )
-
 
 
 def digest_request(window: Window) -> Job:

@@ -26,7 +26,9 @@ class FlowLogRef:
 
     key: str  # S3 key, or path relative to the folder; named in every error about the object
     size: int  # stored (compressed) size in bytes
-    timestamp: datetime | None  # UTC time from the AWS file name (`..._20180620T1620Z_...`), None for loose files
+    timestamp: (
+        datetime | None
+    )  # UTC time from the AWS file name (`..._20180620T1620Z_...`), None for loose files
 
 
 @dataclass(frozen=True)

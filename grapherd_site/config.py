@@ -25,7 +25,7 @@ _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 class Config:
     data_dir: Path
     use_iam: bool = True
-    http_host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface by default, as the Go one did
+    http_host: str = "0.0.0.0"
     http_port: int = 8080
     require_auth: bool = False
     graph_storage_bucket: str = ""
@@ -104,8 +104,8 @@ class _Reader:
         host, colon, port = raw.rpartition(":")
         if not colon or not port.isdigit() or not 0 < int(port) < 65536:
             self.errors.append(f"{name}={raw!r} is not a listening address like :8080 or 127.0.0.1:8080.")
-            return "0.0.0.0", 8080  # noqa: S104
-        return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+            return "0.0.0.0", 8080
+        return host.strip("[]") or "0.0.0.0", int(port)
 
 
 def stale_after(config: Config) -> timedelta:

@@ -65,7 +65,7 @@ class SvgFigures:
     edges: int  # edges read
     merged_edges: int  # distinct (src, dst) pairs drawn
     nodes: int
-    seconds: float
+    seconds: float  # wall time of the whole render: merge, DOT, Graphviz, tidy
     bytes: int  # SVG bytes written
 
 

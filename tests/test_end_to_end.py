@@ -34,7 +34,7 @@ def run_window(client: Client) -> bytes:
     assert client.post(QUERY).status_code == 202  # the django-q2 task runs inline in tests
     response = client.get(QUERY)
     assert response.status_code == 200
-    return b"".join(response.streaming_content)  # type: ignore[arg-type]
+    return response.getvalue()
 
 
 def assert_built(dot: bytes) -> None:
@@ -80,7 +80,7 @@ def test_the_built_in_digesterd_routes_serve_raw_gzip(client: Client, flowlogs_d
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
     assert "Content-Encoding" not in response
-    body = b"".join(response.streaming_content)  # type: ignore[arg-type]
+    body = response.getvalue()
     assert gzip.decompress(body).decode().splitlines() == EXPECTED_DIGEST
 
 

@@ -102,7 +102,7 @@ def test_get_with_a_stale_or_unreadable_marker_falls_through_to_storage(client: 
     store_graph(GRAPH_ID, b"this is the graph you're looking for")
     response = client.get(query())
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"this is the graph you're looking for"  # type: ignore[arg-type]
+    assert response.getvalue() == b"this is the graph you're looking for"
     assert response["Content-Type"] == "application/octet-stream"
     assert "Content-Encoding" not in response
 

@@ -5,42 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Digest',
+            name="Digest",
             fields=[
-                ('id', models.UUIDField(editable=False, primary_key=True, serialize=False)),
-                ('start', models.DateTimeField(db_index=True, help_text='Window start (inclusive), truncated to the minute.')),
-                ('stop', models.DateTimeField(help_text='Window stop (exclusive), truncated to the minute.')),
-                ('start_text', models.CharField(max_length=40)),
-                ('stop_text', models.CharField(max_length=40)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], db_index=True, default='queued', max_length=8)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('files', models.PositiveIntegerField(default=0)),
-                ('bytes_read', models.BigIntegerField(default=0)),
-                ('records', models.BigIntegerField(default=0, help_text='Flow-log records read (headers excluded).')),
-                ('in_window', models.BigIntegerField(default=0, help_text='Records digested.')),
-                ('groups', models.BigIntegerField(default=0, help_text='Lines in the digest.')),
-                ('skipped', models.JSONField(default=digests.models._skipped_default, help_text='Skipped records by reason.')),
-                ('skipped_keys', models.PositiveIntegerField(default=0, help_text='Objects whose names could not be parsed.')),
-                ('digest_bytes', models.BigIntegerField(default=0, help_text='Stored (gzip) size.')),
+                ("id", models.UUIDField(editable=False, primary_key=True, serialize=False)),
+                (
+                    "start",
+                    models.DateTimeField(
+                        db_index=True, help_text="Window start (inclusive), truncated to the minute."
+                    ),
+                ),
+                ("stop", models.DateTimeField(help_text="Window stop (exclusive), truncated to the minute.")),
+                ("start_text", models.CharField(max_length=40)),
+                ("stop_text", models.CharField(max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("files", models.PositiveIntegerField(default=0)),
+                ("bytes_read", models.BigIntegerField(default=0)),
+                (
+                    "records",
+                    models.BigIntegerField(default=0, help_text="Flow-log records read (headers excluded)."),
+                ),
+                ("in_window", models.BigIntegerField(default=0, help_text="Records digested.")),
+                ("groups", models.BigIntegerField(default=0, help_text="Lines in the digest.")),
+                (
+                    "skipped",
+                    models.JSONField(
+                        default=digests.models._skipped_default, help_text="Skipped records by reason."
+                    ),
+                ),
+                (
+                    "skipped_keys",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Objects whose names could not be parsed."
+                    ),
+                ),
+                ("digest_bytes", models.BigIntegerField(default=0, help_text="Stored (gzip) size.")),
             ],
             options={
-                'verbose_name': 'digest',
-                'ordering': ('-created_at',),
-                'abstract': False,
+                "verbose_name": "digest",
+                "ordering": ("-created_at",),
+                "abstract": False,
             },
         ),
     ]
