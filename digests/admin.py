@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from digests.jobflow import JobInProgress
 from digests.models import Digest, Job
 from digests.ports import DependencyFailure
 from digests.types import SKIP_REASONS
@@ -108,18 +109,21 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run selected %(verbose_name_plural)s", permissions=["operate"])
     def rerun_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        requeued = 0
+        requeued = busy = 0
         for job in queryset:
             try:
                 self.rerun(job)
+            except JobInProgress:  # queued or running, and not abandoned: left alone
+                busy += 1
             except (DependencyFailure, WindowError) as error:
                 self.message_user(request, f"{job.id} could not be re-queued: {error}", messages.ERROR)
             else:
                 requeued += 1
-        if requeued:
-            self.message_user(
-                request, f"Re-queued {requeued} {model_ngettext(self.opts, requeued)}", messages.SUCCESS
-            )
+        if requeued or busy:
+            text = f"Re-queued {requeued} {model_ngettext(self.opts, requeued)}"
+            if busy:
+                text += f"; {busy} {'was' if busy == 1 else 'were'} still queued or running"
+            self.message_user(request, text, messages.SUCCESS if requeued else messages.WARNING)
 
     @admin.action(description="Mark selected stuck %(verbose_name_plural)s failed", permissions=["operate"])
     def fail_stuck_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files import File
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 
 from digests.ports import DependencyFailure, NotFound
 
@@ -53,12 +54,23 @@ class StorageArtifactStore:
             content.seek(0, 2)
             size = content.tell()
             content.seek(0)
-            stored = self.storage.save(name, File(content, name=name))
+            if isinstance(self.storage, FileSystemStorage):
+                self._save_local(name, content)
+            else:  # an S3 upload becomes visible whole or not at all
+                stored = self.storage.save(name, File(content, name=name))
+                if stored != name:  # a storage that renames on conflict would orphan the artifact
+                    raise DependencyFailure(
+                        self.dependency, f"storage saved {name} as {stored}; enable overwrite"
+                    )
         except _STORAGE_ERRORS as error:
             raise DependencyFailure(self.dependency, f"save {name}: {error}") from error
-        if stored != name:  # a storage that renames on conflict would orphan the artifact
-            raise DependencyFailure(self.dependency, f"storage saved {name} as {stored}; enable overwrite")
         return size
+
+    def _save_local(self, name: str, content: IO[bytes]) -> None:
+        """Write beside the target and rename over it, so a killed worker never leaves half a graph that
+        GET would serve as finished."""
+        partial = self.storage.save(f"{name}.partial", File(content, name=name))
+        os.replace(self.storage.path(partial), self.storage.path(name))
 
     def delete(self, job_id: str, suffix: str) -> None:
         try:

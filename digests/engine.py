@@ -39,7 +39,7 @@ import io
 import queue
 import random
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, TypeVar, cast
 
@@ -88,9 +88,12 @@ DEFAULT_CHUNK_BYTES = 32 << 20  # decompressed text per vectorised step: big eno
 # Text is decoded in blocks below glibc's largest mmap threshold: fresh 32 MB buffers cost a page fault per
 # 4 KB every time, reused heap memory does not. A step reads its blocks as a list, without joining them.
 BLOCK_BYTES = 8 << 20
-DEFAULT_READ_AHEAD = 6  # decoded blocks waiting for the main thread; 0 decodes inline
+DEFAULT_READ_AHEAD = 4  # decoded blocks waiting for the main thread; 0 decodes inline
 PARQUET_BATCH_ROWS = 256 * 1024
-MERGE_MIN_ROWS = 500_000  # partial groups held before they are merged
+MERGE_MIN_ROWS = 500_000  # partial sums held before they are merged (48 bytes each)
+SLICES = 8  # the sums are kept in slices, merged one at a time
+DIRECT_RATIO = 0.5  # a chunk with more groups than this share of its records...
+DIRECT_CHUNKS = 7  # ...sends this many next chunks' records to the merges without grouping them first
 MILLISECONDS_ABOVE = 2**31 - 1
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -106,6 +109,7 @@ _HASH2 = "_h2"
 _LOW = "_h2_low"
 _HIGH = "_h2_high"
 _ROW = "_row"
+_SLICE = "_slice"
 _LEFT = "_left"  # "<account> <eni> <srcaddr> <dstaddr>"
 _RIGHT = "_right"  # "<action> <log-status>"
 _NPACKETS = "_npackets"  # how many records had a packets value
@@ -129,17 +133,19 @@ def digest_objects(
     """Digests `objects` for the window [start, stop) (Unix seconds) and writes the sorted text to `out`.
 
     `objects` is consumed once, one object at a time, from a helper thread when `read_ahead` > 0 (an
-    iterator that is a generator is closed there if the digest stops early). Raises FlowLogReadError for
-    an object that cannot be decoded, and lets the iterable's own FlowLogReadError through.
+    iterator that is a generator is closed there if the digest stops early); a second helper thread then
+    merges the groups of one chunk while the next one is parsed. Raises FlowLogReadError for an object
+    that cannot be decoded, and lets the iterable's own FlowLogReadError through.
     """
-    digester = _Digester(start, stop, chunk_bytes)
+    digester = _Digester(start, stop, chunk_bytes, threaded=read_ahead > 0)
     pieces = _read_ahead(_decoded(objects, min(chunk_bytes, BLOCK_BYTES)), read_ahead)
     try:
         for piece in pieces:
             digester.feed(piece)
+        return digester.finish(out)
     finally:
-        pieces.close()  # stops the helper thread at once if feeding failed
-    return digester.finish(out)
+        pieces.close()  # stops the helper threads at once if something failed
+        digester.close()
 
 
 # --- decoding: objects to pieces of whole lines or record batches -------------------------------------
@@ -342,13 +348,62 @@ def _drain(handoff: queue.Queue[tuple[bool, object]]) -> None:
             return
 
 
+class _Behind:
+    """Runs the group steps of each chunk in order, in a helper thread while the next chunk is parsed.
+
+    A chunk is handed over once the previous one is done, so at most two chunks' frames are alive. An
+    error in the thread is raised by the next `submit` or by `close`.
+    """
+
+    def __init__(self, work: Callable[[pl.DataFrame, pl.DataFrame], None], threaded: bool) -> None:
+        self._work = work
+        self._error: BaseException | None = None
+        self._handoff: queue.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = queue.Queue(maxsize=1)
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="flowlog-groups", daemon=True)
+            self._thread.start()
+
+    def submit(self, frame: pl.DataFrame, kept: pl.DataFrame) -> None:
+        if self._thread is None:
+            self._work(frame, kept)
+            return
+        self._handoff.join()  # the previous chunk is done: only two chunks' frames are ever alive
+        self._raise()
+        self._handoff.put((frame, kept))
+
+    def close(self, raise_error: bool = True) -> None:
+        """Waits for the chunks submitted so far."""
+        if self._thread is not None:
+            self._handoff.put(None)
+            self._thread.join()
+            self._thread = None
+        if raise_error:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        while (item := self._handoff.get()) is not None:
+            if self._error is None:  # after an error, chunks are only drained
+                try:
+                    self._work(*item)
+                except BaseException as error:  # raised by the caller's next submit or close
+                    self._error = error
+            del item
+            self._handoff.task_done()
+
+
 # --- the digester: pieces in, figures and groups out --------------------------------------------------
 
 
 class _Digester:
     """Main-thread state: the layout in force per open object, the batch of lines waiting, the groups."""
 
-    def __init__(self, start: int, stop: int, chunk_bytes: int) -> None:
+    def __init__(self, start: int, stop: int, chunk_bytes: int, threaded: bool) -> None:
         self.figures = DigestFigures()
         self._window = (start, stop)
         self._chunk_bytes = chunk_bytes
@@ -358,6 +413,7 @@ class _Digester:
         self._batch_bytes = 0
         self._closed: list[int] = []
         self._groups = _Groups()
+        self._grouping = _Behind(self._groups.add, threaded)
         self._first: int | None = None
         self._last: int | None = None
 
@@ -375,8 +431,13 @@ class _Digester:
 
     def finish(self, out: BinaryIO) -> DigestFigures:
         self._flush()
-        self.figures.groups = _write(self._groups.result(), self._first, self._last, out)
+        self._grouping.close()
+        self.figures.groups = _write(_lines(self._groups.result(), self._first, self._last), out)
         return self.figures
+
+    def close(self) -> None:
+        """Stops the grouping thread, if any, without raising: for when the digest failed."""
+        self._grouping.close(raise_error=False)
 
     def _header(self, piece: _Lines) -> bool:
         tokens = split_tokens(piece.data[:-1])
@@ -464,7 +525,7 @@ class _Digester:
         narrow = frame.lazy().select(PACKETS, BYTES, START, END, _HASH, _HASH2, _REASON).with_row_index(_ROW)
         kept = (narrow.filter(pl.col(_REASON) == 0) if dropped else narrow).collect()
         self._bounds(kept)
-        self._groups.add(frame, kept)
+        self._grouping.submit(frame.select(*_KEY, _HASH, _HASH2), kept)
 
     def _bounds(self, kept: pl.DataFrame) -> None:
         first, last = kept.select(pl.col(START).min(), pl.col(END).max()).row(0)
@@ -505,16 +566,25 @@ def _fast_frame(blocks: list[bytes], layout: Layout | None) -> pl.DataFrame | No
         layout = default_layout(len(split_tokens(blocks[0][: blocks[0].find(b"\n")])))
     if layout is None or not layout.has_numbers:
         return None
-    blocks = [block.replace(b"\r\n", b"\n") if b"\r" in block else block for block in blocks]
-    if any(b"\r" in block or b"\t" in block for block in blocks):
+    frames = []
+    for block in blocks:  # one read per block keeps the parser's scratch memory small
+        frame = _read_block(block, layout)
+        if frame is None:
+            return None
+        frames.append(frame)
+    return _canonical_text(pl.concat(frames), layout, typed=True)
+
+
+def _read_block(block: bytes, layout: Layout) -> pl.DataFrame | None:
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    if b"\r" in block or b"\t" in block:
         return None
     try:
-        frame = _read_text(blocks, layout, typed=True, lossy=False)
+        frame = _read_text(block, layout, typed=True, lossy=False)
     except pl.exceptions.PolarsError:
         return None
-    if not _well_formed(frame, layout, blocks):
-        return None
-    return _canonical_text(frame, layout, typed=True)
+    return frame if _well_formed(frame, layout, block) else None
 
 
 def _clean_frame(data: bytes, layout: Layout) -> tuple[pl.DataFrame, bool]:
@@ -547,7 +617,7 @@ def _read_text(data: bytes | list[bytes], layout: Layout, typed: bool, lossy: bo
     )
 
 
-def _well_formed(frame: pl.DataFrame, layout: Layout, blocks: list[bytes]) -> bool:
+def _well_formed(frame: pl.DataFrame, layout: Layout, block: bytes) -> bool:
     """No empty field anywhere: text columns have no nulls, and null numbers really were `-`."""
     numeric = [_column(p) for p in range(layout.width) if layout.role(p) in NUMERIC_FIELDS]
     if any(frame[name].null_count() for name in frame.columns if name not in numeric):
@@ -556,9 +626,7 @@ def _well_formed(frame: pl.DataFrame, layout: Layout, blocks: list[bytes]) -> bo
         return True
     suspects = frame.select(pl.any_horizontal(pl.col(numeric).is_null()).arg_true()).to_series()
     try:  # the raw lines as one column (much faster than bytes.split); a \x01 in them fails the read
-        lines = pl.read_csv(
-            blocks, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
-        )
+        lines = pl.read_csv(block, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String})
     except pl.exceptions.PolarsError:
         return False
     if lines.height != frame.height:
@@ -648,11 +716,11 @@ class _Groups:
     def __init__(self) -> None:
         seeds = random.Random()  # noqa: S311  # not secret: only makes crafted hash collisions impractical
         self._seeds = (seeds.getrandbits(63), seeds.getrandbits(63))
-        self._parts: list[pl.DataFrame] = []  # _HASH, _HASH2 and the sums
-        self._pending = 0
-        self._merged: pl.DataFrame | None = None
+        # sliced on the second hash, so a merge only ever holds one slice of the groups at once
+        self._sums = [_Sums() for _ in range(SLICES)]
         self._keys: list[pl.DataFrame] = []  # _HASH, _HASH2 and the key columns, each pair once
-        self._known: pl.DataFrame | None = None  # the hash pairs of _keys, for the anti-join
+        self._known: tuple[pl.Series, pl.Series] | None = None  # the two hash columns of _keys
+        self._direct = 0  # chunks left whose rows skip the first grouping
 
     def hashes(self) -> list[pl.Expr]:
         key = pl.struct(_key_exprs())
@@ -660,41 +728,84 @@ class _Groups:
 
     def add(self, frame: pl.DataFrame, kept: pl.DataFrame) -> None:
         """`frame`: canonical records with the hashes; `kept`: the numbers and `_row` of its kept rows."""
-        grouped = _by_hash(kept.lazy(), [pl.col(_ROW).first(), *_FIRST_SUMS])
-        self._learn_keys(frame, grouped)
-        part = grouped.select(_HASH, _HASH2, *_PART_VALUES)
-        self._parts.append(part)
-        self._pending += part.height
-        if self._pending >= max(MERGE_MIN_ROWS, 0 if self._merged is None else self._merged.height):
-            self._merge()
+        if self._direct:
+            # chunks lately had about as many groups as rows: grouping them first would not pay
+            self._direct -= 1
+            part = kept.select(_HASH, _HASH2, _ROW, *_RAW_VALUES)
+        else:
+            part = _by_hash(kept.lazy(), [pl.col(_ROW).first(), *_FIRST_SUMS])
+            if part.height > DIRECT_RATIO * kept.height:
+                self._direct = DIRECT_CHUNKS
+        self._learn_keys(frame, part)
+        slices = part.select(
+            (pl.col(_HASH2) % len(self._sums)).alias(_SLICE), _HASH, _HASH2, *_PART_VALUES
+        ).partition_by(_SLICE, as_dict=True, include_key=False)
+        for (number, *_), piece in slices.items():
+            self._sums[cast(int, number)].add(piece)
 
-    def result(self) -> pl.DataFrame | None:
+    def result(self) -> pl.LazyFrame | None:
         """One row per digest line: the sums and the key columns."""
-        self._merge()
-        if self._merged is None:
+        merged = [frame for frame in (sums.result() for sums in self._sums) if frame is not None]
+        keys = self._keys
+        self._sums, self._keys, self._known = [], [], None  # the result holds what is still needed
+        if not merged:
             return None
-        keys = pl.concat(self._keys)
-        return self._merged.join(keys, on=[_HASH, _HASH2], how="left", validate="1:1")
+        result = pl.concat(merged).join(pl.concat(keys), on=[_HASH, _HASH2], how="left", validate="1:1")
+        del merged, keys
+        if result[_LEFT].null_count():
+            # a new key taken for a known one: both of its 64-bit hashes matched other keys' hashes
+            raise RuntimeError("digest key hashes collided; run the digest again")
+        return result.lazy()
 
     def _learn_keys(self, frame: pl.DataFrame, grouped: pl.DataFrame) -> None:
         pairs = grouped.select(_HASH, _HASH2, _ROW)
         if self._known is not None:
-            pairs = pairs.join(self._known, on=[_HASH, _HASH2], how="anti")
+            # Two membership tests cost half an anti-join on the pair. A new pair passes for known only if
+            # both of its hashes are each some known pair's: about (groups / 2**64)**2 per test.
+            first, second = self._known
+            seen = pairs[_HASH].is_in(first.implode()) & pairs[_HASH2].is_in(second.implode())
+            pairs = pairs.filter(~seen)
         if pairs.height == 0:
             return
+        pairs = pairs.unique([_HASH, _HASH2], keep="first")  # rows that were not grouped repeat pairs
         rows = frame.lazy().with_row_index(_ROW).filter(pl.col(_ROW).is_in(pairs[_ROW].implode()))
         keys = rows.select(_HASH, _HASH2, *_part_exprs(_key_exprs())).collect()
         self._keys.append(keys)
-        known = keys.select(_HASH, _HASH2)
-        self._known = known if self._known is None else pl.concat([self._known, known], rechunk=True)
+        if self._known is None:
+            self._known = (keys[_HASH], keys[_HASH2])
+        else:
+            self._known = (
+                pl.concat([self._known[0], keys[_HASH]], rechunk=True),
+                pl.concat([self._known[1], keys[_HASH2]], rechunk=True),
+            )
+
+
+class _Sums:
+    """One slice of the sums: parts pile up until they outnumber the merged rows (amortised linear)."""
+
+    def __init__(self) -> None:
+        self._parts: list[pl.DataFrame] = []  # _HASH, _HASH2 and the sums
+        self._pending = 0
+        self._merged: pl.DataFrame | None = None
+
+    def add(self, part: pl.DataFrame) -> None:
+        self._parts.append(part)
+        self._pending += part.height
+        floor = MERGE_MIN_ROWS // SLICES
+        if self._pending >= max(floor, 0 if self._merged is None else self._merged.height):
+            self._merge()
+
+    def result(self) -> pl.DataFrame | None:
+        self._merge()
+        return self._merged
 
     def _merge(self) -> None:
+        if not self._parts:
+            return
         frames = ([] if self._merged is None else [self._merged]) + self._parts
         self._parts, self._pending = [], 0
-        if len(frames) == 1:
-            self._merged = frames[0]
-        elif frames:
-            self._merged = _by_hash(pl.concat(frames).lazy(), _MERGE_SUMS)
+        # even a lone part is grouped: records sent on without a first grouping repeat their pairs
+        self._merged = _by_hash(pl.concat(frames).lazy(), _MERGE_SUMS)
 
 
 def _key_exprs() -> list[pl.Expr]:
@@ -732,6 +843,12 @@ _FIRST_SUMS = [
     pl.col(BYTES).count().cast(pl.Int64).alias(_NBYTES),
 ]
 _MERGE_SUMS = [pl.col(name).sum() for name in _PART_VALUES]
+_RAW_VALUES = [  # a record as a part of its own
+    pl.col(PACKETS),
+    pl.col(PACKETS).is_not_null().cast(pl.Int64).alias(_NPACKETS),
+    pl.col(BYTES),
+    pl.col(BYTES).is_not_null().cast(pl.Int64).alias(_NBYTES),
+]
 
 
 def _by_hash(rows: pl.LazyFrame, aggs: list[pl.Expr]) -> pl.DataFrame:
@@ -749,10 +866,10 @@ def _by_hash(rows: pl.LazyFrame, aggs: list[pl.Expr]) -> pl.DataFrame:
 # --- output --------------------------------------------------------------------------------------------
 
 
-def _write(groups: pl.DataFrame | None, first: int | None, last: int | None, out: BinaryIO) -> int:
-    """Writes the digest lines sorted, each ending in a newline; returns how many."""
-    if groups is None or groups.height == 0:
-        return 0
+def _lines(groups: pl.LazyFrame | None, first: int | None, last: int | None) -> pl.DataFrame:
+    """The digest lines, sorted, as one text column."""
+    if groups is None:
+        return pl.DataFrame(schema={"line": pl.String})
     line = pl.concat_str(
         [
             pl.lit("2"),
@@ -768,8 +885,12 @@ def _write(groups: pl.DataFrame | None, first: int | None, last: int | None, out
         ],
         separator=" ",
     )
-    lines = groups.select(line.alias("line")).sort("line")
-    for part in lines.iter_slices(n_rows=100_000):
+    return groups.select(line.alias("line")).sort("line").collect()
+
+
+def _write(lines: pl.DataFrame, out: BinaryIO) -> int:
+    """Writes the lines, each ending in a newline; returns how many."""
+    for part in lines.iter_slices(n_rows=65_536):
         out.write(part.write_csv(None, include_header=False, quote_style="never").encode())
     return lines.height
 

@@ -6,6 +6,8 @@ retried them without limit and never retried connection errors. Here both are ca
 
 from __future__ import annotations
 
+import functools
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -34,3 +36,9 @@ def http_session(retries: int = RETRIES) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+@functools.cache
+def shared_session() -> requests.Session:
+    """One pooled session per process for the queuer and the digester client."""
+    return http_session()

@@ -4,7 +4,9 @@ Both seed services have the same shape (API POST/GET plus a worker route); `JobK
 differs. The rules that make jobs idempotent live here once:
 - ids are UUIDv5 of the window, so a window always maps to one row;
 - a worker claims a job with a conditional UPDATE, so a redelivered or duplicated task is a no-op;
-- the marker is written before queueing (the seed wrote it after, racing its own worker).
+- the row says whether a job is in progress; the marker (written before queueing, the seed wrote it
+  after and raced its own worker) speaks only for jobs this database has never seen, such as ones
+  queued by a Go API sharing the buckets.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
@@ -25,6 +27,7 @@ from digests.types import FlowLogReadError
 from digests.window import Window, WindowError, instant_parse
 
 log = logging.getLogger(__name__)
+RETRY_BACKOFF_SECONDS = 30.0  # doubled per attempt: a passing S3 or digester outage gets time to clear
 
 
 class JobInProgress(Exception):
@@ -34,10 +37,8 @@ class JobInProgress(Exception):
 
 
 class ArtifactExists(Exception):
-    def __init__(self, namespace: str, job_id: str, window: Window) -> None:
-        super().__init__(
-            f"{namespace} for the time {window.start.rfc3339()} to {window.stop.rfc3339()} already exists"
-        )
+    def __init__(self, message: str, job_id: str) -> None:
+        super().__init__(message)
         self.job_id = job_id
 
 
@@ -55,86 +56,96 @@ class JobKind:
     queuer: Callable[[], Queuer]
     build: Callable[[Job, Window], dict[str, Any]]  # does the work, stores the artifact, returns figures
     max_attempts: Callable[[], int]
-    stale_after: Callable[[], timedelta]  # a RUNNING job older than this was abandoned by a dead worker
+    stale_after: Callable[[], timedelta]  # an active job not heard of for this long was abandoned
+    exists_message: Callable[[str, Window], str]  # the seed's 409 text when the artifact exists
 
 
 def _rows(kind: JobKind) -> QuerySet[Job]:
     return kind.model._default_manager.all()
 
 
+def _set(kind: JobKind, where: Q, **values: Any) -> int:
+    """Conditional UPDATE; `updated_at` is auto_now, which querysets' update() would leave alone."""
+    return _rows(kind).filter(where).update(**values, updated_at=timezone.now())
+
+
+def _busy(kind: JobKind, now: datetime) -> Q:
+    """Queued or running, and queued or started within the stale limit."""
+    since = now - kind.stale_after()
+    return Q(status=JobStatus.QUEUED, queued_at__gte=since) | Q(
+        status=JobStatus.RUNNING, started_at__gte=since
+    )
+
+
+def job_busy(kind: JobKind, job: Job) -> bool:
+    return _rows(kind).filter(Q(id=job.id) & _busy(kind, timezone.now())).exists()
+
+
+def _in_progress(kind: JobKind, job_id: str) -> bool:
+    job = _rows(kind).filter(id=job_id).first()
+    if job is None:
+        return kind.marker().in_progress(job_id)
+    return job_busy(kind, job)
+
+
 def job_request(kind: JobKind, window: Window) -> Job:
     """API POST: refuse when in progress or already built, else record, mark and queue the job."""
     job_id = window.job_id(kind.namespace)
-    marker, store = kind.marker(), kind.store()
-    if marker.in_progress(job_id):
+    if _in_progress(kind, job_id):
         raise JobInProgress(kind.namespace, job_id)
-    if store.exists(job_id, kind.suffix):
-        raise ArtifactExists(kind.namespace, job_id, window)
+    if kind.store().exists(job_id, kind.suffix):
+        raise ArtifactExists(kind.exists_message(job_id, window), job_id)
     job = _job_enqueue_row(kind, job_id, window)
-    _mark_best_effort(marker, job_id)
-    try:
-        kind.queuer().queue(job_id, window)
-    except DependencyFailure:
-        _job_finish_failed(kind, job_id, "the job could not be queued")
-        _unmark_best_effort(marker, job_id)
-        raise
+    _job_queue(kind, job_id, window)
     return job
 
 
 def job_fetch(kind: JobKind, window: Window) -> IO[bytes]:
-    """API GET: a fresh marker wins (in progress), else the stored artifact or NotFound."""
+    """API GET: in progress (204) wins over a stored artifact, as in the seed; else the artifact or NotFound."""
     job_id = window.job_id(kind.namespace)
-    if kind.marker().in_progress(job_id):
+    if _in_progress(kind, job_id):
         raise JobInProgress(kind.namespace, job_id)
     return kind.store().open(job_id, kind.suffix)
 
 
 def job_rerun(kind: JobKind, job: Job) -> Job:
-    """Build a job again even if its artifact exists (admin and API v1 re-run). Raises JobInProgress
-    while it is queued or running, unless its worker has gone silent for longer than a task may run."""
+    """Build a job again even if its artifact exists (admin and API v1). Raises JobInProgress while
+    it is busy."""
     window = job_window(job)
     job = _job_enqueue_row(kind, str(job.id), window)
-    _mark_best_effort(kind.marker(), str(job.id))
-    try:
-        kind.queuer().queue(str(job.id), window)
-    except DependencyFailure:
-        _job_finish_failed(kind, str(job.id), "the job could not be queued")
-        _unmark_best_effort(kind.marker(), str(job.id))
-        raise
+    _job_queue(kind, str(job.id), window)
     return job
+
+
+def job_requeue_idle(kind: JobKind, job_id: str) -> bool:
+    """Give a job that is not busy (done, failed or abandoned) a fresh start; used when its artifact
+    has gone missing, so the next claim rebuilds it."""
+    now = timezone.now()
+    values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now}
+    return bool(_set(kind, Q(id=job_id) & ~_busy(kind, now), **values))
 
 
 def job_fail_stuck(kind: JobKind, job_id: str, reason: str = "marked failed by an operator") -> bool:
     """Mark a queued or running job failed; returns whether it was still active."""
-    updated = (
-        _rows(kind)
-        .filter(id=job_id, status__in=ACTIVE_STATUSES)
-        .update(status=JobStatus.FAILED, error=reason, finished_at=timezone.now())
-    )
+    where = Q(id=job_id, status__in=ACTIVE_STATUSES)
+    updated = _set(kind, where, status=JobStatus.FAILED, error=reason, finished_at=timezone.now())
     if updated:
         _unmark_best_effort(kind.marker(), job_id)
     return bool(updated)
 
 
-def job_reset_failed(kind: JobKind, job_id: str) -> bool:
-    return bool(
-        _rows(kind)
-        .filter(id=job_id, status=JobStatus.FAILED)
-        .update(status=JobStatus.QUEUED, attempts=0, error="", queued_at=timezone.now())
-    )
-
-
 def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: bool) -> Job | None:
-    """Worker: claim the job and build it. Returns None when there was nothing to do (already done or
-    running elsewhere). Raises JobFailed when the build failed (after re-queueing it if attempts remain)."""
+    """Worker: claim the job and build it. Returns None when there was nothing to do (done, running
+    elsewhere, or failed with no attempts left). Raises JobFailed when this attempt failed (after
+    re-queueing it while attempts remain)."""
     _job_ensure_row(kind, job_id, window)
     if not _job_claim(kind, job_id):
         job = _rows(kind).get(id=job_id)
-        if job.status == JobStatus.FAILED:
-            raise JobFailed(f"{kind.namespace} {job_id} failed: {job.error}")
         if job.status == JobStatus.DONE:
-            kind.marker().unmark(job_id)  # the delivery that built it may have failed just here
-        log.info("job-skipped %s %s: status %s", kind.namespace, job_id, job.status)
+            kind.marker().unmark(job_id)  # the delivery that built it may have failed to unmark
+        log.info(
+            "job-skipped %s %s: status %s, attempts %s", kind.namespace, job_id, job.status, job.attempts
+        )
         return None
     job = _rows(kind).get(id=job_id)
     try:
@@ -142,10 +153,8 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
     except Exception as error:
         _job_after_error(kind, job, window, error, requeue_on_failure)
         raise JobFailed(f"{kind.namespace} {job_id} failed: {_public_error(error)}") from error
-    _rows(kind).filter(id=job_id).update(
-        status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures
-    )
-    kind.marker().unmark(job_id)  # a failure here is retried by the next delivery (see above)
+    _set(kind, Q(id=job_id), status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures)
+    kind.marker().unmark(job_id)  # raises: the seed answers 500 so that the appliance retries
     job.refresh_from_db()
     return job
 
@@ -175,8 +184,8 @@ def _row_values(window: Window) -> dict[str, Any]:
 
 
 def _job_enqueue_row(kind: JobKind, job_id: str, window: Window) -> Job:
-    """Create the row as QUEUED, or move an idle one back to QUEUED. Of two concurrent requests for
-    one window exactly one gets here without JobInProgress."""
+    """Create the row as QUEUED, or move one that is not busy back to QUEUED. Of concurrent requests
+    for one window exactly one gets past here; the others get JobInProgress."""
     now = timezone.now()
     values = {**_row_values(window), "status": JobStatus.QUEUED, "queued_at": now, "error": ""}
     try:
@@ -186,15 +195,23 @@ def _job_enqueue_row(kind: JobKind, job_id: str, window: Window) -> Job:
         created = False
     if created:
         return job
-    idle = ~Q(status__in=ACTIVE_STATUSES) | Q(updated_at__lt=now - kind.stale_after())
-    claimed = (
-        _rows(kind)
-        .filter(Q(id=job_id) & idle)
-        .update(**values, attempts=0, started_at=None, finished_at=None)
+    claimed = _set(
+        kind, Q(id=job_id) & ~_busy(kind, now), **values, attempts=0, started_at=None, finished_at=None
     )
     if not claimed:
         raise JobInProgress(kind.namespace, job_id)
     return _rows(kind).get(id=job_id)
+
+
+def _job_queue(kind: JobKind, job_id: str, window: Window) -> None:
+    marker = kind.marker()
+    _mark_best_effort(marker, job_id)
+    try:
+        kind.queuer().queue(job_id, window)
+    except DependencyFailure:
+        _job_finish_failed(kind, job_id, "the job could not be queued")
+        _unmark_best_effort(marker, job_id)
+        raise
 
 
 def _job_ensure_row(kind: JobKind, job_id: str, window: Window) -> None:
@@ -208,39 +225,39 @@ def _job_ensure_row(kind: JobKind, job_id: str, window: Window) -> None:
 
 
 def _job_claim(kind: JobKind, job_id: str) -> bool:
+    """Queued, failed (the stream appliance retries a 500) or abandoned, with attempts left."""
     now = timezone.now()
-    # A failed job is claimable again while attempts remain: the stream appliance retries a 500.
-    stale = Q(status=JobStatus.RUNNING, started_at__lt=now - kind.stale_after())
-    claimable = (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | stale) & Q(
+    abandoned = Q(status=JobStatus.RUNNING, started_at__lt=now - kind.stale_after())
+    claimable = (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | abandoned) & Q(
         attempts__lt=kind.max_attempts()
     )
-    return bool(
-        _rows(kind)
-        .filter(Q(id=job_id) & claimable)
-        .update(status=JobStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1)
-    )
+    values = {
+        "status": JobStatus.RUNNING,
+        "started_at": now,
+        "finished_at": None,
+        "attempts": F("attempts") + 1,
+    }
+    return bool(_set(kind, Q(id=job_id) & claimable, **values))
 
 
 def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, requeue: bool) -> None:
     log.warning("dependency-failure %s %s attempt %s: %s", kind.namespace, job.id, job.attempts, error)
+    message = _public_error(error)
     if requeue and job.attempts < kind.max_attempts():
-        requeued = (
-            _rows(kind)
-            .filter(id=job.id, status=JobStatus.RUNNING)
-            .update(status=JobStatus.QUEUED, error=_public_error(error), queued_at=timezone.now())
-        )
-        if requeued:
+        where = Q(id=job.id, status=JobStatus.RUNNING)
+        if _set(kind, where, status=JobStatus.QUEUED, error=message, queued_at=timezone.now()):
+            delay = RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1)
             try:
-                kind.queuer().queue(str(job.id), window)
+                kind.queuer().queue(str(job.id), window, delay_s=delay)
                 return
             except DependencyFailure as queue_error:
-                error = queue_error
-    _job_finish_failed(kind, str(job.id), _public_error(error))
+                message = _public_error(queue_error)
+    _job_finish_failed(kind, str(job.id), message)
     _unmark_best_effort(kind.marker(), str(job.id))
 
 
 def _job_finish_failed(kind: JobKind, job_id: str, message: str) -> None:
-    _rows(kind).filter(id=job_id).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+    _set(kind, Q(id=job_id), status=JobStatus.FAILED, error=message, finished_at=timezone.now())
 
 
 def _public_error(error: BaseException) -> str:

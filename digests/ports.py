@@ -34,6 +34,10 @@ class ArtifactStore(Protocol):
         """Stores the stream; returns the bytes stored."""
         ...
 
+    def delete(self, job_id: str, suffix: str) -> None:
+        """Removes the artifact if it is there."""
+        ...
+
 
 class Marker(Protocol):
     """Progress markers `<id>_in_progress` holding an RFC3339Nano timestamp; fresh for the TTL."""
@@ -48,8 +52,9 @@ class Marker(Protocol):
 class Queuer(Protocol):
     """Hands a job message `{"id","start","stop"}` to whatever will run it."""
 
-    def queue(self, job_id: str, window: Window) -> None:
-        """Raises DependencyFailure("queuer", ...) when the job could not be queued."""
+    def queue(self, job_id: str, window: Window, delay_s: float = 0.0) -> None:
+        """Raises DependencyFailure("queuer", ...) when the job could not be queued. `delay_s` asks for
+        a later delivery (retries); a queuer whose transport decides timing itself may ignore it."""
         ...
 
 

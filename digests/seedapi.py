@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -29,7 +28,7 @@ from digests.jobflow import (
     worker_window,
 )
 from digests.ports import DependencyFailure, NotFound
-from digests.window import WindowError, window_parse
+from digests.window import Window, WindowError, window_parse
 from grapherd_site.config import config_get
 
 log = logging.getLogger("grapherd.api")
@@ -88,6 +87,11 @@ class _SeedView(APIView):
     permission_classes = (_SeedPermission,)
 
     methods: ClassVar[tuple[str, ...]] = ()
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        # Go ignores Accept; DRF would answer 406 to `Accept: text/plain`. The bodies are built by hand.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
 
     @property
     def allowed_methods(self) -> list[str]:
@@ -157,7 +161,7 @@ class SeedWorkerView(_SeedView):
         try:
             job_id, start, stop = worker_payload(request.body)
             window = worker_window(start, stop)
-            job_id = _job_uuid(job_id)
+            job_id = _job_id_check(job_id, window, kind.namespace)
         except (WindowError, ValueError) as error:
             log.info("invalid-input: %s", error)
             return plain(400, str(error))
@@ -172,12 +176,13 @@ class SeedWorkerView(_SeedView):
         return empty(204)
 
 
-def _job_uuid(job_id: str) -> str:
-    # The Go worker used any string as a storage key; jobs here are rows keyed by their UUIDv5.
-    try:
-        return str(uuid.UUID(job_id))
-    except ValueError:
-        raise ValueError(f"invalid ID field: {job_id!r} is not a job id (a UUID)") from None
+def _job_id_check(job_id: str, window: Window, namespace: str) -> str:
+    """The Go worker trusted the id (a storage key) whatever the window; here the row keyed by that id
+    is built from the window, so a mismatch would store one window's graph under another's id."""
+    expected = window.job_id(namespace)
+    if job_id.lower() != expected:
+        raise ValueError(f"ID field {job_id!r} does not match the window (expected {expected})")
+    return expected
 
 
 _GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}

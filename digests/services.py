@@ -14,7 +14,7 @@ from isal import igzip
 
 from digests import wiring
 from digests.engine import digest_objects
-from digests.jobflow import JobKind, job_fetch, job_request, job_rerun, job_reset_failed, job_run
+from digests.jobflow import JobFailed, JobKind, job_requeue_idle, job_rerun, job_run
 from digests.models import Digest, Job, JobStatus
 from digests.sources.prefetch import fetch_objects
 from digests.window import Window
@@ -43,7 +43,7 @@ def _build(job: Job, window: Window) -> dict[str, Any]:
         "in_window": figures.in_window,
         "groups": figures.groups,
         "skipped": figures.skipped,
-        "skipped_keys": len(getattr(source, "skipped_keys", ())),
+        "skipped_keys": len(source.skipped_keys),
         "digest_bytes": size,
     }
 
@@ -60,15 +60,8 @@ def digest_kind() -> JobKind:
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
         stale_after=lambda: stale_after(config_get()),
+        exists_message=lambda job_id, window: f"digest {job_id} already exists",
     )
-
-
-def digest_request(window: Window) -> Job:
-    return job_request(digest_kind(), window)
-
-
-def digest_fetch(window: Window) -> IO[bytes]:
-    return job_fetch(digest_kind(), window)
 
 
 def digest_rerun(digest: Digest) -> Job:
@@ -86,9 +79,12 @@ def digest_for_window(window: Window, into: IO[bytes], *, poll_seconds: float = 
     job_id = window.job_id("digest")
     store = kind.store()
     if not store.exists(job_id, SUFFIX):
-        job_reset_failed(kind, job_id)  # a graph asked again: give a failed digest its attempts back
+        job_requeue_idle(kind, job_id)  # done but deleted (e.g. a bucket lifecycle rule), or failed
         digest_run(job_id, window, requeue_on_failure=False)
         _wait_until_settled(job_id, kind.stale_after(), poll_seconds)
+        failed = Digest.objects.filter(id=job_id, status=JobStatus.FAILED).first()
+        if failed is not None:
+            raise JobFailed(f"digest {job_id} failed: {failed.error}")
     with store.open(job_id, SUFFIX) as handle, igzip.GzipFile(fileobj=handle) as text:
         shutil.copyfileobj(text, into, 1 << 20)
     return job_id

@@ -10,12 +10,15 @@ from __future__ import annotations
 import calendar
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 GO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
-NAMESPACES = {name: uuid.uuid5(uuid.UUID(int=0), name) for name in ("digest", "graph", "diff")}
+NAMESPACES = {name: uuid.uuid5(uuid.UUID(int=0), name) for name in ("digest", "graph")}
+# What the database (and Python's datetime) can hold: 0001-01-01T00:00:00Z up to 9999-12-31T23:59:59Z.
+MIN_EPOCH_NS = -62135596800 * NS_PER_SECOND
+MAX_EPOCH_NS = 253402300800 * NS_PER_SECOND - 1
 
 
 class WindowError(ValueError):
@@ -42,9 +45,11 @@ class Instant:
     def epoch_seconds(self) -> int:
         return self.epoch_ns // NS_PER_SECOND
 
-    def _local(self) -> tuple[datetime, int]:
+    def _local(self) -> tuple[str, str, int]:
+        """Date and clock text in the instant's own offset (zero-padded year, as Go writes it)."""
         seconds, ns = divmod(self.epoch_ns + self.offset * NS_PER_SECOND, NS_PER_SECOND)
-        return datetime(1970, 1, 1) + timedelta(seconds=seconds), ns
+        local = datetime(1970, 1, 1) + timedelta(seconds=seconds)
+        return f"{local.year:04d}-{local:%m-%d}", f"{local:%H:%M:%S}", ns
 
     def _fraction(self, ns: int) -> str:
         return f".{ns:09d}".rstrip("0") if ns else ""
@@ -56,29 +61,22 @@ class Instant:
 
     def rfc3339nano(self) -> str:
         """Go's `Format(time.RFC3339Nano)`: a zero offset is written `Z`, trailing fraction zeros trimmed."""
-        local, ns = self._local()
+        date, clock, ns = self._local()
         zone = "Z" if self.offset == 0 else self._offset_text(colon=True)
-        return f"{local:%Y-%m-%dT%H:%M:%S}{self._fraction(ns)}{zone}"
+        return f"{date}T{clock}{self._fraction(ns)}{zone}"
 
     def rfc3339(self) -> str:
         """Go's `Format(time.RFC3339)` (no fraction)."""
-        local, _ = self._local()
+        date, clock, _ = self._local()
         zone = "Z" if self.offset == 0 else self._offset_text(colon=True)
-        return f"{local:%Y-%m-%dT%H:%M:%S}{zone}"
+        return f"{date}T{clock}{zone}"
 
     def go_string(self) -> str:
         """Go's `Time.String()` on a UTC server: `2019-01-01 00:00:00 +0000 UTC`, `... -0700 -0700`."""
-        local, ns = self._local()
+        date, clock, ns = self._local()
         numeric = self._offset_text(colon=False)
         name = "UTC" if self.offset == 0 and self.utc_named else numeric
-        return f"{local:%Y-%m-%d %H:%M:%S}{self._fraction(ns)} {numeric} {name}"
-
-    @classmethod
-    def from_datetime(cls, value: datetime) -> Instant:
-        offset = value.utcoffset()
-        seconds = int(offset.total_seconds()) if offset is not None else 0
-        epoch = calendar.timegm(value.utctimetuple()) * NS_PER_SECOND + value.microsecond * 1000
-        return cls(epoch, seconds)
+        return f"{date} {clock}{self._fraction(ns)} {numeric} {name}"
 
 
 @dataclass(frozen=True)
@@ -186,29 +184,26 @@ def _parse_fields(value: str) -> _Fields:
                 if not 0 <= f.second < 60:
                     raise _range_error(value, "second")
             elif elem == ".999999999":
-                f.nanos, rest = _parse_fraction(value, rest)
+                f.nanos, rest = _parse_fraction(rest)
             else:
                 f.offset, rest = _parse_zone(value, rest)
         except _GoParseError:
             raise _error(value, elem, hold) from None
     if rest:
-        raise WindowError(f'parsing time "{value}": extra text: "{rest}"')
+        raise WindowError(f'parsing time "{value}": extra text: {rest}')  # Go 1.12 did not quote it
     if not 1 <= f.day <= _days_in(f.month, f.year):
         raise WindowError(f'parsing time "{value}": day out of range')
     return f
 
 
-def _parse_fraction(value: str, rest: str) -> tuple[int, str]:
+def _parse_fraction(rest: str) -> tuple[int, str]:
     if len(rest) < 2 or rest[0] != "." or not ("0" <= rest[1] <= "9"):
         return 0, rest
     end = 1
-    while end < len(rest) and "0" <= rest[end] <= "9":
+    while end < 10 and end < len(rest) and "0" <= rest[end] <= "9":  # Go reads at most nine digits
         end += 1
     digits = rest[1:end]
-    nanos = int(digits)
-    if nanos >= NS_PER_SECOND:
-        raise _range_error(value, "fractional second")
-    return nanos * 10 ** max(0, 9 - len(digits)), rest[end:]
+    return int(digits) * 10 ** (9 - len(digits)), rest[end:]
 
 
 def _parse_zone(value: str, rest: str) -> tuple[int | None, str]:
@@ -229,27 +224,25 @@ def _parse_zone(value: str, rest: str) -> tuple[int | None, str]:
 def instant_parse(value: str) -> Instant:
     """Parse like Go's `time.Parse(time.RFC3339Nano, value)`; the WindowError text is Go's."""
     f = _parse_fields(value)
-    if f.year < 1:
-        raise _range_error(value, "year")
     offset = f.offset or 0
-    local = datetime(
-        f.year, f.month, f.day, f.hour, f.minute, f.second, tzinfo=timezone(timedelta(seconds=offset))
-    )
-    epoch = calendar.timegm(local.utctimetuple()) * NS_PER_SECOND + f.nanos
+    local = calendar.timegm((f.year, f.month, f.day, f.hour, f.minute, f.second))
+    epoch = (local - offset) * NS_PER_SECOND + f.nanos
+    if not MIN_EPOCH_NS <= epoch <= MAX_EPOCH_NS:
+        raise _range_error(value, "year")
     return Instant(epoch, offset)
 
 
-def window_parse(start: str, stop: str, *, allow_empty: bool = False) -> Window:
+def window_parse(start: str, stop: str) -> Window:
     """The API's window: parse start then stop, check the order at full precision, truncate to minutes.
 
-    Unlike the seed, a window that is empty after truncation is rejected here (the seed accepted it and
-    its worker then rejected it for ever); `allow_empty` keeps the seed's API behaviour for tests.
+    Unlike the seed, a window that is empty after truncation is rejected (the seed accepted it and its
+    worker then rejected it for ever).
     """
     begin, end = instant_parse(start), instant_parse(stop)
     if begin.epoch_ns > end.epoch_ns:
         raise WindowError("start should be before stop")
     window = Window(begin.truncate_minute(), end.truncate_minute())
-    if not allow_empty and window.start.epoch_ns == window.stop.epoch_ns:
+    if window.start.epoch_ns == window.stop.epoch_ns:
         raise WindowError(
             "the window is empty after truncation to whole minutes: stop must be at least a minute after start"
         )

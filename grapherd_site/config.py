@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dj_database_url
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -49,8 +50,19 @@ class Config:
     max_concurrent_prefetch: int = 2
     max_attempts: int = 3
     task_timeout_s: int = 600
+    workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+
+
+def flag_parse(raw: str) -> bool | None:
+    """Go's strconv.ParseBool plus yes/no/on/off; None when empty or not a boolean."""
+    value = raw.strip()
+    if value in _TRUE or value.lower() in {"yes", "on"}:
+        return True
+    if value in _FALSE or value.lower() in {"no", "off"}:
+        return False
+    return None
 
 
 class _Reader:
@@ -63,14 +75,12 @@ class _Reader:
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self.env.get(name, "").strip()
-        if not raw:
+        value = flag_parse(raw)
+        if value is None:
+            if raw:
+                self.errors.append(f"{name}={raw!r} is not a boolean; use true or false.")
             return default
-        if raw in _TRUE or raw.lower() in {"yes", "on"}:
-            return True
-        if raw in _FALSE or raw.lower() in {"no", "off"}:
-            return False
-        self.errors.append(f"{name}={raw!r} is not a boolean; use true or false.")
-        return default
+        return value
 
     def integer(self, name: str, default: int, *, minimum: int | None = None, unit: str = "") -> int:
         raw = self.env.get(name, "").strip()
@@ -143,11 +153,26 @@ def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[st
         max_concurrent_prefetch=r.integer("VPC_MAX_CONCURRENT_PREFETCH", 2, minimum=1),
         max_attempts=r.integer("GRAPHERD_MAX_ATTEMPTS", 3, minimum=1),
         task_timeout_s=r.integer("GRAPHERD_TASK_TIMEOUT", 600, minimum=1, unit="seconds"),
+        workers=r.integer("GRAPHERD_WORKERS", 2, minimum=1),
         svg_timeout_s=r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         svg_max_edges=r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
     )
+    r.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0, unit="seconds")
+    _check_database_url(env, r.errors)
     _check_consistency(config, env, r.errors)
     return config, r.errors
+
+
+def _check_database_url(env: Mapping[str, str], errors: list[str]) -> None:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return
+    try:
+        dj_database_url.parse(url)
+    except Exception as error:
+        errors.append(
+            f"DATABASE_URL is not a database URL like postgres://user@host:5432/grapherd ({error})."
+        )
 
 
 def _check_consistency(config: Config, env: Mapping[str, str], errors: list[str]) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import dj_database_url
 
+from grapherd_site.config import flag_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("GRAPHERD_DATA_DIR") or BASE_DIR / "var").resolve()
 
@@ -75,11 +77,25 @@ TEMPLATES = [
     },
 ]
 
+
+def _int_env(name: str, default: int) -> int:
+    # Bad values are reported by the system checks; here they fall back so that import never fails.
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _database(url: str) -> dict[str, Any]:
+    try:
+        return dict(dj_database_url.parse(url, conn_max_age=_int_env("DATABASE_CONN_MAX_AGE", 0)))
+    except Exception:
+        # The dummy backend refuses every query, so a typo never silently writes to another database.
+        return {"ENGINE": "django.db.backends.dummy"}
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0") or 0),
-    )
+    "default": _database(os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default keeps its database in the data folder; create it on first use. When that is
@@ -111,7 +127,8 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Serve static files straight from the apps in tests and `make run` alike; no collectstatic step needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/graphs/"
 
 # --- grapherd -------------------------------------------------------------------------------------
 # Raw values of every variable grapherd reads; `grapherd_site.config.config_load` parses them.
@@ -135,12 +152,6 @@ def storages_from_env(env: dict[str, str], data_dir: Path) -> dict[str, dict[str
             "default_acl": None,
             "querystring_auth": False,
         }
-        if env.get("USE_IAM", "true").strip().lower() in {"0", "f", "false"}:
-            # USE_IAM=false: explicit keys first, then the shared credentials file and profile.
-            options["access_key"] = env.get("AWS_ACCESS_KEY_ID") or None
-            options["secret_key"] = env.get("AWS_SECRET_ACCESS_KEY") or None
-            if env.get("AWS_CREDENTIALS_PROFILE") and not options["access_key"]:
-                options["session_profile"] = env["AWS_CREDENTIALS_PROFILE"]
         return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
     return {
@@ -157,18 +168,15 @@ def storages_from_env(env: dict[str, str], data_dir: Path) -> dict[str, dict[str
     }
 
 
+# Every AWS client (django-storages, the flow-log source, STS) uses boto3's default credential chain:
+# with USE_IAM=true that finds the instance role; with USE_IAM=false the seed's variables feed it keys
+# (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, read by boto3 itself) or a profile of a credentials file.
 if os.environ.get("AWS_CREDENTIALS_FILE"):
     os.environ.setdefault("AWS_SHARED_CREDENTIALS_FILE", os.environ["AWS_CREDENTIALS_FILE"])
+if flag_parse(os.environ.get("USE_IAM", "")) is False and os.environ.get("AWS_CREDENTIALS_PROFILE"):
+    os.environ.setdefault("AWS_PROFILE", os.environ["AWS_CREDENTIALS_PROFILE"])
 
 STORAGES = storages_from_env(GRAPHERD_ENV, DATA_DIR)
-
-
-def _int_env(name: str, default: int) -> int:
-    # Bad values are reported by the system checks; here they fall back so that import never fails.
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 # A cache shared by the web server and the worker: django-q2 keeps its cluster status there and the

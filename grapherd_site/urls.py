@@ -10,6 +10,7 @@ handler404 = "digests.seedapi.not_found_page"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("graphs.api.urls")),
     path("graphs/", include("graphs.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from digests import wiring
-from digests.jobflow import JobKind, job_fail_stuck, job_fetch, job_request, job_rerun, job_run
+from digests.jobflow import JobKind, job_fail_stuck, job_request, job_rerun, job_run
 from digests.models import Job
 from digests.window import Window
 from grapherd_site.config import config_get, stale_after
@@ -62,7 +62,7 @@ def _svg_build(job_id: str, digest_path: Path) -> dict[str, Any]:
                 _edges(digest_path), svg, timeout=config.svg_timeout_s, max_edges=config.svg_max_edges
             )
         except (SvgTooLarge, SvgRenderError) as error:
-            graph_kind().store().delete(job_id, SVG_SUFFIX)  # type: ignore[attr-defined]
+            graph_kind().store().delete(job_id, SVG_SUFFIX)
             return {"svg_bytes": 0, "svg_engine": "", "svg_error": str(error)}
         size = graph_kind().store().save(job_id, SVG_SUFFIX, svg)
     return {"svg_bytes": size, "svg_engine": figures.engine, "svg_error": ""}
@@ -80,15 +80,17 @@ def graph_kind() -> JobKind:
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
         stale_after=lambda: stale_after(config_get()),
+        exists_message=_exists_message,
     )
+
+
+def _exists_message(job_id: str, window: Window) -> str:
+    # The Go service printed the start time twice here; the stop time is what was meant.
+    return f"graph for the time {window.start.rfc3339()} to {window.stop.rfc3339()} already exists"
 
 
 def graph_request(window: Window) -> Job:
     return job_request(graph_kind(), window)
-
-
-def graph_fetch(window: Window) -> IO[bytes]:
-    return job_fetch(graph_kind(), window)
 
 
 def graph_run(job_id: str, window: Window, *, requeue_on_failure: bool = True) -> Job | None:

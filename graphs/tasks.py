@@ -1,20 +1,25 @@
-"""django-q2 tasks (by dotted path): thin, they take ids and times and call one service."""
+"""django-q2 tasks (by dotted path): thin, they take a job id and call one service."""
 
 from __future__ import annotations
 
 import logging
 
-from digests.jobflow import JobFailed, worker_window
+from digests.jobflow import JobFailed, job_window
+from graphs.models import Graph
 from graphs.services import graph_run
 
 log = logging.getLogger(__name__)
 
 
-def graph_run_task(job_id: str, start: str, stop: str) -> str:
+def graph_run_task(job_id: str) -> str:
+    job = Graph.objects.filter(id=job_id).first()
+    if job is None:
+        log.warning("job-missing %s: the row was deleted after queueing", job_id)
+        return "missing"
     try:
-        job = graph_run(job_id, worker_window(start, stop))
+        result = graph_run(job_id, job_window(job))
     except JobFailed as error:
-        # Failure is recorded on the row (and re-queued while attempts remain); the task itself is done.
+        # Recorded on the row (and re-queued while attempts remain); the task itself is done.
         log.warning("%s", error)
         return "failed"
-    return "done" if job else "skipped"
+    return "done" if result else "skipped"

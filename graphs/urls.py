@@ -1,4 +1,4 @@
-"""Preview pages (`/graphs/`): login required; the admin login is the login page."""
+"""Preview pages (`/graphs/`): login required (`/accounts/login/`, any active user)."""
 
 from django.urls import path
 

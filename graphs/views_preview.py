@@ -15,16 +15,18 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from digests.jobflow import ArtifactExists, JobInProgress
 from digests.models import ACTIVE_STATUSES, Digest, JobStatus
 from digests.ports import DependencyFailure, NotFound
+from graphs import selectors
+from graphs.artifacts_http import artifact_response
 from graphs.forms import WindowForm
 from graphs.models import Graph
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_request
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_request
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -36,8 +38,6 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# The stored SVG holds flow-log text: opened directly, nothing in it may run or load.
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 View = Callable[..., HttpResponseBase]
 
@@ -59,7 +59,7 @@ def graph_list(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.POST if request.method == "POST" else None)
     if form.is_valid() and (done := _request_window(request, form)):
         return done
-    page = Paginator(Graph.objects.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.graph_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "graphs/list.html", {"form": form, "page": page})
 
 
@@ -72,7 +72,7 @@ def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | No
         # A marker or file written by another grapherd sharing the buckets has no row to show here.
         return (
             redirect("graphs:detail", existing.job_id)
-            if Graph.objects.filter(id=existing.job_id).exists()
+            if selectors.graph_get(existing.job_id) is not None
             else None
         )
     except DependencyFailure as error:
@@ -87,7 +87,7 @@ def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | No
 @require_GET
 @_page_csp
 def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
-    graph = get_object_or_404(Graph, id=graph_id)
+    graph = _graph(graph_id)
     active = graph.status in ACTIVE_STATUSES
     context = {
         "graph": graph,
@@ -102,34 +102,30 @@ def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def graph_svg(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
-    graph = get_object_or_404(Graph, id=graph_id)
-    response = _artifact(graph, SVG_SUFFIX, "image/svg+xml", download=request.GET.get("download") == "1")
-    response["Content-Security-Policy"] = SVG_CSP
-    return response
+    return _artifact(_graph(graph_id), SVG_SUFFIX, download=request.GET.get("download") == "1")
 
 
 @login_required
 @require_GET
 def graph_dot(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
-    graph = get_object_or_404(Graph, id=graph_id)
-    return _artifact(graph, DOT_SUFFIX, "text/vnd.graphviz; charset=utf-8", download=True)
+    return _artifact(_graph(graph_id), DOT_SUFFIX, download=True)
 
 
-def _artifact(graph: Graph, suffix: str, content_type: str, *, download: bool) -> HttpResponseBase:
+def _graph(graph_id: UUID) -> Graph:
+    graph = selectors.graph_get(graph_id)
+    if graph is None:
+        raise Http404(f"graph {graph_id} does not exist")
+    return graph
+
+
+def _artifact(graph: Graph, suffix: str, *, download: bool) -> HttpResponseBase:
     try:
-        handle = graph_artifact_open(graph, suffix)
+        return artifact_response(graph, suffix, download=download)
     except NotFound:
         return _plain(404, f"no {suffix[1:].upper()} stored for graph {graph.id}\n")
     except DependencyFailure as error:
         log.error("preview could not open %s%s: %s", graph.id, suffix, error)
         return _plain(503, "the graph storage is unavailable, try again\n")
-    response = FileResponse(
-        handle, content_type=content_type, as_attachment=download, filename=f"{graph.id}{suffix}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Re-runs overwrite the artifact under the same name, so a cached copy could be stale.
-    response["Cache-Control"] = "private, no-cache"
-    return response
 
 
 def _plain(status: int, text: str) -> HttpResponse:

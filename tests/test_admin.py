@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -197,6 +198,20 @@ def test_the_digest_pages_render_with_skip_counts(admin_client: Client, digests:
     assert 'name="_save"' not in content
 
 
+def test_the_admin_keeps_its_own_login_page(client: Client) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+    assert client.get("/admin/login/").status_code == 200
+
+
+def test_logging_out_of_the_admin_shows_the_sites_logged_out_page(admin_client: Client) -> None:
+    response = admin_client.post("/admin/logout/")
+    assert response.status_code == 200
+    assert "You have been logged out of grapherd." in response.content.decode()
+    assert admin_client.get(GRAPHS_URL).status_code == 302
+
+
 def test_the_django_q_admin_stays_registered() -> None:
     assert admin.site.is_registered(Schedule)
 
@@ -222,6 +237,42 @@ def test_rerunning_one_graph_says_graph_in_the_singular(
     assert run_action(admin_client, GRAPHS_URL, "rerun_selected", [graphs[JobStatus.DONE]]) == [
         "Re-queued 1 graph"
     ]
+
+
+def test_rerunning_a_running_graph_among_done_ones_leaves_it_alone_and_says_so(
+    admin_client: Client, graphs: dict[str, Graph]
+) -> None:
+    running = graphs[JobStatus.RUNNING]  # claimed by a worker just now
+    done = [graphs[JobStatus.DONE], make_job(Graph, 9, JobStatus.DONE)]
+    texts = run_action(admin_client, GRAPHS_URL, "rerun_selected", [done[0], running, done[1]])
+    assert texts == ["Re-queued 2 graphs; 1 was still queued or running"]
+    for graph in done:
+        graph.refresh_from_db()
+        assert (graph.status, graph.attempts) == (JobStatus.QUEUED, 0)
+    after = Graph.objects.get(id=running.id)
+    assert (after.status, after.attempts, after.started_at) == (JobStatus.RUNNING, 1, running.started_at)
+
+
+def test_rerunning_only_busy_graphs_requeues_none_and_warns(
+    admin_client: Client, graphs: dict[str, Graph]
+) -> None:
+    chosen = [graphs[JobStatus.QUEUED], graphs[JobStatus.RUNNING]]
+    response = admin_client.post(
+        GRAPHS_URL, {"action": "rerun_selected", "_selected_action": [str(g.id) for g in chosen]}
+    )
+    [message] = get_messages(response.wsgi_request)
+    assert str(message) == "Re-queued 0 graphs; 2 were still queued or running"
+    assert message.level_tag == "warning"
+
+
+def test_a_graph_abandoned_by_a_dead_worker_can_be_rerun_from_the_admin(admin_client: Client) -> None:
+    from graphs.services import graph_kind
+
+    long_ago = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    abandoned = make_job(Graph, 10, JobStatus.RUNNING)
+    Graph.objects.filter(id=abandoned.id).update(queued_at=long_ago, started_at=long_ago)
+    assert run_action(admin_client, GRAPHS_URL, "rerun_selected", [abandoned]) == ["Re-queued 1 graph"]
+    assert Graph.objects.get(id=abandoned.id).status == JobStatus.QUEUED
 
 
 def test_a_rerun_that_cannot_be_queued_is_reported_for_each_graph(
@@ -268,6 +319,16 @@ def test_rerunning_digests_requeues_them_and_writes_their_markers(
         digest.refresh_from_db()
         assert digest.status == JobStatus.QUEUED
         assert storages["digest-progress"].exists(f"{digest.id}_in_progress")
+
+
+def test_rerunning_a_running_digest_among_done_ones_leaves_it_alone_and_says_so(
+    admin_client: Client, digests: dict[str, Digest]
+) -> None:
+    chosen = [digests[JobStatus.DONE], digests[JobStatus.RUNNING], digests[JobStatus.FAILED]]
+    texts = run_action(admin_client, DIGESTS_URL, "rerun_selected", chosen)
+    assert texts == ["Re-queued 2 digests; 1 was still queued or running"]
+    assert Digest.objects.get(id=digests[JobStatus.DONE].id).status == JobStatus.QUEUED
+    assert Digest.objects.get(id=digests[JobStatus.RUNNING].id).status == JobStatus.RUNNING
 
 
 def test_marking_stuck_digests_failed_reports_marked_and_inactive(

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from digests.window import GO_LAYOUT, window_parse
 from graphs.models import Graph
+from graphs.services import graph_kind
 from graphs.tasks import graph_run_task
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,7 @@ def flow_logs(flowlogs_dir: Path) -> Path:
 
 def worker_runs(graph_id: str) -> None:
     """The django-q2 worker takes the queued job (the task the queuer enqueued, run here)."""
-    graph = Graph.objects.get(id=graph_id)
-    assert graph_run_task(graph_id, graph.start_text, graph.stop_text) == "done"
+    assert graph_run_task(graph_id) == "done"
 
 
 @pytest.fixture
@@ -252,7 +252,9 @@ def test_the_svg_is_served_so_that_nothing_inside_it_can_run(api: APIClient, bui
     response = api.get(f"{GRAPHS}{built}/svg", HTTP_ACCEPT="image/svg+xml")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
-    assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert (
+        response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"<svg" in content(response)
 
@@ -263,6 +265,16 @@ def test_artifacts_of_a_queued_graph_are_a_409_with_its_status(api: APIClient) -
     assert response.status_code == 409
     assert response.json()["status"] == "queued"
     assert response.json()["id"] == GRAPH_ID
+
+
+def test_artifacts_of_a_graph_whose_rerun_a_dead_worker_abandoned_are_served(
+    api: APIClient, built: str
+) -> None:
+    started = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    Graph.objects.filter(id=built).update(status="running", queued_at=started, started_at=started)
+    response = api.get(f"{GRAPHS}{built}/dot")
+    assert response.status_code == 200
+    assert content(response).startswith(b"digraph {")
 
 
 def test_artifacts_of_an_unknown_graph_are_a_404_in_json(api: APIClient) -> None:
@@ -309,10 +321,34 @@ def test_a_queued_graph_cannot_be_rerun(api: APIClient) -> None:
     assert response.json()["status"] == "queued"
 
 
-def test_a_graph_abandoned_by_a_dead_worker_can_be_rerun(api: APIClient) -> None:
-    graph = graph_row(datetime(2019, 2, 1, tzinfo=UTC), status="running")
-    Graph.objects.filter(id=graph.id).update(updated_at=timezone.now() - timedelta(days=1))
-    assert api.post(f"{GRAPHS}{graph.id}/rerun").status_code == 202
+def test_a_graph_a_worker_claimed_just_now_cannot_be_rerun_however_old_its_row(api: APIClient) -> None:
+    long_ago = timezone.now() - timedelta(days=1)
+    graph = graph_row(datetime(2019, 2, 1, tzinfo=UTC), status="running", attempts=1, queued_at=long_ago)
+    Graph.objects.filter(id=graph.id).update(
+        created_at=long_ago, updated_at=long_ago, started_at=timezone.now()
+    )
+    response = api.post(f"{GRAPHS}{graph.id}/rerun")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"graph {graph.id} is running",
+        "id": str(graph.id),
+        "status": "running",
+        "url": f"http://testserver/api/v1/graphs/{graph.id}/",
+    }
+    assert Graph.objects.get(id=graph.id).attempts == 1
+
+
+def test_a_graph_running_for_longer_than_a_task_may_run_was_abandoned_and_can_be_rerun(
+    api: APIClient,
+) -> None:
+    started = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    graph = graph_row(
+        datetime(2019, 2, 1, tzinfo=UTC), status="running", attempts=1, queued_at=started, started_at=started
+    )
+    response = api.post(f"{GRAPHS}{graph.id}/rerun")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert Graph.objects.get(id=graph.id).attempts == 0
 
 
 def test_rerunning_an_unknown_graph_is_a_404(api: APIClient) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client
 
 from digests.models import JobStatus
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "tests" / "artifacts" / "preview.png"
-README_SCREENSHOT = ROOT / "docs" / "preview.png"
+README_SCREENSHOT = ROOT / "graphs" / "static" / "graphs" / "screenshot.png"
 
 FIRST, LAST = 1546300860, 1546300920  # 2019-01-01T00:01:00Z and 00:02:00Z
 HEADER = (
@@ -86,24 +87,38 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
-        chromium.close()
+        try:
+            yield chromium
+        finally:
+            # While that loop runs, Django keeps this thread's connections apart from the usual ones
+            # (asgiref's Local follows the loop's context), so pytest-django never closes them: left
+            # open, they keep the test database from being dropped at the end of the run.
+            connections.close_all()
+            chromium.close()
 
 
 @pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A logged-in page: the session cookie of a force-logged-in superuser."""
-    client = Client()
-    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "not-used"))
+def visitor(browser: Any) -> Iterator[Any]:
+    """A page without a session, which keeps the console errors and uncaught exceptions it sees."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
     page = context.new_page()
-    page.problems = []  # console errors and uncaught exceptions (a CSP violation is a console error)
+    page.problems = []  # a CSP violation is a console error
     page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
     page.on("pageerror", lambda error: page.problems.append(str(error)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(visitor: Any, live_server: Any) -> Any:
+    """A logged-in page: the session cookie of a force-logged-in superuser."""
+    client = Client()
+    client.force_login(User.objects.create_superuser("admin", "admin@example.com", "not-used"))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    visitor.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    return visitor
 
 
 def svg_transform(page: Any) -> str:
@@ -183,6 +198,27 @@ def test_a_graph_without_a_preview_offers_the_dot_in_the_browser(
         link.click()
     assert download.value.suggested_filename == f"{graph.id}.dot"
     assert page.problems == []
+
+
+def test_a_reader_without_admin_rights_logs_in_and_out_through_the_site_pages(
+    visitor: Any, live_server: Any
+) -> None:
+    User.objects.create_user("reader", password="correct horse battery")
+    visitor.goto(f"{live_server.url}/graphs/")
+    assert visitor.url == f"{live_server.url}/accounts/login/?next=/graphs/"
+
+    visitor.fill("#id_username", "reader")
+    visitor.fill("#id_password", "correct horse battery")
+    visitor.click("button:has-text('Log in')")
+    visitor.wait_for_url(f"{live_server.url}/graphs/")
+    assert visitor.inner_text("#request-title") == "Request a graph"
+    assert visitor.inner_text(".who") == "reader"
+
+    visitor.click("button:has-text('Log out')")
+    assert visitor.inner_text("h1") == "Logged out"
+    visitor.goto(f"{live_server.url}/graphs/")
+    assert visitor.url.startswith(f"{live_server.url}/accounts/login/")
+    assert visitor.problems == []
 
 
 def _edge_to(page: Any, address: str, *, from_address: str) -> Any:

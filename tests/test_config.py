@@ -84,3 +84,23 @@ def test_system_checks_report_bad_values_instead_of_a_traceback(set_env: Any) ->
 
 def test_system_checks_pass_on_embedded_defaults() -> None:
     call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"DATABASE_URL": "bogus"}, "DATABASE_URL is not a database URL"),
+        ({"DATABASE_CONN_MAX_AGE": "x"}, "DATABASE_CONN_MAX_AGE='x' is not a whole number"),
+        ({"GRAPHERD_WORKERS": "0"}, "GRAPHERD_WORKERS=0 must be at least 1"),
+    ],
+)
+def test_database_and_worker_settings_are_checked_too(env: dict[str, str], fragment: str) -> None:
+    _, errors = load(**env)
+    assert any(fragment in error for error in errors), errors
+
+
+def test_a_bad_database_url_never_crashes_settings_and_refuses_every_query() -> None:
+    from grapherd_site.settings import _database
+
+    assert _database("bogus") == {"ENGINE": "django.db.backends.dummy"}
+    assert _database("postgres://u@h:5432/db")["NAME"] == "db"

@@ -787,13 +787,13 @@ def test_small_chunks_and_merges_give_the_same_digest_as_one_chunk(monkeypatch: 
     whole = run(*objects)
     merges = []
     monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 10)
-    original = engine._Groups._merge
+    original = engine._Sums._merge
 
     def counted(self: Any) -> None:
         merges.append(len(self._parts))
         original(self)
 
-    monkeypatch.setattr(engine._Groups, "_merge", counted)
+    monkeypatch.setattr(engine._Sums, "_merge", counted)
     chunked = run(*objects, chunk_bytes=2048, read_ahead=3)
     assert chunked == whole
     assert len(merges) > 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,32 @@ def test_wait_gives_up_after_the_timeout_while_a_worker_holds_the_job() -> None:
     )
     with pytest.raises(CommandError, match=f"gave up after 0.2 s: graph {GRAPH_ID} is still running"):
         Run("--wait", "--timeout", "0.2", "--poll", "0.05")
+
+
+def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_logs: Path) -> None:
+    """The worker claimed the graph just short of the time a task may run: busy when the command asks,
+    abandoned a moment later, and then built here."""
+    from graphs.services import graph_kind
+
+    window = window_parse(START, STOP)
+    claimed = timezone.now() - graph_kind().stale_after() + timedelta(seconds=1.5)
+    Graph.objects.create(
+        id=GRAPH_ID,
+        start=window.start.to_datetime(),
+        stop=window.stop.to_datetime(),
+        start_text=START,
+        stop_text=STOP,
+        status="running",
+        attempts=1,
+        queued_at=claimed,
+        started_at=claimed,
+    )
+    run = Run("--wait", "--timeout", "10", "--poll", "0.05")
+    assert "already requested" in run.err
+    assert "running on a worker (attempt 1)" in run.err
+    assert "running here (attempt 2)" in run.err
+    graph = Graph.objects.get(id=GRAPH_ID)
+    assert (graph.status, graph.attempts) == ("done", 2)
 
 
 def test_an_invalid_time_fails_with_gos_message_naming_the_option() -> None:

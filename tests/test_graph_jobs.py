@@ -11,11 +11,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from django_q.conf import Conf
+from django_q.models import Schedule
 
-from digests.jobflow import JobFailed, JobInProgress
+from digests.jobflow import JobInProgress
 from digests.window import window_parse
 from graphs.models import Graph
 from graphs.services import graph_fail_stuck, graph_request, graph_rerun, graph_run
+from graphs.tasks import graph_run_task
 from tests.flowlogs import write_flow_log
 
 WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
@@ -57,21 +59,30 @@ def test_a_running_job_abandoned_by_a_dead_worker_is_claimed_again(flowlogs_dir:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_job_is_retried_up_to_the_attempt_limit_then_failed(
+def test_a_failing_job_is_retried_later_up_to_the_attempt_limit_then_failed(
     flowlogs_dir: Path, set_env: Any
 ) -> None:
     (flowlogs_dir / "broken.log.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
     set_env(GRAPHERD_MAX_ATTEMPTS="3")
-    graph_request(WINDOW)  # the task runs inline and re-queues itself while attempts remain
+    graph_request(WINDOW)  # the first attempt runs inline (tasks are synchronous in tests)
+    for attempt in (1, 2):
+        job = Graph.objects.get(id=GRAPH_ID)
+        assert (job.status, job.attempts) == ("queued", attempt)
+        retry = Schedule.objects.get(func="graphs.tasks.graph_run_task", args=f"('{GRAPH_ID}',)")
+        delay = (retry.next_run - timezone.now()).total_seconds()
+        assert 30 * 2 ** (attempt - 1) - 5 < delay <= 30 * 2 ** (attempt - 1)
+        retry.delete()
+        graph_run_task(GRAPH_ID)  # what the scheduler does when the retry is due
     job = Graph.objects.get(id=GRAPH_ID)
     assert (job.status, job.attempts) == ("failed", 3)
     assert "broken.log.gz" in job.error
-    with pytest.raises(JobFailed):
-        graph_run(GRAPH_ID, WINDOW)
+    assert not Schedule.objects.filter(func="graphs.tasks.graph_run_task").exists()
+    assert graph_run(GRAPH_ID, WINDOW) is None  # no attempts left: a late delivery does nothing
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_window_can_be_requested_again(flowlogs_dir: Path) -> None:
+def test_a_failed_window_can_be_requested_again(flowlogs_dir: Path, set_env: Any) -> None:
+    set_env(GRAPHERD_MAX_ATTEMPTS="1")
     broken = flowlogs_dir / "broken.log.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
     graph_request(WINDOW)
@@ -127,3 +138,54 @@ def test_rerun_requeues_a_done_job_and_fail_stuck_only_touches_active_ones() -> 
     graph.refresh_from_db()
     assert graph.status == "failed"
     assert graph_fail_stuck(graph) is False
+
+
+@pytest.mark.django_db
+def test_a_job_claimed_moments_ago_on_an_old_row_cannot_be_requeued() -> None:
+    old = timezone.now() - timedelta(days=2)
+    graph = Graph.objects.create(
+        id=GRAPH_ID,
+        start=WINDOW.start.to_datetime(),
+        stop=WINDOW.stop.to_datetime(),
+        start_text="2019-01-01T00:00:00Z",
+        stop_text="2019-01-01T01:00:00Z",
+        status="running",
+        attempts=1,
+        queued_at=old,
+        started_at=timezone.now(),
+    )
+    Graph.objects.filter(id=GRAPH_ID).update(created_at=old, updated_at=old)
+    with pytest.raises(JobInProgress):
+        graph_rerun(graph)
+    with pytest.raises(JobInProgress):
+        graph_request(WINDOW)
+
+
+@pytest.mark.django_db
+def test_a_queued_job_nobody_picked_up_within_the_stale_limit_can_be_queued_again() -> None:
+    graph = Graph.objects.create(
+        id=GRAPH_ID,
+        start=WINDOW.start.to_datetime(),
+        stop=WINDOW.stop.to_datetime(),
+        start_text="2019-01-01T00:00:00Z",
+        stop_text="2019-01-01T01:00:00Z",
+        status="queued",
+        queued_at=timezone.now() - timedelta(hours=1),
+    )
+    assert graph_rerun(graph).status == "queued"
+    graph.refresh_from_db()
+    assert graph.queued_at is not None and graph.queued_at > timezone.now() - timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_graph_rebuilds_its_digest_when_the_stored_one_was_deleted(flowlogs_dir: Path) -> None:
+    from django.core.files.storage import storages
+
+    write_flow_log(flowlogs_dir)
+    graph_request(WINDOW)
+    digest_id = WINDOW.job_id("digest")
+    storages["digests"].delete(f"{digest_id}.log.gz")
+    graph_rerun(Graph.objects.get(id=GRAPH_ID))
+    graph = Graph.objects.get(id=GRAPH_ID)
+    assert (graph.status, graph.edges) == ("done", 3)
+    assert storages["digests"].exists(f"{digest_id}.log.gz")

@@ -14,6 +14,7 @@ from django.core.files.storage import storages
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
+from rest_framework.test import APIClient
 
 from digests.models import JobStatus
 from digests.window import window_parse
@@ -95,12 +96,66 @@ def detail(client: Client, graph: Graph) -> str:
 
 
 @pytest.mark.parametrize("suffix", ["", "{id}/", "{id}/svg", "{id}/dot"])
-def test_anonymous_visitors_are_sent_to_the_admin_login(client: Client, suffix: str) -> None:
+def test_anonymous_visitors_are_sent_to_the_site_login_page(client: Client, suffix: str) -> None:
     graph = make_graph(1, JobStatus.DONE)
     path = "/graphs/" + suffix.format(id=graph.id)
     response = client.get(path)
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next={path}"
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+def test_the_login_page_has_the_site_look_and_keeps_the_page_asked_for(client: Client) -> None:
+    response = client.get("/accounts/login/", {"next": "/graphs/"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "/static/graphs/preview.css" in content
+    assert '<a class="brand" href="/graphs/">grapherd</a>' in content
+    assert 'action="/accounts/login/"' in content
+    assert '<input type="hidden" name="next" value="/graphs/">' in content
+    assert 'name="username"' in content
+    assert 'name="password"' in content
+    assert "Log out" not in content
+
+
+def test_a_user_without_admin_rights_logs_in_and_lands_on_the_page_asked_for(client: Client) -> None:
+    graph = make_graph(1, JobStatus.DONE)
+    User.objects.create_user("reader", password="correct horse battery")
+    response = client.post(
+        "/accounts/login/",
+        {"username": "reader", "password": "correct horse battery", "next": f"/graphs/{graph.id}/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/graphs/{graph.id}/"
+    assert client.get(f"/graphs/{graph.id}/").status_code == 200
+
+
+def test_a_login_without_a_page_asked_for_lands_on_the_graphs(client: Client) -> None:
+    User.objects.create_user("reader", password="correct horse battery")
+    response = client.post("/accounts/login/", {"username": "reader", "password": "correct horse battery"})
+    assert response["Location"] == "/graphs/"
+
+
+def test_a_wrong_password_is_refused_on_the_login_page(client: Client) -> None:
+    User.objects.create_user("reader", password="correct horse battery")
+    response = client.post(
+        "/accounts/login/", {"username": "reader", "password": "wrong", "next": "/graphs/"}
+    )
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert '<input type="hidden" name="next" value="/graphs/">' in response.content.decode()
+    assert client.get("/graphs/").status_code == 302
+
+
+def test_the_pages_log_out_through_the_site_and_say_so(reader: Client) -> None:
+    page = reader.get("/graphs/").content.decode()
+    assert 'action="/accounts/logout/"' in page
+    assert "/admin/" not in page  # no admin link for a user without admin rights
+    response = reader.post("/accounts/logout/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Logged out" in content
+    assert 'href="/accounts/login/"' in content
+    assert reader.get("/graphs/").status_code == 302
 
 
 # --- list and form --------------------------------------------------------------------------------
@@ -127,6 +182,16 @@ def test_the_list_is_paginated_newest_first(reader: Client) -> None:
     assert [str(graph.id) for graph in first.context["page"].object_list] == newest_first[:25]
     assert [str(graph.id) for graph in second.context["page"].object_list] == newest_first[25:]
     assert 'href="?page=2"' in first.content.decode()
+
+
+def test_graphs_requested_at_the_same_moment_are_listed_by_id_so_pages_never_repeat_one(
+    reader: Client,
+) -> None:
+    ids = [str(make_graph(hour, JobStatus.DONE).id) for hour in range(30)]
+    Graph.objects.update(created_at=timezone.now())
+    pages = [reader.get("/graphs/", {"page": number}).context["page"] for number in (1, 2)]
+    listed = [str(graph.id) for page in pages for graph in page.object_list]
+    assert listed == sorted(ids, reverse=True)
 
 
 def test_a_valid_window_creates_a_graph_and_redirects_to_its_page(reader: Client) -> None:
@@ -172,6 +237,31 @@ def test_an_invalid_window_shows_the_api_message_on_the_form(
     assert response.status_code == 200
     assert escape(message) in response.content.decode()
     assert not Graph.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"),
+    [
+        pytest.param("2019-01-01", STOP, id="bad start"),
+        pytest.param("x", "2019-01-01 01:00:00Z", id="both bad"),
+        pytest.param(" " + START, STOP, id="leading space"),
+        pytest.param(STOP, START, id="reversed"),
+        pytest.param("2019-01-01T00:00:10Z", "2019-01-01T00:00:50Z", id="empty after truncation"),
+    ],
+)
+def test_the_form_and_the_api_refuse_a_window_with_the_same_words(
+    reader: Client, start: str, stop: str
+) -> None:
+    form = reader.post("/graphs/", {"start": start, "stop": stop}).context["form"]
+    api = APIClient()
+    api.force_authenticate(User.objects.get(username="reader"))
+    response = api.post("/api/v1/graphs/", {"start": start, "stop": stop}, format="json")
+    assert response.status_code == 400
+    api_errors = {
+        "__all__" if field == "non_field_errors" else field: messages
+        for field, messages in response.json().items()
+    }
+    assert form.errors == api_errors
 
 
 def test_missing_times_are_required(reader: Client) -> None:

@@ -196,3 +196,61 @@ def test_ids_of_equal_instants_written_with_other_offsets_differ_as_in_go() -> N
     utc = window_parse("2019-01-01T07:00:00Z", "2019-01-01T08:00:00Z").job_id("graph")
     offset = window_parse("2019-01-01T00:00:00-07:00", "2019-01-01T01:00:00-07:00").job_id("graph")
     assert utc != offset
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/plain", "application/octet-stream", "text/vnd.graphviz", "image/png"]
+)
+def test_the_accept_header_is_ignored_as_go_does(client: Client, accept: str) -> None:
+    assert client.get(query(), HTTP_ACCEPT=accept).status_code == 404
+    assert client.post(query(), HTTP_ACCEPT=accept).status_code == 202
+
+
+def test_get_answers_204_while_the_job_is_queued_even_without_a_marker(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    from tests.fakes import ReadOnlyStorage
+
+    use_storage(settings, "graph-progress", ReadOnlyStorage, tmp_path)  # marking fails
+    assert client.post(query()).status_code == 202
+    assert client.get(query()).status_code == 204
+
+
+def test_a_leftover_marker_does_not_hide_a_finished_job(client: Client) -> None:
+    client.post(query())
+    Graph.objects.filter(id=GRAPH_ID).update(status="done")
+    store_graph(GRAPH_ID, b"digraph {\n}")
+    mark(GRAPH_ID, b"2999-01-01T00:00:00Z")  # e.g. a delete that failed after the build
+    assert client.get(query()).status_code == 200
+
+
+def test_get_storage_errors_behind_a_working_marker_are_500(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    use_storage(settings, "graphs", BrokenStorage, tmp_path)
+    response = client.get(query())
+    assert response.status_code == 500
+    assert response.content == b'{"message":"Internal Server Error"}\n'
+
+
+def test_a_queue_failure_is_a_500_and_leaves_the_window_free(
+    client: Client, http_stub: Any, set_env: Any
+) -> None:
+    from tests.httpstub import Answer
+
+    set_env(STREAM_APPLIANCE_ENDPOINT=http_stub.url + "/queue")
+    http_stub.script(*[Answer(500)] * 4)
+    response = client.post(query("2019-01-01T00:00:45.5Z", "2019-01-01T01:00:59Z"))
+    assert response.status_code == 500
+    assert response.content == b'{"message":"Internal Server Error"}\n'
+    assert http_stub.requests[0].body == (f'{{"id":"{GRAPH_ID}","start":"{START}","stop":"{STOP}"}}'.encode())
+    assert Graph.objects.get(id=GRAPH_ID).status == "failed"
+    assert not storages["graph-progress"].exists(f"{GRAPH_ID}_in_progress")
+    http_stub.script(Answer(200))
+    assert client.post(query()).status_code == 202
+
+
+def test_times_the_database_cannot_hold_are_400_not_500(client: Client) -> None:
+    response = client.get(query("0001-01-01T00:30:00%2B01:00", STOP))
+    assert response.status_code == 400
+    assert response.json()["message"] == 'parsing time "0001-01-01T00:30:00+01:00": year out of range'

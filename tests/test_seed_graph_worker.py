@@ -59,7 +59,11 @@ def digesterd(http_stub: HttpStub, set_env: Any) -> HttpStub:
         (payload(stop="2018-12-31T23:59:00Z"), "invalid time range"),
         (payload(stop=START), "invalid time range"),
         ('{"id": 5}', "json: cannot unmarshal number into Go struct field .id of type string"),
-        (payload(job_id="foo_key"), "invalid ID field: 'foo_key' is not a job id (a UUID)"),
+        (payload(job_id="foo_key"), f"ID field 'foo_key' does not match the window (expected {GRAPH_ID})"),
+        (
+            payload(stop="2019-01-01T02:00:00Z"),
+            f"ID field '{GRAPH_ID}' does not match the window (expected 7de74c20-0a24-5b4c-be03-088754b86c05)",
+        ),
     ],
 )
 def test_bad_jobs_are_400_with_a_plain_text_message(client: Client, body: str, message: str | None) -> None:
@@ -154,5 +158,8 @@ def test_a_failed_job_can_be_delivered_again_until_its_attempts_run_out(
     assert deliver(client, payload()).status_code == 500
     digesterd.script(Answer(404))
     assert deliver(client, payload()).status_code == 500
-    assert deliver(client, payload()).status_code == 500  # no third attempt: the digester is not called
+    # Out of attempts: acknowledged so that the appliance stops redelivering; the row keeps the error.
+    assert deliver(client, payload()).status_code == 204
     assert len(digesterd.requests) == 2
+    job = Graph.objects.get(id=GRAPH_ID)
+    assert (job.status, job.attempts) == ("failed", 2)

@@ -98,3 +98,19 @@ def test_marker_errors_are_dependency_failures(tmp_path: Path) -> None:
     for call in (marker.in_progress, marker.mark, marker.unmark):
         with pytest.raises(DependencyFailure):
             call("foo_key")
+
+
+def test_a_local_artifact_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    storage = FileSystemStorage(location=tmp_path / "store", allow_overwrite=True)
+    store = StorageArtifactStore(storage)
+    store.save("foo_key", ".dot", io.BytesIO(b"old graph"))
+
+    class Exploding(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            if self.tell() > 0:
+                raise OSError("worker killed")
+            return super().read(4)
+
+    with pytest.raises(DependencyFailure):
+        store.save("foo_key", ".dot", Exploding(b"new graph, longer"))
+    assert store.open("foo_key", ".dot").read() == b"old graph"

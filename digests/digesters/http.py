@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from digests.httpclient import TIMEOUT_SECONDS, http_session
+from digests.httpclient import TIMEOUT_SECONDS, shared_session
 from digests.ports import DependencyFailure
 from digests.window import Window
 
@@ -40,7 +40,7 @@ class HttpDigester:
         self.endpoint = endpoint
         self.interval = max(interval_ms, 0) / 1000
         self.timeout = timeout_ms / 1000 if timeout_ms > 0 else None
-        self.session = session or http_session()
+        self.session = session or shared_session()
         self.clock = clock
         self.sleep = sleep
 
@@ -67,7 +67,8 @@ class HttpDigester:
             attempts += 1
             response = self._call("GET", url, min(remaining or TIMEOUT_SECONDS, TIMEOUT_SECONDS), stream=True)
             if response.status_code == 200:
-                _gunzip_into(response, into)
+                with response:
+                    _gunzip_into(response, into)
                 return
             if response.status_code != 204:
                 raise DependencyFailure(

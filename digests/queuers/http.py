@@ -10,7 +10,7 @@ import json
 
 import requests
 
-from digests.httpclient import TIMEOUT_SECONDS, http_session
+from digests.httpclient import TIMEOUT_SECONDS, shared_session
 from digests.ports import DependencyFailure
 from digests.window import Window
 
@@ -24,9 +24,10 @@ def queue_message(job_id: str, window: Window) -> bytes:
 class HttpQueuer:
     def __init__(self, endpoint: str, session: requests.Session | None = None) -> None:
         self.endpoint = endpoint
-        self.session = session or http_session()
+        self.session = session or shared_session()
 
-    def queue(self, job_id: str, window: Window) -> None:
+    def queue(self, job_id: str, window: Window, delay_s: float = 0.0) -> None:
+        # delay_s is ignored: the appliance owns redelivery (it retries the worker route's 500s).
         try:
             response = self.session.post(
                 self.endpoint,

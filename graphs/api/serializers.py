@@ -1,7 +1,8 @@
-"""Serializers shared by the v1 views and `manage.py graph_create`.
+"""Serializers of the v1 views, and `window_clean`, the one validation of a requested window.
 
-The window input is validated here once, so the API and the command give the same messages: Go's parse
-error text for a bad time (what seed clients already see), and the window rules of `window_parse`.
+The API, the preview page's form and `manage.py graph_create` all validate a window with `window_clean`,
+so they give the same messages: Go's parse error text for a bad time (what seed clients already see),
+and the window rules of `window_parse`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,42 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from digests.models import JobStatus
-from digests.window import WindowError, instant_parse, window_parse
+from digests.window import Window, WindowError, instant_parse, window_parse
 from graphs.models import Graph
 
 RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
+
+
+class WindowInvalid(Exception):
+    """Why a requested window was refused: a message by field ("start", "stop"), or by None when it is
+    about the window as a whole (the order, or nothing left after truncation)."""
+
+    def __init__(self, errors: dict[str | None, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def window_clean(start: str, stop: str) -> Window:
+    """The window `[start, stop)` of two texts exactly as given, or WindowInvalid.
+
+    Each time is parsed alone first, so a bad one is reported on its own field (both when both are bad);
+    the window rules apply only to two valid times.
+    """
+    errors: dict[str | None, str] = {}
+    for field, value in (("start", start), ("stop", stop)):
+        try:
+            instant_parse(value)
+        except WindowError as error:
+            errors[field] = str(error)
+    if errors:
+        raise WindowInvalid(errors)
+    try:
+        return window_parse(start, stop)
+    except WindowError as error:
+        raise WindowInvalid({None: str(error)}) from error
 
 
 class WindowInputSerializer(serializers.Serializer):
@@ -28,26 +59,17 @@ class WindowInputSerializer(serializers.Serializer):
     start = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
     stop = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
 
-    def validate_start(self, value: str) -> str:
-        return _instant_checked(value)
-
-    def validate_stop(self, value: str) -> str:
-        return _instant_checked(value)
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
-            window = window_parse(attrs["start"], attrs["stop"])
-        except WindowError as error:  # order or an empty window: about both fields
-            raise serializers.ValidationError(str(error)) from error
+            window = window_clean(attrs["start"], attrs["stop"])
+        except WindowInvalid as invalid:
+            raise serializers.ValidationError(
+                {
+                    field or api_settings.NON_FIELD_ERRORS_KEY: [message]
+                    for field, message in invalid.errors.items()
+                }
+            ) from invalid
         return {**attrs, "window": window}
-
-
-def _instant_checked(value: str) -> str:
-    try:
-        instant_parse(value)
-    except WindowError as error:
-        raise serializers.ValidationError(str(error)) from error
-    return value
 
 
 # --- output ----------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from django.http import FileResponse
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -23,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from digests.jobflow import ArtifactExists, JobInProgress
-from digests.models import ACTIVE_STATUSES, Job, JobStatus
+from digests.jobflow import ArtifactExists, JobInProgress, job_busy
+from digests.models import Job, JobStatus
 from digests.ports import DependencyFailure, NotFound
 from graphs.api.serializers import (
     DependencyErrorSerializer,
@@ -34,23 +33,13 @@ from graphs.api.serializers import (
     WindowErrorsSerializer,
     WindowInputSerializer,
 )
+from graphs.artifacts_http import SVG_TYPE, artifact_response
 from graphs.models import Graph
 from graphs.selectors import graph_get, graph_list
-from graphs.services import (
-    DOT_SUFFIX,
-    SVG_SUFFIX,
-    graph_artifact_open,
-    graph_kind,
-    graph_request,
-    graph_rerun,
-)
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_kind, graph_request, graph_rerun
 
 log = logging.getLogger("grapherd.api")
 TAG = "graphs"
-DOT_TYPE = "text/vnd.graphviz; charset=utf-8"
-SVG_TYPE = "image/svg+xml"
-# The SVG holds flow-log text from the network: opened directly, nothing in it may run or load.
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 RETRY_AFTER_SECONDS = "30"
 
 
@@ -121,14 +110,6 @@ class GraphApi(APIView):
     def _accepted(self, job: Job) -> Response:
         data = GraphOutputSerializer(job, context={"request": self.request}).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["links"]["self"]})
-
-
-def _graph_idle(graph: Graph) -> Graph:
-    # An active row untouched for longer than a task may run was abandoned by a dead worker.
-    abandoned = graph.updated_at < timezone.now() - graph_kind().stale_after()
-    if graph.status in ACTIVE_STATUSES and not abandoned:
-        raise GraphBusy(graph)
-    return graph
 
 
 class GraphPagination(PageNumberPagination):
@@ -230,7 +211,13 @@ class GraphRerunApi(GraphApi):
         },
     )
     def post(self, request: Request, graph_id: UUID) -> Response:
-        return self._accepted(graph_rerun(_graph_idle(self._graph(graph_id))))
+        graph = self._graph(graph_id)
+        try:
+            job = graph_rerun(graph)
+        except JobInProgress as busy:
+            # Answered like the artifacts of a busy graph, with the status that refused the re-run.
+            raise GraphBusy(graph_get(graph_id) or graph) from busy
+        return self._accepted(job)
 
 
 class _JsonErrorsNegotiation(BaseContentNegotiation):
@@ -269,27 +256,19 @@ def _artifact_schema(name: str, media_type: str, what: str, missing: str) -> Any
 class _GraphArtifactApi(GraphApi):
     content_negotiation_class = _JsonErrorsNegotiation
     suffix: ClassVar[str]
-    content_type: ClassVar[str]
-    extra_headers: ClassVar[dict[str, str]] = {}
 
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
-        graph = _graph_idle(self._graph(graph_id))
+        graph = self._graph(graph_id)
+        if job_busy(graph_kind(), graph):  # a re-run is about to replace the stored file
+            raise GraphBusy(graph)
         try:
-            handle = graph_artifact_open(graph, self.suffix)
+            return artifact_response(graph, self.suffix, download=False)
         except NotFound as error:
             raise ArtifactMissing(graph, self.suffix) from error
-        response = FileResponse(handle, content_type=self.content_type, filename=f"{graph.id}{self.suffix}")
-        response["X-Content-Type-Options"] = "nosniff"
-        # Re-runs overwrite the artifact under the same URL.
-        response["Cache-Control"] = "no-cache"
-        for name, value in self.extra_headers.items():
-            response[name] = value
-        return response
 
 
 class GraphDotApi(_GraphArtifactApi):
     suffix = DOT_SUFFIX
-    content_type = DOT_TYPE
 
     @_artifact_schema("dot", "text/vnd.graphviz", "DOT graph", "the graph failed")
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
@@ -298,8 +277,6 @@ class GraphDotApi(_GraphArtifactApi):
 
 class GraphSvgApi(_GraphArtifactApi):
     suffix = SVG_SUFFIX
-    content_type = SVG_TYPE
-    extra_headers = {"Content-Security-Policy": SVG_CSP}
 
     @_artifact_schema("svg", SVG_TYPE, "SVG preview", "failed, or too large to draw: see `figures.svg_error`")
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
@@ -310,4 +287,3 @@ def schema_v1_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list
     """drf-spectacular preprocessing hook: the seed routes speak the Go wire protocol (documented in
     the README), not this API, so the schema describes `/api/v1/` only."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
-

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
-from digests.jobflow import ArtifactExists, JobFailed, JobInProgress
+from digests.jobflow import ArtifactExists, JobFailed, JobInProgress, job_busy
 from digests.models import JobStatus
 from digests.ports import DependencyFailure, NotFound
 from digests.window import Window
-from graphs.api.serializers import WindowInputSerializer
+from graphs.api.serializers import WindowInvalid, window_clean
 from graphs.models import Graph
 from graphs.selectors import graph_get
 from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_kind, graph_request, graph_run
@@ -184,25 +184,22 @@ class Command(BaseCommand):
 
 
 def _window(start: str, stop: str) -> Window:
-    serializer = WindowInputSerializer(data={"start": start, "stop": stop})
-    if serializer.is_valid():
-        window: Window = serializer.validated_data["window"]
-        return window
-    messages = [
-        f"--{field}: {message}" if field in {"start", "stop"} else str(message)
-        for field, errors in serializer.errors.items()
-        for message in errors
-    ]
-    raise CommandError("; ".join(messages))
+    """The API's validation and messages, with the option named in front of a bad time."""
+    try:
+        return window_clean(start, stop)
+    except WindowInvalid as invalid:
+        messages = [
+            f"--{field}: {message}" if field else message for field, message in invalid.errors.items()
+        ]
+        raise CommandError("; ".join(messages)) from invalid
 
 
 def _claimable(graph: Graph) -> bool:
-    # Running on a dead worker: graph_run's claim takes it over once it is older than a task may run.
+    """Queued and not yet claimed by a worker, or running on a worker that has gone silent for longer
+    than a task may run (graph_run's claim then takes it over)."""
     if graph.status == JobStatus.QUEUED:
         return True
-    abandoned_before = time.time() - graph_kind().stale_after().total_seconds()
-    started = graph.started_at.timestamp() if graph.started_at else 0.0
-    return graph.status == JobStatus.RUNNING and started < abandoned_before
+    return graph.status == JobStatus.RUNNING and not job_busy(graph_kind(), graph)
 
 
 def _stage(graph: Graph) -> str:
