@@ -159,6 +159,21 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
     return job
 
 
+def job_run_queued(kind: JobKind, job_id: str) -> str:
+    """The django-q2 task body: run a queued job by id (the row holds its window). Failures are
+    recorded on the row and re-queued while attempts remain, so the task itself always completes."""
+    job = _rows(kind).filter(id=job_id).first()
+    if job is None:
+        log.warning("job-missing %s %s: the row was deleted after queueing", kind.namespace, job_id)
+        return "missing"
+    try:
+        result = job_run(kind, job_id, job_window(job), requeue_on_failure=True)
+    except JobFailed as error:
+        log.warning("%s", error)
+        return "failed"
+    return "done" if result else "skipped"
+
+
 def job_window(job: Job) -> Window:
     return Window(instant_parse(job.start_text), instant_parse(job.stop_text))
 

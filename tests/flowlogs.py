@@ -15,6 +15,8 @@ RECORDS = [
     f"2 123456789012 eni-0b2 - - - - - - - {T0 + 900} {T0 + 960} - NODATA",
     f"2 123456789012 eni-0a1 10.0.1.10 10.0.2.20 49154 443 6 1 100 {T0 + 3600} {T0 + 3660} ACCEPT OK",
 ]
+# Three records in the window, as a plain (not gzip) text file would hold them.
+FLOW_LOG_TEXT = "\n".join([HEADER, RECORDS[0], RECORDS[1], RECORDS[3], ""])
 KEY_DIR = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01"
 FILE_NAME = "123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20190101T0005Z_a1b2c3d4.log.gz"
 

@@ -12,23 +12,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from digests.window import GO_LAYOUT, window_parse
+from tests.flowlogs import FLOW_LOG_TEXT
 from graphs.models import Graph
 
 pytestmark = pytest.mark.django_db
 
 START, STOP = "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
 GRAPH_ID = window_parse(START, STOP).job_id("graph")
-T0 = 1546300800  # 2019-01-01T00:00:00Z
-FLOW_LOG = "\n".join(
-    [
-        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-        "action log-status",
-        f"2 123456789012 eni-0a1 10.0.1.10 10.0.2.20 49152 443 6 10 5000 {T0 + 60} {T0 + 120} ACCEPT OK",
-        f"2 123456789012 eni-0a1 10.0.2.20 10.0.1.10 443 49152 6 8 7000 {T0 + 60} {T0 + 120} ACCEPT OK",
-        f"2 123456789012 eni-0b2 198.51.100.7 10.0.1.10 51515 22 6 3 180 {T0 + 900} {T0 + 960} REJECT OK",
-        "",
-    ]
-)
+FLOW_LOG = FLOW_LOG_TEXT
 
 
 class Run:

@@ -24,16 +24,22 @@ WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
 GRAPH_ID = WINDOW.job_id("graph")
 
 
-@pytest.mark.django_db
-def test_a_run_claims_the_job_once_and_a_duplicate_task_is_a_no_op(flowlogs_dir: Path) -> None:
-    write_flow_log(flowlogs_dir)
-    Graph.objects.create(
+def graph_row(**fields: Any) -> Graph:
+    """The window's row as a worker or an earlier request would have left it."""
+    return Graph.objects.create(
         id=GRAPH_ID,
         start=WINDOW.start.to_datetime(),
         stop=WINDOW.stop.to_datetime(),
-        start_text="2019-01-01T00:00:00Z",
-        stop_text="2019-01-01T01:00:00Z",
+        start_text=WINDOW.start.rfc3339nano(),
+        stop_text=WINDOW.stop.rfc3339nano(),
+        **fields,
     )
+
+
+@pytest.mark.django_db
+def test_a_run_claims_the_job_once_and_a_duplicate_task_is_a_no_op(flowlogs_dir: Path) -> None:
+    write_flow_log(flowlogs_dir)
+    graph_row()
     assert graph_run(GRAPH_ID, WINDOW) is not None
     assert graph_run(GRAPH_ID, WINDOW) is None
     assert Graph.objects.get(id=GRAPH_ID).attempts == 1
@@ -42,16 +48,7 @@ def test_a_run_claims_the_job_once_and_a_duplicate_task_is_a_no_op(flowlogs_dir:
 @pytest.mark.django_db
 def test_a_running_job_abandoned_by_a_dead_worker_is_claimed_again(flowlogs_dir: Path) -> None:
     write_flow_log(flowlogs_dir)
-    Graph.objects.create(
-        id=GRAPH_ID,
-        start=WINDOW.start.to_datetime(),
-        stop=WINDOW.stop.to_datetime(),
-        start_text="2019-01-01T00:00:00Z",
-        stop_text="2019-01-01T01:00:00Z",
-        status="running",
-        attempts=1,
-        started_at=timezone.now(),
-    )
+    graph_row(status="running", attempts=1, started_at=timezone.now())
     assert graph_run(GRAPH_ID, WINDOW) is None  # still within the task timeout: someone else is on it
     Graph.objects.filter(id=GRAPH_ID).update(started_at=timezone.now() - timedelta(hours=2))
     job = graph_run(GRAPH_ID, WINDOW)
@@ -122,15 +119,7 @@ def test_concurrent_requests_for_one_window_create_one_job(monkeypatch: pytest.M
 
 @pytest.mark.django_db
 def test_rerun_requeues_a_done_job_and_fail_stuck_only_touches_active_ones() -> None:
-    graph = Graph.objects.create(
-        id=GRAPH_ID,
-        start=WINDOW.start.to_datetime(),
-        stop=WINDOW.stop.to_datetime(),
-        start_text="2019-01-01T00:00:00Z",
-        stop_text="2019-01-01T01:00:00Z",
-        status="done",
-        attempts=1,
-    )
+    graph = graph_row(status="done", attempts=1)
     graph_rerun(graph)
     graph.refresh_from_db()
     assert (graph.status, graph.attempts) == ("queued", 0)
@@ -143,17 +132,7 @@ def test_rerun_requeues_a_done_job_and_fail_stuck_only_touches_active_ones() -> 
 @pytest.mark.django_db
 def test_a_job_claimed_moments_ago_on_an_old_row_cannot_be_requeued() -> None:
     old = timezone.now() - timedelta(days=2)
-    graph = Graph.objects.create(
-        id=GRAPH_ID,
-        start=WINDOW.start.to_datetime(),
-        stop=WINDOW.stop.to_datetime(),
-        start_text="2019-01-01T00:00:00Z",
-        stop_text="2019-01-01T01:00:00Z",
-        status="running",
-        attempts=1,
-        queued_at=old,
-        started_at=timezone.now(),
-    )
+    graph = graph_row(status="running", attempts=1, queued_at=old, started_at=timezone.now())
     Graph.objects.filter(id=GRAPH_ID).update(created_at=old, updated_at=old)
     with pytest.raises(JobInProgress):
         graph_rerun(graph)
@@ -163,15 +142,7 @@ def test_a_job_claimed_moments_ago_on_an_old_row_cannot_be_requeued() -> None:
 
 @pytest.mark.django_db
 def test_a_queued_job_nobody_picked_up_within_the_stale_limit_can_be_queued_again() -> None:
-    graph = Graph.objects.create(
-        id=GRAPH_ID,
-        start=WINDOW.start.to_datetime(),
-        stop=WINDOW.stop.to_datetime(),
-        start_text="2019-01-01T00:00:00Z",
-        stop_text="2019-01-01T01:00:00Z",
-        status="queued",
-        queued_at=timezone.now() - timedelta(hours=1),
-    )
+    graph = graph_row(status="queued", queued_at=timezone.now() - timedelta(hours=1))
     assert graph_rerun(graph).status == "queued"
     graph.refresh_from_db()
     assert graph.queued_at is not None and graph.queued_at > timezone.now() - timedelta(minutes=1)
