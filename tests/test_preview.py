@@ -64,10 +64,13 @@ def make_graph(hour: int, status: str, **fields: Any) -> Graph:
         stop=window.stop.to_datetime(),
         start_text=window.start.rfc3339nano(),
         stop_text=window.stop.rfc3339nano(),
-        status=status,
-        attempts=1,
-        queued_at=timezone.now(),
-        **fields,
+        **{
+            "status": status,
+            "attempts": 1,
+            "queued_at": timezone.now(),
+            "started_at": timezone.now() if status == JobStatus.RUNNING else None,
+            **fields,
+        },
     )
 
 
@@ -314,6 +317,13 @@ def test_an_unfinished_graph_shows_its_status_and_refreshes_itself(reader: Clien
     assert '<meta http-equiv="refresh" content="2">' in content
     assert f'<span class="status status-{status}" id="graph-status">{status.title()}</span>' in content
     assert "preview.js" not in content
+
+
+def test_a_graph_whose_worker_went_silent_says_so_and_stops_refreshing(reader: Client) -> None:
+    graph = make_graph(5, JobStatus.RUNNING, started_at=timezone.now() - timedelta(days=1))
+    content = detail(reader, graph)
+    assert "No worker is on this graph" in content
+    assert 'http-equiv="refresh"' not in content
 
 
 def test_a_failed_graph_shows_its_error_escaped_and_stops_refreshing(reader: Client) -> None:
