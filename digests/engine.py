@@ -25,23 +25,31 @@ Record rules, on top of the seed's:
 * Parquet: missing values are nulls; the strings `-`, `None` (pandas writes it) and `` are taken as
   "no value" too; whitespace inside a Parquet string is replaced by `_` so the line keeps 14 fields.
 
-Speed: text is decompressed with ISA-L in a helper thread while the main thread parses the previous
-chunk with polars' CSV reader, typed. A chunk whose lines are all well formed (the usual case) is digested
-with vectorised expressions only; any chunk with something odd (a header mid-file, a short line, a double
-space, a bad number...) is re-read line by line so every record is classified exactly. Groups are built on a
-64-bit hash of the key, checked with a second hash (a disagreement falls back to grouping on the key
-itself), and partial sums are merged as they pile up, so memory follows the number of groups.
+Speed and memory: ISA-L decompresses text in a helper thread, in 8 MB blocks re-cut at newlines. The
+main thread reads each chunk of blocks with polars' CSV reader, typed; a chunk whose lines are all well
+formed (the usual case) is digested with vectorised expressions only. A chunk with anything odd in it (a
+header mid-file, a short line, a double space, a tab, a bad number...) is re-read line by line, so every
+record is classified exactly. A second helper thread groups each chunk while the next one is parsed:
+groups are keyed by two independently seeded 64-bit hashes of the key, sums are kept as numbers in
+slices merged as they pile up, and each group's key text is stored once, so memory follows the number of
+groups, not records.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import queue
 import random
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, TypeVar, cast
+
+# Polars' allocator (its own jemalloc) keeps freed pages for 10 s by default, which on a digest's churn of
+# chunk-sized frames adds ~100 MB of peak RSS that nothing uses. It reads this variable once, when polars
+# is first imported; a value set by the operator wins, and it has no effect if polars was imported before.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:0")
 
 import polars as pl
 import pyarrow as pa
@@ -84,11 +92,11 @@ from digests.types import (
     FlowLogReadError,
 )
 
-DEFAULT_CHUNK_BYTES = 32 << 20  # decompressed text per vectorised step: big enough for polars to go wide
+DEFAULT_CHUNK_BYTES = 16 << 20  # decompressed text per vectorised step (~140k records)
 # Text is decoded in blocks below glibc's largest mmap threshold: fresh 32 MB buffers cost a page fault per
 # 4 KB every time, reused heap memory does not. A step reads its blocks as a list, without joining them.
 BLOCK_BYTES = 8 << 20
-DEFAULT_READ_AHEAD = 4  # decoded blocks waiting for the main thread; 0 decodes inline
+DEFAULT_READ_AHEAD = 3  # decoded blocks waiting for the main thread; 0 runs everything inline
 PARQUET_BATCH_ROWS = 256 * 1024
 MERGE_MIN_ROWS = 500_000  # partial sums held before they are merged (48 bytes each)
 SLICES = 8  # the sums are kept in slices, merged one at a time
@@ -626,7 +634,9 @@ def _well_formed(frame: pl.DataFrame, layout: Layout, block: bytes) -> bool:
         return True
     suspects = frame.select(pl.any_horizontal(pl.col(numeric).is_null()).arg_true()).to_series()
     try:  # the raw lines as one column (much faster than bytes.split); a \x01 in them fails the read
-        lines = pl.read_csv(block, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String})
+        lines = pl.read_csv(
+            block, has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
+        )
     except pl.exceptions.PolarsError:
         return False
     if lines.height != frame.height:
@@ -714,8 +724,7 @@ class _Groups:
     """
 
     def __init__(self) -> None:
-        seeds = random.Random()  # noqa: S311  # not secret: only makes crafted hash collisions impractical
-        self._seeds = (seeds.getrandbits(63), seeds.getrandbits(63))
+        self._seeds = _hash_seeds()
         # sliced on the second hash, so a merge only ever holds one slice of the groups at once
         self._sums = [_Sums() for _ in range(SLICES)]
         self._keys: list[pl.DataFrame] = []  # _HASH, _HASH2 and the key columns, each pair once
@@ -778,6 +787,12 @@ class _Groups:
                 pl.concat([self._known[0], keys[_HASH]], rechunk=True),
                 pl.concat([self._known[1], keys[_HASH2]], rechunk=True),
             )
+
+
+def _hash_seeds() -> tuple[int, int]:
+    """Fresh for every digest: not a secret, but it makes crafted key collisions impractical."""
+    seeds = random.Random()  # noqa: S311
+    return seeds.getrandbits(63), seeds.getrandbits(63)
 
 
 class _Sums:

@@ -14,10 +14,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from digests.window import GO_LAYOUT, window_parse
-from tests.flowlogs import FLOW_LOG_TEXT
 from graphs.models import Graph
 from graphs.services import graph_kind
 from graphs.tasks import graph_run_task
+from tests.flowlogs import FLOW_LOG_TEXT
 
 pytestmark = pytest.mark.django_db
 

@@ -862,3 +862,72 @@ def test_a_repeated_field_name_maps_to_its_first_column() -> None:
 def test_tokens_split_on_runs_of_spaces_tabs_and_crs() -> None:
     assert split_tokens(b" a  b\tc\r") == [b"a", b"b", b"c"]
     assert split_tokens(b"a\x0bb") == [b"a\x0bb"]
+
+
+def test_records_sent_on_without_a_first_grouping_give_the_same_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    objects: list[FlowLogObject | bytes] = [
+        text(*many_records(1500)),
+        corpus("loki-lambda-promtail/vpcflowlog.log.gz"),
+    ]
+    monkeypatch.setattr(engine, "DIRECT_RATIO", 2.0)  # always group each chunk first
+    grouped = run(*objects, chunk_bytes=4096)
+    monkeypatch.setattr(engine, "DIRECT_RATIO", 0.0)  # after the first chunk, never
+    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 64)
+    assert run(*objects, chunk_bytes=4096) == grouped
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_digest_does_not_depend_on_the_hash_seeds(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    objects: list[FlowLogObject | bytes] = [
+        gzip.compress(text(*many_records(800))),
+        corpus("flowlogs-reader/flows.parquet"),
+        (DATA / "seed" / "bidirectional-case.log").read_bytes(),
+    ]
+    reference = run(*objects)
+    monkeypatch.setattr(engine, "_hash_seeds", lambda: (seed, seed * 7919))
+    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 16)
+    assert run(*objects, chunk_bytes=2048) == reference
+
+
+@pytest.mark.parametrize("read_ahead", [0, 3])
+def test_an_error_in_the_grouping_step_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch, read_ahead: int
+) -> None:
+    def broken(self: Any, frame: pl.DataFrame, kept: pl.DataFrame) -> None:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(engine._Groups, "add", broken)
+    with pytest.raises(MemoryError, match="no room"):
+        run(text(*many_records(300)), chunk_bytes=1024, read_ahead=read_ahead)
+
+
+def test_the_fast_path_takes_clean_chunks_and_declines_odd_ones() -> None:
+    clean = text(*many_records(50), "2 111122223333 eni-1 - - - - - - - 1000 1060 - NODATA", header=None)
+    assert engine._fast_frame([clean], DEFAULT_V2) is not None
+    assert engine._fast_frame([clean, clean], None) is not None  # headerless: 14 tokens is v2
+    odd = {
+        "header mid-chunk": text(v2(), HEADER, v2(), header=None),
+        "short line": text(v2(), v2().rsplit(" ", 1)[0], header=None),
+        "double space": text(v2(), v2().replace(" 1000 ", "  "), header=None),
+        "empty number": text(v2(), v2(bytes="-").replace(" - ", "  "), header=None),
+        "tab": text(v2(), v2().replace(" ", "\t", 1), header=None),
+        "blank line": text(v2(), "", v2(), header=None),
+        "lone CR": text(v2(), v2() + "\rx", header=None),
+        "bad number": text(v2(), v2(packets="NaN"), header=None),
+        "long line": text(v2(), v2() + " extra", header=None),
+    }
+    for name, data in odd.items():
+        assert engine._fast_frame([data], DEFAULT_V2) is None, name
+
+
+def test_a_layout_change_inside_a_big_object_is_found_across_chunks() -> None:
+    custom = "srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    rows = [v2(sport=str(40000 + n)) for n in range(400)]
+    rows += [custom] + [
+        f"10.1.1.{n % 7} 10.2.2.2 {50000 + n} 443 6 1 10 1000 1100 ACCEPT OK" for n in range(400)
+    ]
+    digest, figures = run(text(*rows), chunk_bytes=1024)
+    assert (figures.records, figures.in_window, figures.groups) == (800, 800, 8)
+    assert digest.splitlines()[0] == "2 - - 10.1.1.0 10.2.2.2 0 443 6 58 580 1000 1100 ACCEPT OK"

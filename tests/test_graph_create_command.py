@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from digests.window import GO_LAYOUT, window_parse
-from tests.flowlogs import FLOW_LOG_TEXT
 from graphs.models import Graph
+from tests.flowlogs import FLOW_LOG_TEXT
 
 pytestmark = pytest.mark.django_db
 
