@@ -113,3 +113,29 @@ def test_a_missing_folder_is_a_read_error_naming_it(tmp_path: Path) -> None:
 def test_an_empty_window_lists_nothing(tmp_path: Path) -> None:
     put(tmp_path, "a.log")
     assert keys(LocalFolderSource(tmp_path), STOP, START) == []
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/02/01",
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2017",
+        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2019/month=03",
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/09",
+    ],
+)
+def test_date_folders_outside_the_window_are_not_walked(tmp_path: Path, folder: str) -> None:
+    put(tmp_path, f"{folder}/stray.log")  # a loose name: it would be listed if its folder were walked
+    put(tmp_path, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/00/inside.log")
+    assert keys(LocalFolderSource(tmp_path)) == [
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01/00/inside.log"
+    ]
+
+
+def test_folders_that_are_not_aws_dates_are_always_walked(tmp_path: Path) -> None:
+    put(tmp_path, "AWSLogs/123456789012/vpcflowlogs/us-east-1/archive/old.log")
+    put(tmp_path, "exports/2018/old.log")
+    assert keys(LocalFolderSource(tmp_path)) == [
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/archive/old.log",
+        "exports/2018/old.log",
+    ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from digests.sources.layout import FileWindow, file_window, name_parse
@@ -40,7 +40,8 @@ class LocalFolderSource:
         window = file_window(start, stop)
         if window is None:
             return iter(())
-        refs = [ref for path in _walk(top) if (ref := self._ref(path, window)) is not None]
+        paths = _walk(top, lambda folder: _folder_may_hold(folder.relative_to(self.root).parts, window))
+        refs = [ref for path in paths if (ref := self._ref(path, window)) is not None]
         return iter(sorted(refs, key=lambda ref: ref.key))
 
     def read(self, ref: FlowLogRef) -> bytes:
@@ -78,14 +79,49 @@ def _is_loose_flow_log(name: str) -> bool:
     return lowered.endswith(LOOSE_SUFFIXES) and lowered.split(".", 1)[0] not in IGNORED_STEMS
 
 
-def _walk(top: Path) -> Iterator[Path]:
-    """Regular files under `top` in a stable order, skipping hidden names; unreadable folders are errors."""
+def _folder_may_hold(parts: tuple[str, ...], window: FileWindow) -> bool:
+    """False for a date folder of an AWS layout (`…/vpcflowlogs/<region>/2019/01/02[/13]`, or the Hive
+    `year=2019/month=01/…`) whose span ends before or starts after the window, so a folder holding years
+    of logs is not walked whole for an hour's graph. Any other folder may hold anything."""
+    span = _date_span(parts)
+    return span is None or (span[0] <= window.last and span[1] > window.first)
+
+
+def _date_span(parts: tuple[str, ...]) -> tuple[datetime, datetime] | None:
+    for index, part in enumerate(parts[:-2]):
+        if part in ("vpcflowlogs", "aws-service=vpcflowlogs"):
+            values = [value.partition("=")[2] or value for value in parts[index + 2 : index + 6]]
+            return _span(values) if values else None
+    return None
+
+
+def _span(values: builtins.list[str]) -> tuple[datetime, datetime] | None:
+    widths = (4, 2, 2, 2)
+    if not all(value.isdigit() and len(value) == width for value, width in zip(values, widths, strict=False)):
+        return None
+    numbers = [int(value) for value in values] + [1, 1, 0][len(values) - 1 :]
+    try:
+        begin = datetime(numbers[0], numbers[1], numbers[2], numbers[3], tzinfo=UTC)
+    except ValueError:
+        return None
+    if len(values) == 1:
+        return begin, begin.replace(year=begin.year + 1)
+    if len(values) == 2:
+        return begin, (begin + timedelta(days=32)).replace(day=1)
+    return begin, begin + (timedelta(days=1) if len(values) == 3 else timedelta(hours=1))
+
+
+def _walk(top: Path, enter: Callable[[Path], bool]) -> Iterator[Path]:
+    """Regular files under `top` in a stable order, skipping hidden names and folders `enter` refuses;
+    unreadable folders are errors."""
 
     def fail(error: OSError) -> None:
         raise FlowLogReadError(str(error.filename), error.strerror or type(error).__name__)
 
     for folder, dirnames, filenames in os.walk(top, onerror=fail):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        dirnames[:] = sorted(
+            name for name in dirnames if not name.startswith(".") and enter(Path(folder, name))
+        )
         for name in sorted(filenames):
             path = Path(folder, name)
             if not name.startswith(".") and path.is_file():
