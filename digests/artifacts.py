@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import uuid
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -67,10 +69,16 @@ class StorageArtifactStore:
         return size
 
     def _save_local(self, name: str, content: IO[bytes]) -> None:
-        """Write beside the target and rename over it, so a killed worker never leaves half a graph that
-        GET would serve as finished."""
-        partial = self.storage.save(f"{name}.partial", File(content, name=name))
-        os.replace(self.storage.path(partial), self.storage.path(name))
+        """Write a uniquely named file beside the target and rename it over it, so a killed worker never
+        leaves half a graph that GET would serve as finished, and concurrent writers never interleave."""
+        partial = f"{name}.{uuid.uuid4().hex}.partial"
+        try:
+            self.storage.save(partial, File(content, name=name))
+            os.replace(self.storage.path(partial), self.storage.path(name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.storage.path(partial))
+            raise
 
     def delete(self, job_id: str, suffix: str) -> None:
         try:

@@ -56,7 +56,8 @@ class JobKind:
     queuer: Callable[[], Queuer]
     build: Callable[[Job, Window], dict[str, Any]]  # does the work, stores the artifact, returns figures
     max_attempts: Callable[[], int]
-    stale_after: Callable[[], timedelta]  # an active job not heard of for this long was abandoned
+    stale_after: Callable[[], timedelta]  # a running job not heard of for this long was abandoned
+    progress_ttl: Callable[[], timedelta]  # *_PROGRESS_TIMEOUT: how long a queued job counts as in progress
     exists_message: Callable[[str, Window], str]  # the seed's 409 text when the artifact exists
 
 
@@ -70,11 +71,17 @@ def _set(kind: JobKind, where: Q, **values: Any) -> int:
 
 
 def _busy(kind: JobKind, now: datetime) -> Q:
-    """Queued or running, and queued or started within the stale limit."""
-    since = now - kind.stale_after()
-    return Q(status=JobStatus.QUEUED, queued_at__gte=since) | Q(
-        status=JobStatus.RUNNING, started_at__gte=since
-    )
+    """Running and started within the task timeout, or queued within the marker TTL (the seed's
+    *_PROGRESS_TIMEOUT; a TTL <= 0 means a queued job never counts as in progress, as in the seed)."""
+    running = Q(status=JobStatus.RUNNING, started_at__gte=now - kind.stale_after())
+    ttl = kind.progress_ttl()
+    if ttl <= timedelta(0):
+        return running
+    return running | Q(status=JobStatus.QUEUED, queued_at__gte=now - ttl)
+
+
+def job_status(kind: JobKind, job_id: str) -> str | None:
+    return _rows(kind).filter(id=job_id).values_list("status", flat=True).first()
 
 
 def job_busy(kind: JobKind, job: Job) -> bool:
@@ -128,7 +135,9 @@ def job_requeue_idle(kind: JobKind, job_id: str) -> bool:
 def job_fail_stuck(kind: JobKind, job_id: str, reason: str = "marked failed by an operator") -> bool:
     """Mark a queued or running job failed; returns whether it was still active."""
     where = Q(id=job_id, status__in=ACTIVE_STATUSES)
-    updated = _set(kind, where, status=JobStatus.FAILED, error=reason, finished_at=timezone.now())
+    # No attempts left, so a pending task or retry does not bring the job back.
+    values = {"status": JobStatus.FAILED, "error": reason, "finished_at": timezone.now()}
+    updated = _set(kind, where, **values, attempts=kind.max_attempts())
     if updated:
         _unmark_best_effort(kind.marker(), job_id)
     return bool(updated)
@@ -150,11 +159,22 @@ def job_run(kind: JobKind, job_id: str, window: Window, *, requeue_on_failure: b
     job = _rows(kind).get(id=job_id)
     try:
         figures = kind.build(job, window)
-    except Exception as error:
+    except BaseException as error:
+        # django-q2's task timeout and gunicorn's worker abort arrive as SystemExit: record them too.
         _job_after_error(kind, job, window, error, requeue_on_failure)
+        if not isinstance(error, Exception):
+            raise
         raise JobFailed(f"{kind.namespace} {job_id} failed: {_public_error(error)}") from error
-    _set(kind, Q(id=job_id), status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures)
-    kind.marker().unmark(job_id)  # raises: the seed answers 500 so that the appliance retries
+    done = _set(
+        kind,
+        Q(id=job_id, status=JobStatus.RUNNING),
+        status=JobStatus.DONE,
+        error="",
+        finished_at=timezone.now(),
+        **figures,
+    )
+    if done:  # else an operator marked it failed meanwhile: leave their verdict
+        kind.marker().unmark(job_id)  # raises: the seed answers 500 so that the appliance retries
     job.refresh_from_db()
     return job
 
@@ -170,6 +190,10 @@ def job_run_queued(kind: JobKind, job_id: str) -> str:
         result = job_run(kind, job_id, job_window(job), requeue_on_failure=True)
     except JobFailed as error:
         log.warning("%s", error)
+        return "failed"
+    except Exception as error:  # before the claim or after the build: the row must not stay silent
+        log.exception("job-error %s %s", kind.namespace, job_id)
+        _job_finish_failed(kind, job_id, _public_error(error))
         return "failed"
     return "done" if result else "skipped"
 
@@ -255,7 +279,7 @@ def _job_claim(kind: JobKind, job_id: str) -> bool:
     return bool(_set(kind, Q(id=job_id) & claimable, **values))
 
 
-def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, requeue: bool) -> None:
+def _job_after_error(kind: JobKind, job: Job, window: Window, error: BaseException, requeue: bool) -> None:
     log.warning("dependency-failure %s %s attempt %s: %s", kind.namespace, job.id, job.attempts, error)
     message = _public_error(error)
     if requeue and job.attempts < kind.max_attempts():
@@ -266,13 +290,15 @@ def _job_after_error(kind: JobKind, job: Job, window: Window, error: Exception, 
                 kind.queuer().queue(str(job.id), window, delay_s=delay)
                 return
             except DependencyFailure as queue_error:
-                message = _public_error(queue_error)
+                message = f"{message}; the retry could not be queued: {_public_error(queue_error)}"
     _job_finish_failed(kind, str(job.id), message)
     _unmark_best_effort(kind.marker(), str(job.id))
 
 
 def _job_finish_failed(kind: JobKind, job_id: str, message: str) -> None:
-    _set(kind, Q(id=job_id), status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+    # A built job stays built: a failure after the build (unmarking, say) does not undo it.
+    where = Q(id=job_id) & ~Q(status=JobStatus.DONE)
+    _set(kind, where, status=JobStatus.FAILED, error=message, finished_at=timezone.now())
 
 
 def _public_error(error: BaseException) -> str:
@@ -281,6 +307,8 @@ def _public_error(error: BaseException) -> str:
         return str(error)
     if isinstance(error, DependencyFailure):
         return f"{error.dependency} failed: {error.detail}"
+    if isinstance(error, SystemExit):
+        return "the worker stopped the job (task timeout or shutdown)"
     return f"internal error ({type(error).__name__}); see the worker log"
 
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -25,8 +26,10 @@ from digests.jobflow import (
     job_fetch,
     job_request,
     job_run,
+    job_status,
     worker_window,
 )
+from digests.models import ACTIVE_STATUSES
 from digests.ports import DependencyFailure, NotFound
 from digests.window import Window, WindowError, window_parse
 from grapherd_site.config import config_get
@@ -87,6 +90,15 @@ class _SeedView(APIView):
     permission_classes = (_SeedPermission,)
 
     methods: ClassVar[tuple[str, ...]] = ()
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
+        if isinstance(exc, APIException):  # authentication and permission answers (GRAPHERD_REQUIRE_AUTH)
+            return super().handle_exception(exc)
+        log.exception("unknown-failure")
+        return self.internal_error()
+
+    def internal_error(self) -> HttpResponse:
+        return json_message(500, "Internal Server Error")
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
         # Go ignores Accept; DRF would answer 406 to `Accept: text/plain`. The bodies are built by hand.
@@ -156,6 +168,9 @@ class SeedWorkerView(_SeedView):
 
     methods = ("POST",)
 
+    def internal_error(self) -> HttpResponse:
+        return plain(500, "Internal Server Error")
+
     def post(self, request: Request, topic: str, event: str) -> HttpResponse:
         kind = type(self).kind()
         try:
@@ -166,7 +181,12 @@ class SeedWorkerView(_SeedView):
             log.info("invalid-input: %s", error)
             return plain(400, str(error))
         try:
-            job_run(kind, job_id, window, requeue_on_failure=False)
+            built = job_run(kind, job_id, window, requeue_on_failure=False)
+            if built is None and job_status(kind, job_id) in ACTIVE_STATUSES:
+                # Another delivery is building it: not done yet, so ask the appliance to come back.
+                return plain(
+                    503, f"{kind.namespace} {job_id} is being built by another delivery; retry later"
+                )
         except JobFailed as error:
             log.error("dependency-failure %s: %s", kind.namespace, error)
             return plain(500, f"{kind.namespace} {job_id} failed; see the job for details")

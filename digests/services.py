@@ -60,6 +60,7 @@ def digest_kind() -> JobKind:
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
         stale_after=lambda: stale_after(config_get()),
+        progress_ttl=lambda: timedelta(milliseconds=config_get().digest_progress_timeout_ms),
         exists_message=lambda job_id, window: f"digest {job_id} already exists",
     )
 

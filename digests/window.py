@@ -224,6 +224,8 @@ def _parse_zone(value: str, rest: str) -> tuple[int | None, str]:
 def instant_parse(value: str) -> Instant:
     """Parse like Go's `time.Parse(time.RFC3339Nano, value)`; the WindowError text is Go's."""
     f = _parse_fields(value)
+    if f.year < 1:  # Go accepts year 0; neither Python nor the database can hold it
+        raise _range_error(value, "year")
     offset = f.offset or 0
     local = calendar.timegm((f.year, f.month, f.day, f.hour, f.minute, f.second))
     epoch = (local - offset) * NS_PER_SECOND + f.nanos

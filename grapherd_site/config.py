@@ -168,10 +168,15 @@ def _check_database_url(env: Mapping[str, str], errors: list[str]) -> None:
     if not url:
         return
     try:
-        dj_database_url.parse(url)
+        parsed = dj_database_url.parse(url)
     except Exception as error:
         errors.append(
             f"DATABASE_URL is not a database URL like postgres://user@host:5432/grapherd ({error})."
+        )
+        return
+    if str(parsed.get("ENGINE", "")).endswith("sqlite3") and parsed.get("NAME") in ("", ":memory:"):
+        errors.append(
+            "DATABASE_URL names an in-memory SQLite database, which the web server and worker cannot share."
         )
 
 

@@ -95,7 +95,9 @@ def _database(url: str) -> dict[str, Any]:
 
 
 DATABASES = {
-    "default": _database(os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}")
+    "default": _database(
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}"
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default keeps its database in the data folder; create it on first use. When that is
@@ -185,8 +187,10 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"},
 }
 
-# The worker: django-q2 on the ORM broker in the same database. `timeout` < `retry`, so a task is
-# only redelivered after its first delivery has been killed; the job claim makes redelivery harmless.
+# The worker: django-q2 on the ORM broker in the same database. `timeout` < `retry`: a task still
+# running is never handed to a second worker; one whose worker process died is redelivered after
+# `retry`, and the job claim makes that harmless. A task stopped by `timeout` is recorded on its job
+# row (retried while attempts remain) by the job flow, not redelivered by the broker.
 Q_CLUSTER = {
     "name": "grapherd",
     "orm": "default",

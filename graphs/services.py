@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 import io
 import logging
 import tempfile
@@ -80,6 +81,7 @@ def graph_kind() -> JobKind:
         build=_build,
         max_attempts=lambda: config_get().max_attempts,
         stale_after=lambda: stale_after(config_get()),
+        progress_ttl=lambda: timedelta(milliseconds=config_get().graph_progress_timeout_ms),
         exists_message=_exists_message,
     )
 

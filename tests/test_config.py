@@ -104,3 +104,8 @@ def test_a_bad_database_url_never_crashes_settings_and_refuses_every_query() -> 
 
     assert _database("bogus") == {"ENGINE": "django.db.backends.dummy"}
     assert _database("postgres://u@h:5432/db")["NAME"] == "db"
+
+
+def test_an_in_memory_sqlite_database_is_refused_as_it_cannot_be_shared() -> None:
+    _, errors = load(DATABASE_URL="sqlite://")
+    assert any("in-memory SQLite" in error for error in errors), errors

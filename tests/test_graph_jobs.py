@@ -160,3 +160,42 @@ def test_a_graph_rebuilds_its_digest_when_the_stored_one_was_deleted(flowlogs_di
     graph = Graph.objects.get(id=GRAPH_ID)
     assert (graph.status, graph.edges) == ("done", 3)
     assert storages["digests"].exists(f"{digest_id}.log.gz")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_stopped_by_the_task_timeout_is_recorded_not_left_running(
+    flowlogs_dir: Path, set_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_q.exceptions import TimeoutException
+
+    def killed(*args: Any) -> None:
+        raise TimeoutException("task timed out")
+
+    set_env(GRAPHERD_MAX_ATTEMPTS="1")
+    monkeypatch.setattr(
+        "digests.wiring.digester", lambda: type("Slow", (), {"digest": staticmethod(killed)})()
+    )
+    graph_row(status="queued", queued_at=timezone.now())
+    with pytest.raises(TimeoutException):
+        graph_run_task(GRAPH_ID)
+    job = Graph.objects.get(id=GRAPH_ID)
+    assert (job.status, job.error) == ("failed", "the worker stopped the job (task timeout or shutdown)")
+
+
+@pytest.mark.django_db
+def test_a_job_an_operator_marked_failed_is_not_brought_back_by_a_pending_task(flowlogs_dir: Path) -> None:
+    write_flow_log(flowlogs_dir)
+    graph = graph_row(status="queued", queued_at=timezone.now())
+    assert graph_fail_stuck(graph) is True
+    assert graph_run(GRAPH_ID, WINDOW) is None
+    assert Graph.objects.get(id=GRAPH_ID).status == "failed"
+
+
+@pytest.mark.django_db
+def test_a_queued_job_counts_as_in_progress_for_the_marker_ttl_not_the_task_timeout(client: Any) -> None:
+    query = "/?start=2019-01-01T00:00:00Z&stop=2019-01-01T01:00:00Z"
+    graph_row(status="queued", queued_at=timezone.now() - timedelta(minutes=12))  # TTL is 15 minutes
+    assert client.get(query).status_code == 204
+    assert client.post(query).status_code == 409
+    Graph.objects.filter(id=GRAPH_ID).update(queued_at=timezone.now() - timedelta(minutes=16))
+    assert client.get(query).status_code == 404

@@ -163,3 +163,24 @@ def test_a_failed_job_can_be_delivered_again_until_its_attempts_run_out(
     assert len(digesterd.requests) == 2
     job = Graph.objects.get(id=GRAPH_ID)
     assert (job.status, job.attempts) == ("failed", 2)
+
+
+def test_a_job_another_delivery_is_building_gets_a_503_so_the_appliance_comes_back(client: Client) -> None:
+    from django.utils import timezone
+
+    from digests.window import window_parse
+
+    window = window_parse(START, STOP)
+    Graph.objects.create(
+        id=GRAPH_ID,
+        start=window.start.to_datetime(),
+        stop=window.stop.to_datetime(),
+        start_text=START,
+        stop_text=STOP,
+        status="running",
+        attempts=1,
+        started_at=timezone.now(),
+    )
+    response = deliver(client, payload())
+    assert response.status_code == 503
+    assert response.content.decode() == f"graph {GRAPH_ID} is being built by another delivery; retry later"
