@@ -8,6 +8,7 @@ out a configuration that has any, so a bad value stops the service with a clear 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +19,8 @@ import dj_database_url
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
@@ -53,6 +56,16 @@ class Config:
     workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+    stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
+    stats_host: str = "localhost"
+    stats_port: int = 8125
+    stats_tags: tuple[str, ...] = ()
+    stats_flush_s: float = 10.0
+    stats_packet_size: int = 32768
+
+
+# The Go runtime's README said NULLSTAT while its code accepted NULL; both mean "no stats" here.
+_STATS_OUTPUTS = {"DATADOG": "DATADOG", "NULL": "NULL", "NULLSTAT": "NULL"}
 
 
 def flag_parse(raw: str) -> bool | None:
@@ -109,11 +122,29 @@ class _Reader:
     def items(self, name: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in self.env.get(name, "").split(",") if part.strip())
 
-    def address(self, name: str) -> tuple[str, int]:
-        raw = self.text(name, ":8080")
+    def duration(self, name: str, default: float) -> float:
+        """A Go duration such as `10s`, `500ms` or `1m30s`, in seconds."""
+        raw = self.text(name)
+        if not raw:
+            return default
+        parts = _GO_DURATION.findall(raw)
+        if not parts or "".join(number + unit for number, unit in parts) != raw:
+            self.errors.append(f"{name}={raw!r} is not a duration like 10s, 500ms or 1m30s.")
+            return default
+        return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+    def choice(self, name: str, default: str, choices: dict[str, str]) -> str:
+        raw = self.text(name, default).upper()
+        if raw not in choices:
+            self.errors.append(f"{name}={raw!r} must be one of {', '.join(sorted(choices))}.")
+            return default
+        return choices[raw]
+
+    def address(self, name: str, default: str = ":8080") -> tuple[str, int]:
+        raw = self.text(name, default)
         host, colon, port = raw.rpartition(":")
         if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-            self.errors.append(f"{name}={raw!r} is not a listening address like :8080 or 127.0.0.1:8080.")
+            self.errors.append(f"{name}={raw!r} is not a host:port address like :8080 or 127.0.0.1:8080.")
             return "0.0.0.0", 8080
         return host.strip("[]") or "0.0.0.0", int(port)
 
@@ -126,6 +157,7 @@ def stale_after(config: Config) -> timedelta:
 def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[str]]:
     r = _Reader(env)
     host, port = r.address("RUNTIME_HTTPSERVER_ADDRESS")
+    stats_host, stats_port = r.address("RUNTIME_STATS_DATADOG_ADDRESS", "localhost:8125")
     config = Config(
         data_dir=data_dir,
         use_iam=r.flag("USE_IAM", True),
@@ -156,6 +188,12 @@ def config_load(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[st
         workers=r.integer("GRAPHERD_WORKERS", 2, minimum=1),
         svg_timeout_s=r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         svg_max_edges=r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        stats_output=r.choice("RUNTIME_STATS_OUTPUT", "DATADOG", _STATS_OUTPUTS),
+        stats_host=stats_host,
+        stats_port=stats_port,
+        stats_tags=tuple(r.text("RUNTIME_STATS_DATADOG_TAGS").replace(",", " ").split()),
+        stats_flush_s=r.duration("RUNTIME_STATS_DATADOG_FLUSHINTERVAL", 10.0),
+        stats_packet_size=r.integer("RUNTIME_STATS_DATADOG_PACKETSIZE", 32768, minimum=512, unit="bytes"),
     )
     r.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0, unit="seconds")
     _check_database_url(env, r.errors)

@@ -33,7 +33,8 @@ def grapherd_env(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (data_dir / "flowlogs").mkdir(parents=True)
     settings.DATA_DIR = data_dir
     settings.STORAGES = _local_storages(data_dir, settings.STORAGES)
-    env: dict[str, str] = {"VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs")}
+    # No DogStatsD datagrams from tests unless a test asks for them (tests/test_metrics.py).
+    env: dict[str, str] = {"VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs"), "RUNTIME_STATS_OUTPUT": "NULL"}
     settings.GRAPHERD_ENV = env
     monkeypatch.setattr(Conf, "SYNC", True)  # async_task runs the task inline (django-q2 reads Conf once)
     storages._storages = {}  # type: ignore[attr-defined]  # forget storages built for other settings

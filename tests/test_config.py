@@ -61,7 +61,7 @@ def test_scan_lists_drop_empty_entries_and_keep_every_entry() -> None:
         ({"DIGESTER_ENDPOINT": "n/a"}, "DIGESTER_ENDPOINT='n/a' is not an http(s) URL"),
         (
             {"RUNTIME_HTTPSERVER_ADDRESS": "8080"},
-            "RUNTIME_HTTPSERVER_ADDRESS='8080' is not a listening address",
+            "RUNTIME_HTTPSERVER_ADDRESS='8080' is not a host:port address",
         ),
         ({"VPC_MAX_CONCURRENT_PREFETCH": "0"}, "VPC_MAX_CONCURRENT_PREFETCH=0 must be at least 1"),
         ({"GRAPH_STORAGE_BUCKET": "graphs"}, "GRAPH_STORAGE_BUCKET and GRAPH_PROGRESS_BUCKET go together"),
