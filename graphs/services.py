@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
 import io
 import logging
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
