@@ -31,10 +31,9 @@ class Instant:
 
     epoch_ns: int
     offset: int  # seconds east of UTC
-    utc_named: bool = True  # Go prints "UTC" as the zone name for a zero offset on a UTC server
 
     def truncate_minute(self) -> Instant:
-        return Instant(self.epoch_ns - self.epoch_ns % NS_PER_MINUTE, self.offset, self.utc_named)
+        return Instant(self.epoch_ns - self.epoch_ns % NS_PER_MINUTE, self.offset)
 
     def to_datetime(self) -> datetime:
         """Aware datetime in UTC, microsecond precision (what the database stores)."""
@@ -75,7 +74,7 @@ class Instant:
         """Go's `Time.String()` on a UTC server: `2019-01-01 00:00:00 +0000 UTC`, `... -0700 -0700`."""
         date, clock, ns = self._local()
         numeric = self._offset_text(colon=False)
-        name = "UTC" if self.offset == 0 and self.utc_named else numeric
+        name = "UTC" if self.offset == 0 else numeric  # Go on a UTC server names a zero offset "UTC"
         return f"{date} {clock}{self._fraction(ns)} {numeric} {name}"
 
 

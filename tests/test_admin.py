@@ -17,6 +17,7 @@ from django_q.models import Schedule
 from digests.models import Digest, JobStatus
 from digests.window import window_parse
 from graphs.models import Graph
+from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +33,9 @@ def make_job(
     """A row as the job services write it: id and texts from a real window of 2019-01-01."""
     window = window_parse(f"2019-01-01T{hour:02d}:00:00Z", f"2019-01-01T{hour:02d}:30:00Z")
     now = timezone.now()
-    return model.objects.create(
-        id=window.job_id(model._meta.model_name or ""),
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=window.start.rfc3339nano(),
-        stop_text=window.stop.rfc3339nano(),
+    return job_row(
+        model,
+        window,
         status=status,
         attempts=1,
         queued_at=now,

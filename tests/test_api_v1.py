@@ -18,6 +18,7 @@ from graphs.models import Graph
 from graphs.services import graph_kind
 from graphs.tasks import graph_run_task
 from tests.flowlogs import FLOW_LOG_TEXT
+from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
 
@@ -63,14 +64,7 @@ def graph_row(start: datetime, **values: Any) -> Graph:
     window = window_parse(
         start.strftime("%Y-%m-%dT%H:%M:%SZ"), (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    return Graph.objects.create(
-        id=window.job_id("graph"),
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=window.start.rfc3339nano(),
-        stop_text=window.stop.rfc3339nano(),
-        **values,
-    )
+    return job_row(Graph, window, **values)
 
 
 def content(response: Any) -> bytes:

@@ -69,7 +69,13 @@ def test_the_same_digest_is_reused_by_a_rerun_graph(client: Client, flowlogs_dir
     path = write_flow_log(flowlogs_dir)
     first = run_window(client)
     path.unlink()  # a recomputed digest would now be empty
-    graph_rerun(Graph.objects.get(id=GRAPH_ID))
+    before = Graph.objects.get(id=GRAPH_ID)
+    storages["graphs"].delete(f"{GRAPH_ID}.dot")  # so the DOT below can only come from the re-run
+    graph_rerun(before)
+    after = Graph.objects.get(id=GRAPH_ID)
+    assert after.status == "done"
+    assert after.finished_at is not None and before.finished_at is not None
+    assert after.finished_at > before.finished_at
     assert storages["graphs"].open(f"{GRAPH_ID}.dot").read() == first
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from digests.window import GO_LAYOUT, window_parse
 from graphs.models import Graph
 from tests.flowlogs import FLOW_LOG_TEXT
+from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
 
@@ -106,12 +107,9 @@ def test_wait_on_a_graph_already_requested_builds_it(flow_logs: Path) -> None:
 
 def test_wait_gives_up_after_the_timeout_while_a_worker_holds_the_job() -> None:
     window = window_parse(START, STOP)
-    Graph.objects.create(
-        id=GRAPH_ID,
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=START,
-        stop_text=STOP,
+    job_row(
+        Graph,
+        window,
         status="running",
         attempts=1,
         started_at=timezone.now(),
@@ -127,12 +125,9 @@ def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_lo
 
     window = window_parse(START, STOP)
     claimed = timezone.now() - graph_kind().stale_after() + timedelta(seconds=1.5)
-    Graph.objects.create(
-        id=GRAPH_ID,
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=START,
-        stop_text=STOP,
+    job_row(
+        Graph,
+        window,
         status="running",
         attempts=1,
         queued_at=claimed,

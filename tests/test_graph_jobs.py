@@ -19,6 +19,7 @@ from graphs.models import Graph
 from graphs.services import graph_fail_stuck, graph_request, graph_rerun, graph_run
 from graphs.tasks import graph_run_task
 from tests.flowlogs import write_flow_log
+from tests.rows import job_row
 
 WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
 GRAPH_ID = WINDOW.job_id("graph")
@@ -26,14 +27,7 @@ GRAPH_ID = WINDOW.job_id("graph")
 
 def graph_row(**fields: Any) -> Graph:
     """The window's row as a worker or an earlier request would have left it."""
-    return Graph.objects.create(
-        id=GRAPH_ID,
-        start=WINDOW.start.to_datetime(),
-        stop=WINDOW.stop.to_datetime(),
-        start_text=WINDOW.start.rfc3339nano(),
-        stop_text=WINDOW.stop.rfc3339nano(),
-        **fields,
-    )
+    return job_row(Graph, WINDOW, **fields)
 
 
 @pytest.mark.django_db

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from digests.models import JobStatus
 from digests.window import window_parse
 from graphs.models import Graph
+from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +59,9 @@ def make_graph(hour: int, status: str, **fields: Any) -> Graph:
     window = window_parse(
         f"{begin:%Y-%m-%dT%H:%M:%SZ}", f"{begin + timedelta(minutes=30):%Y-%m-%dT%H:%M:%SZ}"
     )
-    return Graph.objects.create(
-        id=window.job_id("graph"),
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=window.start.rfc3339nano(),
-        stop_text=window.stop.rfc3339nano(),
+    return job_row(
+        Graph,
+        window,
         **{
             "status": status,
             "attempts": 1,

@@ -15,6 +15,7 @@ from django.test import Client
 from graphs.models import Graph
 from tests.fakes import ReadOnlyStorage, use_storage
 from tests.httpstub import Answer, HttpStub
+from tests.rows import job_row
 
 GRAPH_ID = "96069e46-92fe-5bb8-aa83-14139ca72643"
 START, STOP = "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
@@ -171,12 +172,9 @@ def test_a_job_another_delivery_is_building_gets_a_503_so_the_appliance_comes_ba
     from digests.window import window_parse
 
     window = window_parse(START, STOP)
-    Graph.objects.create(
-        id=GRAPH_ID,
-        start=window.start.to_datetime(),
-        stop=window.stop.to_datetime(),
-        start_text=START,
-        stop_text=STOP,
+    job_row(
+        Graph,
+        window,
         status="running",
         attempts=1,
         started_at=timezone.now(),
