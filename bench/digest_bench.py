@@ -142,7 +142,7 @@ class _Sink(io.RawIOBase):
 
 
 def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
-    from digests.engine import DEFAULT_CHUNK_BYTES, digest_objects
+    from digests.engine import BLOCK_BYTES, digest_objects
     from digests.types import FlowLogObject
 
     def objects() -> Iterator[FlowLogObject]:
@@ -150,8 +150,9 @@ def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
             yield FlowLogObject(path.name, path.read_bytes())
 
     sink = _Sink()
-    chunk = options.chunk_mb << 20 if options.chunk_mb else DEFAULT_CHUNK_BYTES
-    figures = digest_objects(objects(), *WINDOW, sink, chunk_bytes=chunk)  # type: ignore[arg-type]
+    block = options.block_mb << 20 if options.block_mb else BLOCK_BYTES
+    workers = options.workers or None
+    figures = digest_objects(objects(), *WINDOW, sink, block_bytes=block, workers=workers)  # type: ignore[arg-type]
     return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
 
 
@@ -313,8 +314,10 @@ def measure(name: str, folder: Path, options: argparse.Namespace, extra: list[st
         name,
         "--data",
         str(folder),
-        "--chunk-mb",
-        str(options.chunk_mb),
+        "--block-mb",
+        str(options.block_mb),
+        "--workers",
+        str(options.workers),
         "--python-subset",
         str(options.python_subset),
         *extra,
@@ -439,7 +442,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--groups", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--s3", action="store_true", help="also time the full path through a moto S3 server")
-    parser.add_argument("--chunk-mb", type=int, default=0, help="our engine's chunk size (0: its default)")
+    parser.add_argument("--block-mb", type=int, default=0, help="our engine's decode block (0: its default)")
+    parser.add_argument("--workers", type=int, default=0, help="our engine's worker threads (0: one per CPU)")
     parser.add_argument("--python-subset", type=int, default=PYTHON_SUBSET)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; each engine's fastest run is shown")
     parser.add_argument("--engine", choices=sorted(ENGINES), help=argparse.SUPPRESS)

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from digests import engine
+from digests import engine, tally
 from digests.engine import digest_objects
 from digests.records import DEFAULT_TGW, DEFAULT_V2, Layout, default_layout, is_header, split_tokens
 from digests.types import SKIP_REASONS, DigestFigures, FlowLogObject, FlowLogReadError
@@ -40,7 +39,7 @@ def lines(*objects: FlowLogObject | bytes, **options: Any) -> list[str]:
 
 
 def text(*rows: str, header: str | None = HEADER, end: str = "\n") -> bytes:
-    return (end.join([*([header] if header else []), *rows]) + end).encode()
+    return (end.join([*([header] if header else []), *rows]) + end).encode("utf-8", "surrogateescape")
 
 
 def skipped(figures: DigestFigures) -> dict[str, int]:
@@ -781,38 +780,40 @@ def test_the_same_objects_in_another_order_give_byte_identical_output() -> None:
     assert forward[1] == backward[1]
 
 
-def test_small_chunks_and_merges_give_the_same_digest_as_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_blocks_table_growth_and_several_workers_give_the_same_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rows = many_records(3000)
-    objects = [gzip.compress(text(*rows[:1700])), text(*rows[1700:])]
-    whole = run(*objects)
-    merges = []
-    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 10)
-    original = engine._Sums._merge
+    objects = [gzip.compress(text(*rows[:1700])), text(*rows[1700:]), text(*many_records(900, flows=400))]
+    whole = run(*objects, workers=1)
+    growths = []
+    original = tally.Tally._grow_table
 
-    def counted(self: Any) -> None:
-        merges.append(len(self._parts))
+    def counted(self: tally.Tally) -> None:
+        growths.append(self.groups)
         original(self)
 
-    monkeypatch.setattr(engine._Sums, "_merge", counted)
-    chunked = run(*objects, chunk_bytes=2048, read_ahead=3)
-    assert chunked == whole
-    assert len(merges) > 10
-    assert whole[1].groups == 37
+    monkeypatch.setattr(tally, "FIRST_SLOTS", 64)
+    monkeypatch.setattr(tally, "FIRST_ARENA", 256)
+    monkeypatch.setattr(tally.Tally, "_grow_table", counted)
+    for workers in (1, 2, 3):
+        assert run(*objects, block_bytes=2048, workers=workers, read_ahead=3) == whole
+    assert len(growths) >= 3
+    assert whole[1].groups > 300
 
 
-def test_a_hash_collision_falls_back_to_exact_grouping(monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = many_records(500)
-    honest = run(text(*rows))
+def test_keys_that_differ_only_in_where_a_field_ends_stay_apart() -> None:
+    digest = lines(text(v2(account="ab", eni="c"), v2(account="a", eni="bc"), v2(account="a", eni="bc")))
+    assert [line.split()[1:3] for line in digest] == [["a", "bc"], ["ab", "c"]]
 
-    def colliding(self: Any) -> list[pl.Expr]:
-        real = pl.struct(engine._key_exprs()).hash(7)
-        return [pl.lit(42, pl.UInt64).alias(engine._HASH), real.alias(engine._HASH2)]
 
-    monkeypatch.setattr(engine._Groups, "hashes", colliding)
-    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 10)
-    digest, figures = run(text(*rows[:250]), text(*rows[250:]), chunk_bytes=4096)
-    assert digest == honest[0]
-    assert (figures.in_window, figures.groups, figures.skipped) == (494, 37, honest[1].skipped)
+def test_an_absent_field_and_a_dash_value_are_the_same_key() -> None:
+    custom = "version account-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    without_eni = text("2 111122223333 10.0.0.1 10.0.0.2 40000 443 6 1 10 1000 1100 ACCEPT OK", header=custom)
+    with_dash = text(v2(eni="-"))
+    assert lines(without_eni, with_dash) == [
+        "2 111122223333 - 10.0.0.1 10.0.0.2 0 443 6 11 1010 1000 1100 ACCEPT OK"
+    ]
 
 
 def test_fast_and_slow_paths_agree_on_the_same_records() -> None:
@@ -830,7 +831,7 @@ def test_inline_and_threaded_decoding_agree() -> None:
         gzip.compress(text(*many_records(200))),
         corpus("loki-lambda-promtail/vpcflowlog.log.gz"),
     ]
-    assert run(*objects, read_ahead=0) == run(*objects, read_ahead=4, chunk_bytes=1024)
+    assert run(*objects, read_ahead=0, workers=1) == run(*objects, read_ahead=4, block_bytes=1024, workers=4)
 
 
 # --- records.py ----------------------------------------------------------------------------------------
@@ -864,20 +865,6 @@ def test_tokens_split_on_runs_of_spaces_tabs_and_crs() -> None:
     assert split_tokens(b"a\x0bb") == [b"a\x0bb"]
 
 
-def test_records_sent_on_without_a_first_grouping_give_the_same_digest(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    objects: list[FlowLogObject | bytes] = [
-        text(*many_records(1500)),
-        corpus("loki-lambda-promtail/vpcflowlog.log.gz"),
-    ]
-    monkeypatch.setattr(engine, "DIRECT_RATIO", 2.0)  # always group each chunk first
-    grouped = run(*objects, chunk_bytes=4096)
-    monkeypatch.setattr(engine, "DIRECT_RATIO", 0.0)  # after the first chunk, never
-    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 64)
-    assert run(*objects, chunk_bytes=4096) == grouped
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_the_digest_does_not_depend_on_the_hash_seeds(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     objects: list[FlowLogObject | bytes] = [
@@ -886,40 +873,45 @@ def test_the_digest_does_not_depend_on_the_hash_seeds(monkeypatch: pytest.Monkey
         (DATA / "seed" / "bidirectional-case.log").read_bytes(),
     ]
     reference = run(*objects)
-    monkeypatch.setattr(engine, "_hash_seeds", lambda: (seed, seed * 7919))
-    monkeypatch.setattr(engine, "MERGE_MIN_ROWS", 16)
-    assert run(*objects, chunk_bytes=2048) == reference
+    monkeypatch.setattr(engine, "new_seeds", lambda: (seed, seed * 7919))
+    assert run(*objects, block_bytes=2048) == reference
 
 
-@pytest.mark.parametrize("read_ahead", [0, 3])
-def test_an_error_in_the_grouping_step_reaches_the_caller(
-    monkeypatch: pytest.MonkeyPatch, read_ahead: int
+@pytest.mark.parametrize(("workers", "read_ahead"), [(1, 0), (1, 3), (3, 2)])
+def test_an_error_in_the_scan_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch, workers: int, read_ahead: int
 ) -> None:
-    def broken(self: Any, frame: pl.DataFrame, kept: pl.DataFrame) -> None:
+    def broken(self: tally.Tally, *args: Any) -> tuple[int, int]:
         raise MemoryError("no room")
 
-    monkeypatch.setattr(engine._Groups, "add", broken)
+    monkeypatch.setattr(tally.Tally, "scan", broken)
     with pytest.raises(MemoryError, match="no room"):
-        run(text(*many_records(300)), chunk_bytes=1024, read_ahead=read_ahead)
+        run(*[text(*many_records(300))] * 4, block_bytes=1024, workers=workers, read_ahead=read_ahead)
 
 
-def test_the_fast_path_takes_clean_chunks_and_declines_odd_ones() -> None:
-    clean = text(*many_records(50), "2 111122223333 eni-1 - - - - - - - 1000 1060 - NODATA", header=None)
-    assert engine._fast_frame([clean], DEFAULT_V2) is not None
-    assert engine._fast_frame([clean, clean], None) is not None  # headerless: 14 tokens is v2
+def test_odd_lines_among_clean_ones_are_each_classified_exactly() -> None:
     odd = {
-        "header mid-chunk": text(v2(), HEADER, v2(), header=None),
-        "short line": text(v2(), v2().rsplit(" ", 1)[0], header=None),
-        "double space": text(v2(), v2().replace(" 1000 ", "  "), header=None),
-        "empty number": text(v2(), v2(bytes="-").replace(" - ", "  "), header=None),
-        "tab": text(v2(), v2().replace(" ", "\t", 1), header=None),
-        "blank line": text(v2(), "", v2(), header=None),
-        "lone CR": text(v2(), v2() + "\rx", header=None),
-        "bad number": text(v2(), v2(packets="NaN"), header=None),
-        "long line": text(v2(), v2() + " extra", header=None),
+        "header mid-file": (HEADER, {}),
+        "short line": (v2().rsplit(" ", 1)[0], {"field_count": 1}),
+        "double space": (v2().replace(" 1000 ", "  "), {"field_count": 1}),
+        "empty number": (v2(bytes="-").replace(" - ", "  "), {"field_count": 1}),
+        "tab": (v2(src="10.9.9.9").replace(" ", "\t", 1), {}),
+        "blank line": ("", {}),
+        "lone CR": (v2(src="10.9.9.8") + "\rx", {"field_count": 1}),
+        "bad number": (v2(packets="NaN"), {"bad_number": 1}),
+        "long line": (v2() + " extra", {"field_count": 1}),
+        "not UTF-8": (v2(eni="eni-\udcff"), {}),
     }
-    for name, data in odd.items():
-        assert engine._fast_frame([data], DEFAULT_V2) is None, name
+    clean = many_records(50)
+    reference = run(text(*clean))
+    for name, (line, skips) in odd.items():
+        _, figures = run(text(*clean[:25], line, *clean[25:]))
+        assert {**skipped(reference[1]), **skips} == {**skipped(figures), **skips}, name
+        assert sum(skipped(figures).values()) == sum(skipped(reference[1]).values()) + sum(skips.values()), (
+            name
+        )
+        if not skips and line and name != "header mid-file":
+            assert figures.in_window == reference[1].in_window + 1, name
 
 
 def test_a_layout_change_inside_a_big_object_is_found_across_chunks() -> None:
@@ -928,6 +920,6 @@ def test_a_layout_change_inside_a_big_object_is_found_across_chunks() -> None:
     rows += [custom] + [
         f"10.1.1.{n % 7} 10.2.2.2 {50000 + n} 443 6 1 10 1000 1100 ACCEPT OK" for n in range(400)
     ]
-    digest, figures = run(text(*rows), chunk_bytes=1024)
+    digest, figures = run(text(*rows), block_bytes=1024)
     assert (figures.records, figures.in_window, figures.groups) == (800, 800, 8)
     assert digest.splitlines()[0] == "2 - - 10.1.1.0 10.2.2.2 0 443 6 58 580 1000 1100 ACCEPT OK"

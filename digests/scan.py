@@ -1,0 +1,840 @@
+"""The compiled inner loop of the digest engine: flow-log text lines in, per-connection sums out.
+
+`scan` reads whole lines from a byte buffer, classifies each record exactly (see digests/engine.py for the
+rules) and adds the kept ones to an open-addressing hash table, all in one pass over the bytes, without
+the GIL. It is compiled by numba on first use and cached next to this file (or in numba's user cache).
+
+It stops, and says why, where Python has to decide: a line that may be a header (every token looks like a
+field name), a line with a non-ASCII byte (it is decoded, lossily, by Python), or a line that might not fit
+in the table or the key arena (Python grows them). Nothing of a line it stops at has been counted, so the
+caller resumes at that same line.
+
+A group is identified by two independently, randomly seeded 64-bit hashes of its key (128 bits): a table
+row holds both, the sums and the group's number; the key itself (its text and numbers) is stored once, when
+the group is created, and read back only to write the digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _compiled(function: F) -> F:
+    return cast(F, njit(nogil=True, cache=True, boundscheck=False)(function))
+
+
+def _inlined(function: F) -> F:
+    """For helpers called once a line or token: a call costs more than their work (arrays are passed as
+    structs, with reference counting), so numba copies them into their callers."""
+    return cast(F, njit(nogil=True, cache=True, boundscheck=False, inline="always")(function))
+
+
+# Field numbers: the columns of a layout row (`layouts[k, field]` is the field's token position, or -1).
+ACCOUNT, ENI, SRCADDR, DSTADDR, ACTION, STATUS = 0, 1, 2, 3, 4, 5
+SRCPORT, DSTPORT, PROTOCOL, PACKETS, BYTES, START, END = 6, 7, 8, 9, 10, 11, 12
+FIELD_COUNT = 13
+SPANS = 13  # a last column: 1 if the first four text fields are side by side, and the last two are too
+LAYOUT_COLUMNS = 14
+MAX_TOKENS = 4096  # tokens a line keeps track of beyond its layout's width: more are counted, not kept
+
+# Return codes of `scan`.
+DONE, GROW, HEADER, NON_ASCII = 0, 1, 2, 3
+
+# `counts` slots.
+RECORDS, IN_WINDOW, UNKNOWN_LAYOUT, FIELD_COUNT_SKIP, NO_DATA, BAD_NUMBER, OUTSIDE = 0, 1, 2, 3, 4, 5, 6
+GROUPS, ARENA_USED, FIRST, LAST, HAS_FIRST, HAS_LAST = 7, 8, 9, 10, 11, 12
+COUNTS = 13
+
+# Table row: both hashes, the sums, and the group number + 1 (0: empty slot). 8 int64 = one cache line.
+H1, H2, SUM_PACKETS, N_PACKETS, SUM_BYTES, N_BYTES, GROUP = 0, 1, 2, 3, 4, 5, 6
+ROW = 8
+# Key row of a group: the two ports after the ephemeral rule, the protocol, a bit per null one of them,
+# and where the key text's right part ("<action> <log-status>") starts in the arena.
+KEY_SRCPORT, KEY_DSTPORT, KEY_PROTOCOL, KEY_NULLS, KEY_MID = 0, 1, 2, 3, 4
+KEY_ROW = 5
+
+MILLISECONDS_ABOVE = 2**31 - 1
+_INT64_MAX = 2**63 - 1
+_CUTOFF = -(2**63) // 10 + 1  # the lowest value that can take one more digit (-2**63 = _CUTOFF * 10 - 8)
+
+# Byte classes: 0 a token byte, 1 a separator (space, tab, CR), 2 the newline, 3 a non-ASCII token byte.
+_CLASS = np.zeros(256, np.uint8)
+_CLASS[[32, 9, 13]] = 1
+_CLASS[10] = 2
+_CLASS[128:] = 3
+# Bytes a field name may hold after its first one ([a-z0-9_-]); the first one must be a-z.
+_NAME = np.zeros(256, np.uint8)
+_NAME[ord("a") : ord("z") + 1] = 1
+_NAME[ord("0") : ord("9") + 1] = 1
+_NAME[[ord("_"), ord("-")]] = 1
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_DASH_WORD = np.uint64((2 << 56) | ord("-"))  # what _hash_bytes mixes in for the token `-`
+
+
+def _data(context, builder, kind, value):  # type: ignore[no-untyped-def]  # numba's codegen protocol
+    """The address of an array's first element, or the pointer itself."""
+    if isinstance(kind, types.CPointer):
+        return value
+    return context.make_array(kind)(context, builder, value).data
+
+
+@intrinsic
+def _address_intrinsic(typingctx, array):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """A plain pointer to an array's data, for the hot loop: passing arrays to the helpers it inlines costs
+    reference counting (atomic, out of line) that numba does not always prune; pointers have none. The array
+    must outlive the pointer: scan's arrays are its arguments and locals."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return _data(context, builder, signature.args[0], args[0])
+
+    return types.CPointer(array.dtype)(array), codegen
+
+
+# The intrinsics as the hot loop calls them (numba passes the typing context itself).
+_address = cast(Callable[[np.ndarray], Any], _address_intrinsic)
+
+
+@intrinsic
+def _load_word_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """The eight bytes at array[index:] as one little-endian uint64, in one unaligned load."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        address = cgutils.gep(builder, _data(context, builder, signature.args[0], args[0]), args[1])
+        pointer = builder.bitcast(address, ir.IntType(64).as_pointer())
+        return builder.load(pointer, align=1)
+
+    return types.uint64(array, index), codegen
+
+
+_load_word = cast(Callable[[Any, int], np.uint64], _load_word_intrinsic)
+
+
+@_inlined
+def _mix(h: np.uint64, word: np.uint64, multiplier: np.uint64) -> np.uint64:
+    h = (h ^ word) * multiplier
+    return h ^ (h >> np.uint64(29))
+
+
+@_inlined
+def _final(h: np.uint64) -> np.uint64:
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@_inlined
+def _hash_bytes(
+    buf: np.ndarray, size: int, s: int, e: int, h1: np.uint64, h2: np.uint64
+) -> tuple[np.uint64, np.uint64]:
+    """Mixes buf[s:e] (of `size` bytes in all) and its length into both hashes, eight bytes at a time."""
+    while s + 8 <= e:
+        word = _load_word(buf, s)
+        h1 = _mix(h1, word, _M1)
+        h2 = _mix(h2, word, _M2)
+        s += 8
+    word = np.uint64(e - s + 1) << np.uint64(56)  # the tail's length keeps "ab","c" apart from "a","bc"
+    if s + 8 <= size:  # one load, the bytes past the tail masked off
+        word |= _load_word(buf, s) & ((np.uint64(1) << np.uint64(8 * (e - s))) - np.uint64(1))
+    else:
+        shift = np.uint64(0)
+        while s < e:
+            word |= np.uint64(buf[s]) << shift
+            shift += np.uint64(8)
+            s += 1
+    return _mix(h1, word, _M1), _mix(h2, word, _M2)
+
+
+_ONES = np.uint64(0x0101010101010101)
+_HIGHS = np.uint64(0x8080808080808080)
+_NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+
+
+@_inlined
+def _split_clean(
+    buf: np.ndarray, pos: int, end: int, starts: np.ndarray, ends: np.ndarray, room: int
+) -> tuple[int, int, bool]:
+    """Splits the line at `pos` on single spaces: (tokens, where its newline is, whether that was right).
+
+    For text with no tab, CR or non-ASCII byte. It is not right, and the line needs `_split`, when a token
+    is empty (a double, leading or trailing space, a blank line). Eight bytes a step, with no branch but
+    the one for a newline in them: a mispredicted token end would cost more than the work every byte does.
+    """
+    n = 0
+    p = pos
+    while p + 8 <= end and n + 8 <= room:
+        word = _load_word(buf, p)
+        newlines = word ^ _NEWLINES
+        if (newlines - _ONES) & ~newlines & _HIGHS:
+            break
+        for i in range(8):
+            ends[n] = p + i
+            n += ((word >> np.uint64(8 * i)) & np.uint64(255)) == 32
+        p += 8
+    while p < end and n < room:
+        c = buf[p]
+        if c == 10:
+            break
+        ends[n] = p
+        n += c == 32
+        p += 1
+    if p >= end or buf[p] != 10:
+        return 0, p, False
+    ends[n] = p
+    starts[0] = pos
+    odd = False
+    for t in range(1, n + 1):
+        starts[t] = ends[t - 1] + 1
+    for t in range(n + 1):
+        odd |= ends[t] == starts[t]
+    return n + 1, p, not odd
+
+
+@_compiled
+def _split(
+    buf: np.ndarray, pos: int, end: int, starts: np.ndarray, ends: np.ndarray, room: int
+) -> tuple[int, int, bool]:
+    """Splits the line at `pos` on runs of spaces, tabs and CRs: (tokens, where it ends, whether all ASCII).
+
+    Only the first `room` tokens are kept; all are counted."""
+    count = 0
+    p = pos
+    ascii_only = True
+    while True:
+        while p < end and _CLASS[buf[p]] == 1:
+            p += 1
+        if p >= end or buf[p] == 10:
+            break
+        s = p
+        while p < end:
+            kind = _CLASS[buf[p]]
+            if kind == 1 or kind == 2:
+                break
+            if kind == 3:
+                ascii_only = False
+            p += 1
+        if count < room:
+            starts[count] = s
+            ends[count] = p
+        count += 1
+    return count, p, ascii_only
+
+
+@_inlined
+def _hash_fields(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    layouts: np.ndarray,
+    cols: int,
+    first: int,
+    last: int,
+    span: bool,
+    size: int,
+    h1: np.uint64,
+    h2: np.uint64,
+) -> tuple[np.uint64, np.uint64]:
+    """`_hash_bytes` of fields first..last-1 joined by single spaces, an absent field written `-`.
+
+    With `span`, the line itself holds that text, from the first field's start to the last one's end.
+    """
+    if span:
+        return _hash_bytes(buf, size, starts[layouts[cols + first]], ends[layouts[cols + last - 1]], h1, h2)
+    # a byte at a time, as the same text would be read from one span
+    word = np.uint64(0)
+    fill = 0
+    for f in range(first, last):
+        t = layouts[cols + f]
+        s = starts[t] if t >= 0 else 0
+        e = ends[t] if t >= 0 else 1
+        for p in range(s - (f > first), e):
+            if p < s:
+                byte = np.uint64(32)
+            elif t < 0:
+                byte = np.uint64(45)
+            else:
+                byte = np.uint64(buf[p])
+            word |= byte << np.uint64(8 * fill)
+            fill += 1
+            if fill == 8:
+                h1 = _mix(h1, word, _M1)
+                h2 = _mix(h2, word, _M2)
+                word = np.uint64(0)
+                fill = 0
+    word |= np.uint64(fill + 1) << np.uint64(56)
+    return _mix(h1, word, _M1), _mix(h2, word, _M2)
+
+
+@_inlined
+def _parse_int(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
+    """(status, value): status 0 a number, 1 `-` (no value), 2 not a base-10 int64."""
+    if e - s <= 18:  # no overflow possible: one pass, one test
+        value = 0
+        digits = True
+        for p in range(s, e):
+            digit = int(buf[p]) - 48
+            digits &= (digit >= 0) & (digit <= 9)
+            value = value * 10 + digit
+        if digits:
+            return 0, value
+    if e - s == 1 and buf[s] == 45:
+        return 1, 0
+    negative = False
+    if buf[s] == 45 or buf[s] == 43:
+        negative = buf[s] == 45
+        s += 1
+        if s == e:
+            return 2, 0
+    value = 0  # accumulated negatively, so -2**63 parses too
+    for p in range(s, e):
+        digit = int(buf[p]) - 48
+        if digit < 0 or digit > 9:
+            return 2, 0
+        if value < _CUTOFF or (value == _CUTOFF and digit > 8):
+            return 2, 0
+        value = value * 10 - digit
+    if negative:
+        return 0, value
+    if value == -_INT64_MAX - 1:
+        return 2, 0
+    return 0, -value
+
+
+@_inlined
+def _is_name_line(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int, room: int) -> bool:
+    if count > room:
+        return False
+    for t in range(count):
+        s = starts[t]
+        if buf[s] < 97 or buf[s] > 122:
+            return False
+        for p in range(s + 1, ends[t]):
+            if _NAME[buf[p]] == 0:
+                return False
+    return True
+
+
+@_inlined
+def _copy(arena: np.ndarray, at: int, buf: np.ndarray, s: int, e: int) -> int:
+    """buf[s:e] into arena[at:]: through pointers, as slices cost two array views a copy."""
+    target, source = _address(arena), _address(buf)
+    for p in range(s, e):
+        target[at] = source[p]
+        at += 1
+    return at
+
+
+# A batch of kept records waiting for their table rows, which were prefetched when each was read: a random
+# read of a big table costs ~150 ns, while the reads of a batch overlap. Columns of a batch row:
+B_K1, B_K2, B_PACKETS, B_HAS_PACKETS, B_BYTES, B_HAS_BYTES = 0, 1, 2, 3, 4, 5
+B_SRCPORT, B_DSTPORT, B_PROTOCOL, B_NULLS, B_TOKENS = 6, 7, 8, 9, 10  # then (start, end) of each text field
+B_ROW = B_TOKENS + 2 * (ACTION + 2)
+BATCH = 16
+
+
+@intrinsic
+def _prefetch_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """Asks for array[index]'s cache line, for writing, without waiting for it."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        address = cgutils.gep(builder, _data(context, builder, signature.args[0], args[0]), args[1])
+        i32 = ir.IntType(32)
+        kind = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
+        function = cgutils.get_or_insert_function(builder.module, kind, "llvm.prefetch.p0")
+        builder.call(function, [address, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
+_prefetch = cast(Callable[[np.ndarray, int], None], _prefetch_intrinsic)
+
+
+@_compiled
+def scan(
+    buf: np.ndarray,
+    pos: int,
+    end: int,
+    layouts: np.ndarray,
+    width: int,
+    strict: bool,
+    clean: bool,
+    start: int,
+    stop: int,
+    seeds: np.ndarray,
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+    starts_array: np.ndarray,
+    ends_array: np.ndarray,
+    numbers_array: np.ndarray,
+    present_array: np.ndarray,
+    batch_array: np.ndarray,
+) -> tuple[int, int]:
+    """Scans the lines of buf[pos:end] (each ending in a newline); returns (where it stopped, why).
+
+    `layouts[0]` is the layout in force (its `width` tokens; 0: none yet), `layouts[1]` and `layouts[2]`
+    the defaults for 14 and 36 tokens. With `strict`, name-like and non-ASCII lines stop the scan.
+    `clean` says that the text holds no tab, CR or non-ASCII byte (Python's bytes methods tell that fast).
+    `table` is flat: ROW int64 per slot, a power of two of slots.
+
+    The last five are scratch space (see `scratch`), passed in rather than made here: the loop works on
+    plain pointers to them, and numba frees a local array after its last use as an array.
+    """
+    most = starts_array.shape[0] - 1  # tokens a line keeps
+    text, size = _address(buf), buf.shape[0]
+    starts, ends = _address(starts_array), _address(ends_array)
+    numbers, present = _address(numbers_array), _address(present_array)
+    batch, rows, tally, seed = _address(batch_array), _address(layouts), _address(counts), _address(seeds)
+    waiting = 0
+    waiting_bytes = 0  # key text the waiting records may add to the arena
+    mask = table.shape[0] // ROW - 1
+    code = DONE
+    while pos < end:
+        # tokens of one line: single spaces on the fast path, anything else on the careful one
+        regular = False
+        if clean:
+            count, p, regular = _split_clean(text, pos, end, starts, ends, most)
+        ascii_only = True
+        if not regular:
+            count, p, ascii_only = _split(text, pos, end, starts, ends, most)
+        following = min(p + 1, end)
+        if count == 0:
+            pos = following
+            continue
+        if strict:
+            if not ascii_only:
+                code = NON_ASCII
+                break
+            if _is_name_line(text, starts, ends, count, most):
+                code = HEADER
+                break
+        groups = tally[GROUPS] + waiting + 1
+        key_bytes = p - pos + 16  # at most the line's tokens, the `-` of absent fields and separators
+        if (
+            2 * groups > mask + 1
+            or groups >= keys.shape[0]
+            or tally[ARENA_USED] + waiting_bytes + key_bytes > arena.shape[0]
+        ):
+            code = GROW
+            break
+        pos = following
+        tally[RECORDS] += 1
+        # the layout
+        if width == 0:
+            if count == 14:
+                row = 1
+            elif count == 36:
+                row = 2
+            else:
+                tally[UNKNOWN_LAYOUT] += 1
+                continue
+        else:
+            row = 0
+            if count != width:
+                tally[FIELD_COUNT_SKIP] += 1
+                continue
+        cols = row * LAYOUT_COLUMNS
+        # log-status: OK in any case, `-` or no field
+        t = rows[cols + STATUS]
+        if t >= 0:
+            s, e = starts[t], ends[t]
+            dash = e - s == 1 and text[s] == 45
+            ok = e - s == 2 and (text[s] | 32) == 111 and (text[s + 1] | 32) == 107
+            if not dash and not ok:
+                tally[NO_DATA] += 1
+                continue
+        bad = False
+        for f in range(SRCPORT, FIELD_COUNT):
+            t = rows[cols + f]
+            present[f] = 0
+            if t >= 0:
+                status, value = _parse_int(text, starts[t], ends[t])
+                if status == 2:
+                    bad = True
+                    break
+                if status == 0:
+                    present[f] = 1
+                    numbers[f] = value
+        if bad:
+            tally[BAD_NUMBER] += 1
+            continue
+        for f in (START, END):
+            if present[f] and numbers[f] > MILLISECONDS_ABOVE:
+                numbers[f] //= 1000
+        moment_field = START if present[START] else END
+        if present[moment_field]:
+            moment = numbers[moment_field]
+            if moment < start or moment >= stop:
+                tally[OUTSIDE] += 1
+                continue
+        tally[IN_WINDOW] += 1
+        if present[START] and (tally[HAS_FIRST] == 0 or numbers[START] < tally[FIRST]):
+            tally[FIRST] = numbers[START]
+            tally[HAS_FIRST] = 1
+        if present[END] and (tally[HAS_LAST] == 0 or numbers[END] > tally[LAST]):
+            tally[LAST] = numbers[END]
+            tally[HAS_LAST] = 1
+        record = waiting * B_ROW
+        _key(text, starts, ends, rows, cols, numbers, present, regular, size, seed, batch, record)
+        _prefetch(table, (batch[record + B_K1] & mask) * ROW)
+        batch[record + B_PACKETS] = numbers[PACKETS]
+        batch[record + B_HAS_PACKETS] = present[PACKETS]
+        batch[record + B_BYTES] = numbers[BYTES]
+        batch[record + B_HAS_BYTES] = present[BYTES]
+        waiting += 1
+        waiting_bytes += key_bytes
+        if waiting == BATCH:
+            _add_batch(batch_array, waiting, buf, table, keys, offsets, arena, counts)
+            waiting = 0
+            waiting_bytes = 0
+    _add_batch(batch_array, waiting, buf, table, keys, offsets, arena, counts)
+    return pos, code
+
+
+def scratch(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`scan`'s scratch arrays for layouts up to `width` tokens: token starts and ends, the numbers of a
+    record and whether each is there, and the batch."""
+    room = max(MAX_TOKENS, width) + 1
+    return (
+        np.empty(room, np.int64),
+        np.empty(room, np.int64),
+        np.zeros(FIELD_COUNT, np.int64),
+        np.zeros(FIELD_COUNT, np.uint8),
+        np.empty(BATCH * B_ROW, np.int64),
+    )
+
+
+@_inlined
+def _key(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    layouts: np.ndarray,
+    cols: int,
+    numbers: np.ndarray,
+    present: np.ndarray,
+    regular: bool,
+    size: int,
+    seeds: np.ndarray,
+    batch: np.ndarray,
+    record: int,
+) -> None:
+    """The record's group key into its batch row: both hashes, the key numbers, the text fields' places.
+
+    The hashes are of the key as it is written, "<account> <eni> <srcaddr> <dstaddr>", "<action>
+    <log-status>" and the three numbers, so a line split on single spaces whose layout has those fields
+    side by side (layouts[cols + SPANS]) hashes two spans of itself; any other line gets the same hashes, slower.
+    """
+    # the ephemeral port (the higher one, or the source on a tie) becomes 0
+    source, destination = numbers[SRCPORT], numbers[DSTPORT]
+    if present[SRCPORT] and present[DSTPORT]:
+        if source >= destination:
+            source = 0
+        else:
+            destination = 0
+    nulls = 0
+    if not present[SRCPORT]:
+        nulls |= 1
+        source = 0
+    if not present[DSTPORT]:
+        nulls |= 2
+        destination = 0
+    protocol = numbers[PROTOCOL]
+    if not present[PROTOCOL]:
+        nulls |= 4
+        protocol = 0
+    spans = regular and layouts[cols + SPANS] != 0
+    h1, h2 = np.uint64(seeds[0]), np.uint64(seeds[1])
+    h1, h2 = _hash_fields(buf, starts, ends, layouts, cols, ACCOUNT, ACTION, spans, size, h1, h2)
+    h1, h2 = _hash_fields(buf, starts, ends, layouts, cols, ACTION, SRCPORT, spans, size, h1, h2)
+    for f in range(ACCOUNT, SRCPORT):
+        t = layouts[cols + f]
+        batch[record + B_TOKENS + 2 * f] = starts[t] if t >= 0 else -1
+        batch[record + B_TOKENS + 2 * f + 1] = ends[t] if t >= 0 else -1
+    if 0 <= source < 1 << 20 and 0 <= destination < 1 << 20 and 0 <= protocol < 1 << 16:
+        word = np.uint64(source | (destination << 20) | (protocol << 40) | (nulls << 56) | (1 << 60))
+        h1 = _mix(h1, word, _M1)
+        h2 = _mix(h2, word, _M2)
+    else:
+        for number in (source, destination, protocol, nulls):
+            h1 = _mix(h1, np.uint64(number), _M1)
+            h2 = _mix(h2, np.uint64(number), _M2)
+    batch[record + B_K1] = np.int64(_final(h1))
+    batch[record + B_K2] = np.int64(_final(h2))
+    batch[record + B_SRCPORT] = source
+    batch[record + B_DSTPORT] = destination
+    batch[record + B_PROTOCOL] = protocol
+    batch[record + B_NULLS] = nulls
+
+
+@_inlined
+def _row_of(table: np.ndarray, mask: int, k1: int, k2: int) -> int:
+    """The table row of the group with hashes (k1, k2), or the empty row where it belongs."""
+    slot = k1 & mask
+    while table[slot * ROW + GROUP] != 0:
+        if table[slot * ROW + H1] == k1 and table[slot * ROW + H2] == k2:
+            break
+        slot = (slot + 1) & mask
+    return slot * ROW
+
+
+@_compiled
+def _add_batch(
+    batch: np.ndarray,
+    waiting: int,
+    buf: np.ndarray,
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Adds the waiting records' sums to their groups, creating the groups not seen before."""
+    mask = table.shape[0] // ROW - 1
+    for i in range(waiting):
+        record = i * B_ROW
+        row = _row_of(table, mask, batch[record + B_K1], batch[record + B_K2])
+        if table[row + GROUP] == 0:
+            _create(batch, record, row, buf, table, keys, offsets, arena, counts)
+        if batch[record + B_HAS_PACKETS]:
+            table[row + SUM_PACKETS] += batch[record + B_PACKETS]
+            table[row + N_PACKETS] += 1
+        if batch[record + B_HAS_BYTES]:
+            table[row + SUM_BYTES] += batch[record + B_BYTES]
+            table[row + N_BYTES] += 1
+
+
+@_compiled
+def _create(
+    batch: np.ndarray,
+    record: int,
+    row: int,
+    buf: np.ndarray,
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    group = counts[GROUPS]
+    counts[GROUPS] = group + 1
+    table[row + H1] = batch[record + B_K1]
+    table[row + H2] = batch[record + B_K2]
+    table[row + GROUP] = group + 1
+    keys[group, KEY_SRCPORT] = batch[record + B_SRCPORT]
+    keys[group, KEY_DSTPORT] = batch[record + B_DSTPORT]
+    keys[group, KEY_PROTOCOL] = batch[record + B_PROTOCOL]
+    keys[group, KEY_NULLS] = batch[record + B_NULLS]
+    at = counts[ARENA_USED]
+    for f in range(ACCOUNT, SRCPORT):
+        if (
+            f == ACTION
+        ):  # the right part starts here: "<account> <eni> <srcaddr> <dstaddr>" "<action> <status>"
+            keys[group, KEY_MID] = at
+        elif f != ACCOUNT:
+            arena[at] = 32
+            at += 1
+        s = batch[record + B_TOKENS + 2 * f]
+        if s < 0:
+            arena[at] = 45
+            at += 1
+        else:
+            at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
+    offsets[group + 1] = at
+    counts[ARENA_USED] = at
+
+
+@_compiled
+def rehash(table: np.ndarray, bigger: np.ndarray) -> None:
+    """Moves every row of the flat `table` into the empty flat `bigger` (a power of two of rows)."""
+    mask = bigger.shape[0] // ROW - 1
+    for row in range(0, table.shape[0], ROW):
+        if table[row + GROUP] != 0:
+            target = (table[row + H1] & mask) * ROW
+            while bigger[target + GROUP] != 0:
+                target = (target + ROW) & (mask * ROW + ROW - 1)
+            bigger[target : target + ROW] = table[row : row + ROW]
+
+
+@_inlined
+def _write_int(out: np.ndarray, at: int, value: int) -> int:
+    magnitude = np.uint64(value)
+    if value < 0:
+        out[at] = 45
+        at += 1
+        magnitude = ~magnitude + np.uint64(1)  # two's complement: right for -2**63 too
+    begin = at
+    ten = np.uint64(10)
+    while True:
+        out[at] = np.uint8(48 + magnitude % ten)
+        at += 1
+        magnitude //= ten
+        if magnitude == 0:
+            break
+    last = at - 1
+    while begin < last:
+        out[begin], out[last] = out[last], out[begin]
+        begin += 1
+        last -= 1
+    return at
+
+
+@_inlined
+def _write_optional(out: np.ndarray, at: int, value: int, present: bool) -> int:
+    if not present:
+        out[at] = 45
+        return at + 1
+    return _write_int(out, at, value)
+
+
+@_compiled
+def render(
+    table: np.ndarray, keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The digest lines, unsorted and without newlines, back to back: (bytes, where each starts, and the end).
+
+    In group order, so the keys and their text are read in order; the table rows are prefetched."""
+    groups = counts[GROUPS]
+    rows = np.empty(groups, np.int64)
+    for row in range(0, table.shape[0], ROW):
+        if table[row + GROUP] != 0:
+            rows[table[row + GROUP] - 1] = row
+    out = np.empty(counts[ARENA_USED] + groups * (8 * 21 + 2), np.uint8)
+    starts = np.empty(groups + 1, np.int64)
+    at = 0
+    for group in range(groups):
+        if group + BATCH < groups:
+            _prefetch(table, rows[group + BATCH])
+        row = rows[group]
+        starts[group] = at
+        out[at] = 50
+        out[at + 1] = 32
+        mid = keys[group, KEY_MID]
+        at = _copy(out, at + 2, arena, offsets[group], mid)
+        nulls = keys[group, KEY_NULLS]
+        out[at] = 32
+        at = _write_optional(out, at + 1, keys[group, KEY_SRCPORT], nulls & 1 == 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, keys[group, KEY_DSTPORT], nulls & 2 == 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + N_PACKETS] > 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + N_BYTES] > 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, counts[FIRST], counts[HAS_FIRST] != 0)
+        out[at] = 32
+        at = _write_optional(out, at + 1, counts[LAST], counts[HAS_LAST] != 0)
+        out[at] = 32
+        at = _copy(out, at + 1, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+    starts[groups] = at
+    return out[:at], starts
+
+
+@_compiled
+def fill(
+    data: np.ndarray, starts: np.ndarray, order: np.ndarray, first: int, out: np.ndarray
+) -> tuple[int, int]:
+    """Copies lines order[first], order[first + 1]... of data into `out`, each with a newline, while they
+    fit (at least one: `out` must hold the longest line): (the next line to copy, the bytes used)."""
+    at = 0
+    line = first
+    target = _address(out)
+    while line < order.shape[0]:
+        if line + BATCH < order.shape[0]:  # lines are read in sorted order, at random: ask early
+            _prefetch(data, starts[order[line + BATCH]])
+        s, e = starts[order[line]], starts[order[line] + 1]
+        if at + e - s + 1 > out.shape[0] and line > first:
+            break
+        at = _copy(out, at, data, s, e)
+        target[at] = 10
+        at += 1
+        line += 1
+    return line, at
+
+
+@_compiled
+def merge(
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+    other_table: np.ndarray,
+    other_keys: np.ndarray,
+    other_offsets: np.ndarray,
+    other_arena: np.ndarray,
+    first_row: int,
+) -> int:
+    """Adds the groups of the other table, from its row `first_row` on, to this one.
+
+    Returns -1 when done, or the other table's row where it stopped because this table or its arena needs
+    to grow first (as `scan` does, nothing of that row was added)."""
+    mask = table.shape[0] // ROW - 1
+    ahead = BATCH * ROW
+    for other_row in range(first_row, other_table.shape[0], ROW):
+        if other_row + ahead < other_table.shape[0]:  # this table's rows are read at random: ask early
+            _prefetch(table, (other_table[other_row + ahead + H1] & mask) * ROW)
+        other_group = other_table[other_row + GROUP] - 1
+        if other_group < 0:
+            continue
+        k1, k2 = other_table[other_row + H1], other_table[other_row + H2]
+        slot = k1 & mask
+        while True:
+            row = slot * ROW
+            if table[row + GROUP] == 0:
+                group = counts[GROUPS]
+                begin, end = other_offsets[other_group], other_offsets[other_group + 1]
+                at = counts[ARENA_USED]
+                if (
+                    2 * (group + 1) > mask + 1
+                    or group + 1 >= keys.shape[0]
+                    or at + end - begin > arena.shape[0]
+                ):
+                    return other_row
+                counts[GROUPS] = group + 1
+                table[row + H1] = k1
+                table[row + H2] = k2
+                table[row + GROUP] = group + 1
+                for column in range(KEY_ROW):
+                    keys[group, column] = other_keys[other_group, column]
+                keys[group, KEY_MID] = at + other_keys[other_group, KEY_MID] - begin
+                at = _copy(arena, at, other_arena, begin, end)
+                offsets[group + 1] = at
+                counts[ARENA_USED] = at
+                break
+            if table[row + H1] == k1 and table[row + H2] == k2:
+                break
+            slot = (slot + 1) & mask
+        for column in (SUM_PACKETS, N_PACKETS, SUM_BYTES, N_BYTES):
+            table[row + column] += other_table[other_row + column]
+    return -1
+
+
+@_compiled
+def merge_counts(counts: np.ndarray, other_counts: np.ndarray) -> None:
+    """Adds the other tally's record counts and bounds to these."""
+    for slot in range(RECORDS, OUTSIDE + 1):
+        counts[slot] += other_counts[slot]
+    for value, has, lower in ((FIRST, HAS_FIRST, True), (LAST, HAS_LAST, False)):
+        if other_counts[has] == 0:
+            continue
+        if counts[has] == 0 or (other_counts[value] < counts[value]) == lower:
+            counts[value] = other_counts[value]
+            counts[has] = 1
