@@ -1,0 +1,173 @@
+"""The compiled scan (digests/scan.py): number grammar, line splitting, where it stops, and its hashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from digests import scan
+from digests.records import DEFAULT_V2, Layout
+from digests.tally import Tally, layout_rows
+from digests.types import DigestFigures
+
+V2_LINE = b"2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1000 1100 ACCEPT OK\n"
+
+
+def array(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, np.uint8)
+
+
+def parsed(token: bytes) -> tuple[int, int]:
+    return scan._parse_int(array(token), 0, len(token))
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (b"0", (0, 0)),
+        (b"080", (0, 80)),
+        (b"+5", (0, 5)),
+        (b"-5", (0, -5)),
+        (b"-", (1, 0)),
+        (b"9223372036854775807", (0, 2**63 - 1)),
+        (b"-9223372036854775808", (0, -(2**63))),
+        (b"000000000000000000000000042", (0, 42)),
+        (b"9223372036854775808", (2, 0)),
+        (b"-9223372036854775809", (2, 0)),
+        (b"99999999999999999999", (2, 0)),
+        (b"5.0", (2, 0)),
+        (b"1e3", (2, 0)),
+        (b"0x10", (2, 0)),
+        (b"+", (2, 0)),
+        (b"+-5", (2, 0)),
+        (b"--", (2, 0)),
+        (b"NaN", (2, 0)),
+    ],
+)
+def test_numbers_are_base_10_int64_with_an_optional_sign(token: bytes, expected: tuple[int, int]) -> None:
+    assert parsed(token) == expected
+
+
+def test_the_number_grammar_is_the_one_polars_reads() -> None:
+    tokens = [
+        "7",
+        "+7",
+        "-7",
+        "007",
+        "-0",
+        "+0",
+        "18446744073709551615",
+        "9223372036854775807",
+        "12a",
+        "a12",
+        "+-1",
+    ]
+    tokens += [str(2**63 - 1 + n) for n in range(-2, 3)] + [str(-(2**63) + n) for n in range(-2, 3)]
+    oracle = pl.Series(tokens).cast(pl.Int64, strict=False).to_list()
+    for token, value in zip(tokens, oracle, strict=True):
+        status, number = parsed(token.encode())
+        assert (number if status == 0 else None) == value, token
+
+
+def split(line: bytes, clean: bool) -> tuple[int, bool, list[bytes]]:
+    starts, ends = np.zeros(scan.MAX_TOKENS + 1, np.int64), np.zeros(scan.MAX_TOKENS + 1, np.int64)
+    splitter = scan._split_clean if clean else scan._split
+    count, _, ok = splitter(array(line), 0, len(line), starts, ends, scan.MAX_TOKENS)
+    return count, ok, [line[starts[t] : ends[t]] for t in range(min(count, scan.MAX_TOKENS))]
+
+
+def test_the_fast_split_takes_single_spaces_and_declines_anything_else() -> None:
+    assert split(b"a bb ccc\n", clean=True) == (3, True, [b"a", b"bb", b"ccc"])
+    assert split(b"abcdefghijklmnop q\n", clean=True) == (2, True, [b"abcdefghijklmnop", b"q"])
+    for odd in (b"a  b\n", b" a b\n", b"a b \n", b"\n", b"a b"):
+        assert not split(odd, clean=True)[1], odd
+
+
+def test_the_careful_split_takes_runs_of_spaces_tabs_and_crs() -> None:
+    assert split(b" a \t b\r\x0bc \r\n", clean=False) == (3, True, [b"a", b"b", b"\x0bc"])
+    assert split(b"\t \r\n", clean=False)[0] == 0
+    assert split(b"a \xff\n", clean=False)[1] is False  # not all ASCII
+
+
+def test_a_line_of_more_tokens_than_it_keeps_is_still_counted() -> None:
+    line = b" ".join([b"x"] * (scan.MAX_TOKENS + 10)) + b"\n"
+    assert split(line, clean=False)[0] == scan.MAX_TOKENS + 10
+    assert split(line, clean=True)[1] is False
+
+
+def scan_text(data: bytes, layout: Layout | None = DEFAULT_V2, strict: bool = True) -> tuple[int, int, Tally]:
+    tally = Tally(0, 2**40, (1, 2))
+    position, code = tally.scan(
+        array(data), 0, len(data), layout, strict, data.isascii() and b"\t" not in data
+    )
+    return position, code, tally
+
+
+def test_a_name_like_line_stops_the_scan_where_it_starts() -> None:
+    data = V2_LINE + b"srcaddr dstaddr action\n" + V2_LINE
+    assert scan_text(data)[:2] == (len(V2_LINE), scan.HEADER)
+    assert scan_text(data, strict=False)[:2] == (len(data), scan.DONE)
+
+
+def test_a_non_ascii_line_stops_a_strict_scan_only() -> None:
+    data = V2_LINE + V2_LINE.replace(b"eni-1", b"eni-\xc3\xa9")
+    position, code, tally = scan_text(data)
+    assert (position, code, tally.groups) == (len(V2_LINE), scan.NON_ASCII, 1)
+    assert scan_text(data, strict=False)[2].groups == 2
+
+
+def test_nothing_of_the_line_a_scan_stops_at_is_counted() -> None:
+    _, _, tally = scan_text(V2_LINE * 3 + b"version srcaddr\n" + V2_LINE)
+    figures = tally_figures(tally)
+    assert (figures.records, figures.in_window) == (3, 3)
+
+
+def tally_figures(tally: Tally) -> DigestFigures:
+    figures = DigestFigures()
+    tally.figures(figures)
+    return figures
+
+
+def test_the_same_key_hashes_alike_from_a_span_or_from_scattered_fields() -> None:
+    names = (
+        "srcaddr version interface-id account-id log-status dstaddr srcport dstport protocol packets bytes"
+    )
+    scattered = Layout.of([*names.split(), "start", "end", "action"])
+    assert layout_rows(scattered)[0][scan.SPANS] == 0
+    assert layout_rows(DEFAULT_V2)[0][scan.SPANS] == 1
+    tally = Tally(0, 2**40, (5, 6))
+    lines = [
+        (V2_LINE, DEFAULT_V2),
+        (b"10.0.0.1 2 eni-1 111122223333 OK 10.0.0.2 40000 443 6 10 1000 1000 1100 ACCEPT\n", scattered),
+        (V2_LINE.replace(b" ", b"\t"), DEFAULT_V2),  # the careful split: no span either
+    ]
+    for line, layout in lines:
+        tally.scan(array(line), 0, len(line), layout, strict=False, clean=b"\t" not in line)
+    assert tally.groups == 1
+
+
+def test_a_full_table_makes_the_scan_stop_for_room_and_resume(monkeypatch: pytest.MonkeyPatch) -> None:
+    import digests.tally as tally_module
+
+    monkeypatch.setattr(tally_module, "FIRST_SLOTS", 8)
+    monkeypatch.setattr(tally_module, "FIRST_ARENA", 16)
+    calls = []
+    original = scan.scan
+
+    def counted(*args: Any) -> tuple[int, int]:
+        result = original(*args)
+        calls.append(result[1])
+        return result
+
+    monkeypatch.setattr(scan, "scan", counted)
+    data = b"".join(V2_LINE.replace(b"40000 443", f"{n} 443".encode()) for n in range(1000, 1400))
+    _, code, tally = scan_text(data)
+    assert code == scan.DONE
+    assert tally.groups == 1  # the ephemeral source ports all become 0
+    data = b"".join(V2_LINE.replace(b"10.0.0.1", f"10.0.{n // 256}.{n % 256}".encode()) for n in range(400))
+    _, code, tally = scan_text(data)
+    assert (code, tally.groups) == (scan.DONE, 400)
+    assert calls.count(scan.GROW) >= 3
