@@ -76,6 +76,7 @@ MAX_WORKERS = 4  # each worker's tally may hold every group: more would cost mem
 PARQUET_BATCH_ROWS = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+UTF8_BOM = b"\xef\xbb\xbf"
 PARQUET_MISSING = ("-", "None", "")
 PARQUET_BAD_NUMBER = "?"  # stands for a Parquet value that is not an int64, so the scan counts bad_number
 _WHITESPACE = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
@@ -315,10 +316,17 @@ def _gunzip(key: str, data: bytes, block_bytes: int) -> Iterator[bytes]:
 
 
 def _line_pieces(number: int, blocks: Iterator[bytes]) -> Iterator[_Lines]:
-    """The blocks' whole lines, in place; only a line cut by a block's end is copied."""
+    """The blocks' whole lines, in place; only a line cut by a block's end is copied.
+
+    A UTF-8 byte order mark that opens the object is dropped (editors on Windows write one), so its header
+    is still a header; anywhere else it is an ordinary (non-ASCII) token byte sequence."""
     pending: list[bytes] = []  # the start of a line still waiting for its newline
+    first = True
     for block in blocks:
         begin = 0
+        if first and block:
+            first = False
+            begin = len(UTF8_BOM) if block.startswith(UTF8_BOM) else 0
         if pending:
             begin = block.find(b"\n") + 1
             if begin == 0:

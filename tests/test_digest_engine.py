@@ -923,3 +923,11 @@ def test_a_layout_change_inside_a_big_object_is_found_across_chunks() -> None:
     digest, figures = run(text(*rows), block_bytes=1024)
     assert (figures.records, figures.in_window, figures.groups) == (800, 800, 8)
     assert digest.splitlines()[0] == "2 - - 10.1.1.0 10.2.2.2 0 443 6 58 580 1000 1100 ACCEPT OK"
+
+
+def test_a_byte_order_mark_opening_a_file_is_dropped_and_kept_anywhere_else() -> None:
+    plain = text(v2())
+    assert run(b"\xef\xbb\xbf" + plain)[0] == run(plain)[0]
+    assert run(gzip.compress(b"\xef\xbb\xbf" + plain), block_bytes=2)[0] == run(plain)[0]
+    _, figures = run(plain + text(v2(packets="\ufeff10"), header=None))
+    assert (figures.in_window, skipped(figures)) == (1, {"bad_number": 1})
