@@ -314,9 +314,9 @@ def _parse_int(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
 
 @_inlined
 def _is_name_line(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int, room: int) -> bool:
-    if count > room:
-        return False
-    for t in range(count):
+    """Whether every token looks like a field name; True too when the line has more tokens than were kept
+    (from the first `room` ones), since only Python can then tell."""
+    for t in range(min(count, room)):
         s = starts[t]
         if buf[s] < 97 or buf[s] > 122:
             return False

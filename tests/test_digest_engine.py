@@ -931,3 +931,13 @@ def test_a_byte_order_mark_opening_a_file_is_dropped_and_kept_anywhere_else() ->
     assert run(gzip.compress(b"\xef\xbb\xbf" + plain), block_bytes=2)[0] == run(plain)[0]
     _, figures = run(plain + text(v2(packets="\ufeff10"), header=None))
     assert (figures.in_window, skipped(figures)) == (1, {"bad_number": 1})
+
+
+def test_a_header_wider_than_the_tokens_a_line_keeps_is_still_a_header() -> None:
+    names = ["x"] * 5000
+    names[4800:4803] = ["srcaddr", "dstaddr", "log-status"]
+    values = ["1"] * 5000
+    values[4800:4803] = ["10.0.0.1", "10.0.0.2", "OK"]
+    digest, figures = run(text(" ".join(values), header=" ".join(names)), block_bytes=4096)
+    assert (figures.records, figures.in_window) == (1, 1)
+    assert digest == "2 - - 10.0.0.1 10.0.0.2 - - - - - - - - OK\n"
