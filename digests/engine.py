@@ -129,33 +129,53 @@ def default_workers() -> int:
 # --- workers -------------------------------------------------------------------------------------------
 
 
+class _Failure(Exception):
+    """An error that belongs to the object numbered `number` (in the order the source gave them)."""
+
+    def __init__(self, number: int, error: BaseException) -> None:
+        super().__init__(number, error)
+        self.number = number
+        self.error = error
+
+
 class _Objects:
-    """The objects, handed out one at a time to whichever worker asks, numbered in order."""
+    """The objects, handed out one at a time to whichever worker asks, numbered in order.
+
+    After a failure no object is handed out; the workers finish the objects numbered before it, which may
+    fail too, and the error of the first object that failed is the one raised, whatever the workers' pace:
+    the one a single worker would have met.
+    """
 
     def __init__(self, objects: Iterable[FlowLogObject]) -> None:
         self._source = iter(objects)
         self._lock = threading.Lock()
         self._taken = 0
-        self.stopped = threading.Event()
+        self._done = False
+        self.failed_at: int | None = None
         self.error: BaseException | None = None
 
     def take(self) -> tuple[int, FlowLogObject] | None:
         with self._lock:
-            if self.stopped.is_set():
+            if self._done or self.failed_at is not None:
                 return None
             try:
                 obj = next(self._source)
             except StopIteration:
-                self.stopped.set()
+                self._done = True
                 return None
+            except Exception as error:
+                raise _Failure(self._taken, error) from error
             number, self._taken = self._taken, self._taken + 1
             return number, obj
 
-    def fail(self, error: BaseException) -> None:
+    def fail(self, number: int, error: BaseException) -> None:
         with self._lock:
-            if self.error is None:
-                self.error = error
-            self.stopped.set()
+            if self.failed_at is None or number < self.failed_at:
+                self.failed_at, self.error = number, error
+
+    def abandons(self, number: int) -> bool:
+        """Whether work on this object is moot: an object before it failed."""
+        return self.failed_at is not None and number > self.failed_at
 
     def close(self) -> None:
         close = getattr(self._source, "close", None)
@@ -183,7 +203,7 @@ def _run_workers(
     try:
         _work(shared, tallies[0], results[0], block_bytes, read_ahead)
     finally:
-        for thread in threads:  # after a failure they stop at their next piece
+        for thread in threads:  # after a failure they finish the objects before it, and stop
             thread.join()
     if shared.error is not None:
         raise shared.error
@@ -193,13 +213,13 @@ def _run_workers(
 
 
 def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: int, read_ahead: int) -> None:
-    """Scans the pieces of the objects this worker takes until there are none left or a worker failed."""
+    """Scans the pieces of the objects this worker takes until there are none left, or one before failed."""
     pieces = _read_ahead(_pieces(shared, block_bytes), read_ahead)
     layout: Layout | None = None
-    current = -1
+    current = 0
     try:
         for piece in pieces:
-            if shared.stopped.is_set() and shared.error is not None:
+            if shared.abandons(piece.obj):
                 return
             if piece.obj != current:
                 current, layout = piece.obj, None  # a layout holds within its object only
@@ -210,8 +230,10 @@ def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: i
             else:
                 figures.files += 1
                 figures.bytes_read += piece.stored_bytes
-    except BaseException as error:  # the first one is raised by the calling thread
-        shared.fail(error)
+    except _Failure as failure:
+        shared.fail(failure.number, failure.error)
+    except BaseException as error:  # raised by the calling thread, if its object failed first
+        shared.fail(current, error)
     finally:
         pieces.close()
 
@@ -283,7 +305,10 @@ def _pieces(shared: _Objects, block_bytes: int) -> Iterator[_Piece]:
         number, obj = taken
         key, data = obj.key, obj.data
         del obj, taken  # only the bytes stay alive while they are decoded
-        yield from _decode(number, key, data, block_bytes)
+        try:
+            yield from _decode(number, key, data, block_bytes)
+        except Exception as error:
+            raise _Failure(number, error) from error
         yield _Done(number, len(data))
         del data
 

@@ -941,3 +941,12 @@ def test_a_header_wider_than_the_tokens_a_line_keeps_is_still_a_header() -> None
     digest, figures = run(text(" ".join(values), header=" ".join(names)), block_bytes=4096)
     assert (figures.records, figures.in_window) == (1, 1)
     assert digest == "2 - - 10.0.0.1 10.0.0.2 - - - - - - - - OK\n"
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_of_several_unreadable_objects_the_first_is_named_whatever_the_workers(workers: int) -> None:
+    objects = [text(*many_records(2000)), b"\x1f\x8b broken", b"PAR1 broken", text(v2())]
+    for _ in range(5):
+        with pytest.raises(FlowLogReadError) as raised:
+            run(*objects, workers=workers, block_bytes=1024)
+        assert raised.value.key == "object-1"
