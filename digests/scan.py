@@ -54,9 +54,13 @@ RECORDS, IN_WINDOW, UNKNOWN_LAYOUT, FIELD_COUNT_SKIP, NO_DATA, BAD_NUMBER, OUTSI
 GROUPS, ARENA_USED, FIRST, LAST, HAS_FIRST, HAS_LAST = 7, 8, 9, 10, 11, 12
 COUNTS = 13
 
-# Table row: both hashes, the sums, and the group number + 1 (0: empty slot). 8 int64 = one cache line.
-H1, H2, SUM_PACKETS, N_PACKETS, SUM_BYTES, N_BYTES, GROUP = 0, 1, 2, 3, 4, 5, 6
-ROW = 8
+# Table row: both hashes, the sums, and the group number + 1 (0: empty slot) with two flags: whether any
+# record of the group had a packets value, and a bytes value. 5 int64: 40 bytes, prefetched as two lines.
+H1, H2, SUM_PACKETS, SUM_BYTES, GROUP = 0, 1, 2, 3, 4
+ROW = 5
+HAS_PACKETS = 1 << 62
+HAS_BYTES = 1 << 61
+GROUP_BITS = (1 << 61) - 1
 # Key row of a group: the two ports after the ephemeral rule, the protocol, a bit per null one of them,
 # and where the key text's right part ("<action> <log-status>") starts in the arena.
 KEY_SRCPORT, KEY_DSTPORT, KEY_PROTOCOL, KEY_NULLS, KEY_MID = 0, 1, 2, 3, 4
@@ -362,6 +366,13 @@ def _prefetch_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-def
 _prefetch = cast(Callable[[np.ndarray, int], None], _prefetch_intrinsic)
 
 
+@_inlined
+def _prefetch_row(table: np.ndarray, row: int) -> None:
+    """Both cache lines a 40-byte row may lie across."""
+    _prefetch(table, row)
+    _prefetch(table, row + ROW - 1)
+
+
 @_compiled
 def scan(
     buf: np.ndarray,
@@ -491,7 +502,7 @@ def scan(
             tally[HAS_LAST] = 1
         record = waiting * B_ROW
         _key(text, starts, ends, rows, cols, numbers, present, regular, size, seed, batch, record)
-        _prefetch(table, (batch[record + B_K1] & mask) * ROW)
+        _prefetch_row(table, (batch[record + B_K1] & mask) * ROW)
         batch[record + B_PACKETS] = numbers[PACKETS]
         batch[record + B_HAS_PACKETS] = present[PACKETS]
         batch[record + B_BYTES] = numbers[BYTES]
@@ -613,10 +624,10 @@ def _add_batch(
             _create(batch, record, row, buf, table, keys, offsets, arena, counts)
         if batch[record + B_HAS_PACKETS]:
             table[row + SUM_PACKETS] += batch[record + B_PACKETS]
-            table[row + N_PACKETS] += 1
+            table[row + GROUP] |= HAS_PACKETS
         if batch[record + B_HAS_BYTES]:
             table[row + SUM_BYTES] += batch[record + B_BYTES]
-            table[row + N_BYTES] += 1
+            table[row + GROUP] |= HAS_BYTES
 
 
 @_compiled
@@ -665,10 +676,9 @@ def rehash(table: np.ndarray, bigger: np.ndarray) -> None:
     mask = bigger.shape[0] // ROW - 1
     for row in range(0, table.shape[0], ROW):
         if table[row + GROUP] != 0:
-            target = (table[row + H1] & mask) * ROW
-            while bigger[target + GROUP] != 0:
-                target = (target + ROW) & (mask * ROW + ROW - 1)
-            bigger[target : target + ROW] = table[row : row + ROW]
+            target = _row_of(bigger, mask, table[row + H1], table[row + H2])  # an empty row: keys are unique
+            for column in range(ROW):
+                bigger[target + column] = table[row + column]
 
 
 @_inlined
@@ -713,13 +723,13 @@ def render(
     rows = np.empty(groups, np.int64)
     for row in range(0, table.shape[0], ROW):
         if table[row + GROUP] != 0:
-            rows[table[row + GROUP] - 1] = row
+            rows[(table[row + GROUP] & GROUP_BITS) - 1] = row
     out = np.empty(counts[ARENA_USED] + groups * (8 * 21 + 2), np.uint8)
     starts = np.empty(groups + 1, np.int64)
     at = 0
     for group in range(groups):
         if group + BATCH < groups:
-            _prefetch(table, rows[group + BATCH])
+            _prefetch_row(table, rows[group + BATCH])
         row = rows[group]
         starts[group] = at
         out[at] = 50
@@ -734,9 +744,9 @@ def render(
         out[at] = 32
         at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
         out[at] = 32
-        at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + N_PACKETS] > 0)
+        at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
         out[at] = 32
-        at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + N_BYTES] > 0)
+        at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
         out[at] = 32
         at = _write_optional(out, at + 1, counts[FIRST], counts[HAS_FIRST] != 0)
         out[at] = 32
@@ -790,8 +800,8 @@ def merge(
     ahead = BATCH * ROW
     for other_row in range(first_row, other_table.shape[0], ROW):
         if other_row + ahead < other_table.shape[0]:  # this table's rows are read at random: ask early
-            _prefetch(table, (other_table[other_row + ahead + H1] & mask) * ROW)
-        other_group = other_table[other_row + GROUP] - 1
+            _prefetch_row(table, (other_table[other_row + ahead + H1] & mask) * ROW)
+        other_group = (other_table[other_row + GROUP] & GROUP_BITS) - 1
         if other_group < 0:
             continue
         k1, k2 = other_table[other_row + H1], other_table[other_row + H2]
@@ -822,8 +832,9 @@ def merge(
             if table[row + H1] == k1 and table[row + H2] == k2:
                 break
             slot = (slot + 1) & mask
-        for column in (SUM_PACKETS, N_PACKETS, SUM_BYTES, N_BYTES):
-            table[row + column] += other_table[other_row + column]
+        table[row + SUM_PACKETS] += other_table[other_row + SUM_PACKETS]
+        table[row + SUM_BYTES] += other_table[other_row + SUM_BYTES]
+        table[row + GROUP] |= other_table[other_row + GROUP] & (HAS_PACKETS | HAS_BYTES)
     return -1
 
 
