@@ -29,7 +29,7 @@ Speed and memory: one worker thread per CPU (at most MAX_WORKERS) takes whole ob
 helper thread that decompresses (ISA-L, in 4 MB blocks, without the GIL) while the worker scans the text
 with the compiled kernel in digests/scan.py (without the GIL too), into a tally of its own; Parquet
 batches are turned into canonical text lines first. The tallies are merged at the end and the lines sorted.
-Memory follows the number of groups, not records: a group costs one 64-byte table row (at a load of at
+Memory follows the number of groups, not records: a group costs one 40-byte table row (at a load of at
 most one half) plus its key, once per worker.
 """
 
