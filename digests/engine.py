@@ -172,6 +172,11 @@ class _Objects:
             if self.failed_at is None or number < self.failed_at:
                 self.failed_at, self.error = number, error
 
+    def abort(self, error: BaseException) -> None:
+        """Stops every worker at its next piece: an interrupt or a time limit, not an object's fault."""
+        with self._lock:
+            self.failed_at, self.error = -1, error
+
     def abandons(self, number: int) -> bool:
         """Whether work on this object is moot: an object before it failed."""
         return self.failed_at is not None and number > self.failed_at
@@ -189,7 +194,7 @@ def _run_workers(
     results = [DigestFigures() for _ in tallies]
     threads = [
         threading.Thread(
-            target=_work,
+            target=_work_in_thread,
             args=(shared, tally, result, block_bytes, read_ahead),
             name=f"flowlog-digest-{number}",
             daemon=True,
@@ -201,6 +206,9 @@ def _run_workers(
         thread.start()
     try:
         _work(shared, tallies[0], results[0], block_bytes, read_ahead)
+    except BaseException as error:  # not an object's fault (Exceptions are recorded against their object)
+        shared.abort(error)
+        raise
     finally:
         for thread in threads:  # after a failure they finish the objects before it, and stop
             thread.join()
@@ -231,10 +239,19 @@ def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: i
                 figures.bytes_read += piece.stored_bytes
     except _Failure as failure:
         shared.fail(failure.number, failure.error)
-    except BaseException as error:  # raised by the calling thread, if its object failed first
+    except Exception as error:  # raised by the calling thread, if its object failed first
         shared.fail(current, error)
     finally:
         pieces.close()
+
+
+def _work_in_thread(
+    shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: int, read_ahead: int
+) -> None:
+    try:
+        _work(shared, tally, figures, block_bytes, read_ahead)
+    except BaseException as error:  # a thread has no caller to raise to: everyone stops, the caller raises it
+        shared.abort(error)
 
 
 def _scan_lines(tally: Tally, piece: _Lines, layout: Layout | None) -> Layout | None:

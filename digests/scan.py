@@ -16,9 +16,13 @@ the group is created, and read back only to write the digest.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -26,6 +30,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 F = TypeVar("F", bound=Callable[..., object])
+
+# numba caches compiled code beside this file, else in the user's cache folder; with neither writable (a
+# read-only image with no home) it would fail at import, so it gets a folder of its own in the temp dir.
+_NUMBA_CONFIG: Any = numba.config  # its settings are set at run time, so the stubs do not list them
+if not _NUMBA_CONFIG.CACHE_DIR and not os.access(Path(__file__).parent, os.W_OK):
+    _NUMBA_CONFIG.CACHE_DIR = str(Path(tempfile.gettempdir()) / "grapherd-numba-cache")
 
 
 def _compiled(function: F) -> F:
@@ -83,7 +93,6 @@ _NAME[[ord("_"), ord("-")]] = 1
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
-_DASH_WORD = np.uint64((2 << 56) | ord("-"))  # what _hash_bytes mixes in for the token `-`
 
 
 def _data(context, builder, kind, value):  # type: ignore[no-untyped-def]  # numba's codegen protocol
@@ -143,13 +152,19 @@ def _final(h: np.uint64) -> np.uint64:
 def _hash_bytes(
     buf: np.ndarray, size: int, s: int, e: int, h1: np.uint64, h2: np.uint64
 ) -> tuple[np.uint64, np.uint64]:
-    """Mixes buf[s:e] (of `size` bytes in all) and its length into both hashes, eight bytes at a time."""
+    """Mixes the length of buf[s:e] (of `size` bytes in all), then its bytes, into both hashes.
+
+    The length comes first so that the words mixed spell one text only: tagging the last word alone would
+    let a full word that looks like a tag end one text early (a crafted key could then join another's
+    group whatever the seeds)."""
+    h1 = _mix(h1, np.uint64(e - s), _M1)
+    h2 = _mix(h2, np.uint64(e - s), _M2)
     while s + 8 <= e:
         word = _load_word(buf, s)
         h1 = _mix(h1, word, _M1)
         h2 = _mix(h2, word, _M2)
         s += 8
-    word = np.uint64(e - s + 1) << np.uint64(56)  # the tail's length keeps "ab","c" apart from "a","bc"
+    word = np.uint64(0)
     if s + 8 <= size:  # one load, the bytes past the tail masked off
         word |= _load_word(buf, s) & ((np.uint64(1) << np.uint64(8 * (e - s))) - np.uint64(1))
     else:
@@ -256,7 +271,13 @@ def _hash_fields(
     """
     if span:
         return _hash_bytes(buf, size, starts[layouts[cols + first]], ends[layouts[cols + last - 1]], h1, h2)
-    # a byte at a time, as the same text would be read from one span
+    # a byte at a time, as the same text would be read from one span: its length first
+    length = last - first - 1
+    for f in range(first, last):
+        t = layouts[cols + f]
+        length += ends[t] - starts[t] if t >= 0 else 1
+    h1 = _mix(h1, np.uint64(length), _M1)
+    h2 = _mix(h2, np.uint64(length), _M2)
     word = np.uint64(0)
     fill = 0
     for f in range(first, last):
@@ -277,7 +298,6 @@ def _hash_fields(
                 h2 = _mix(h2, word, _M2)
                 word = np.uint64(0)
                 fill = 0
-    word |= np.uint64(fill + 1) << np.uint64(56)
     return _mix(h1, word, _M1), _mix(h2, word, _M2)
 
 
@@ -367,6 +387,15 @@ _prefetch = cast(Callable[[np.ndarray, int], None], _prefetch_intrinsic)
 
 
 @_inlined
+def _layout_row(width: int, count: int) -> int:
+    """The layout row for a line of `count` tokens: 0 the one in force (of `width` tokens; 0: none yet),
+    1 and 2 the defaults for 14 and 36 tokens; -1 when none fits, -2 when it has the wrong token count."""
+    if width == 0:
+        return 1 if count == 14 else 2 if count == 36 else -1
+    return 0 if count == width else -2
+
+
+@_inlined
 def _prefetch_row(table: np.ndarray, row: int) -> None:
     """Both cache lines a 40-byte row may lie across."""
     _prefetch(table, row)
@@ -434,8 +463,15 @@ def scan(
             if _is_name_line(text, starts, ends, count, most):
                 code = HEADER
                 break
+        # the layout: its row, or -1 for none that fits, -2 for the wrong token count
+        row = _layout_row(width, count)
+        cols = row * LAYOUT_COLUMNS
+        key_bytes = 0  # at most what the key text may add to the arena
+        if row >= 0:
+            for f in range(ACCOUNT, SRCPORT):
+                t = rows[cols + f]
+                key_bytes += (ends[t] - starts[t] if t >= 0 else 1) + 1
         groups = tally[GROUPS] + waiting + 1
-        key_bytes = p - pos + 16  # at most the line's tokens, the `-` of absent fields and separators
         if (
             2 * groups > mask + 1
             or groups >= keys.shape[0]
@@ -445,21 +481,12 @@ def scan(
             break
         pos = following
         tally[RECORDS] += 1
-        # the layout
-        if width == 0:
-            if count == 14:
-                row = 1
-            elif count == 36:
-                row = 2
-            else:
-                tally[UNKNOWN_LAYOUT] += 1
-                continue
-        else:
-            row = 0
-            if count != width:
-                tally[FIELD_COUNT_SKIP] += 1
-                continue
-        cols = row * LAYOUT_COLUMNS
+        if row == -1:
+            tally[UNKNOWN_LAYOUT] += 1
+            continue
+        if row == -2:
+            tally[FIELD_COUNT_SKIP] += 1
+            continue
         # log-status: OK in any case, `-` or no field
         t = rows[cols + STATUS]
         if t >= 0:

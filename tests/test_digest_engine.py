@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -950,3 +951,44 @@ def test_of_several_unreadable_objects_the_first_is_named_whatever_the_workers(w
         with pytest.raises(FlowLogReadError) as raised:
             run(*objects, workers=workers, block_bytes=1024)
         assert raised.value.key == "object-1"
+
+
+def test_keys_whose_bytes_could_pass_for_a_length_tag_stay_apart() -> None:
+    # the last word of a text used to carry its length; a full word can look like one
+    # "a b c ddddddddd\x08" is two full words; "a b c ddddddddd" one and a tail the next text continued
+    tagged = v2(account="a", eni="b", src="c", dst="ddddddddd\x08", action="ACCEPT")
+    shifted = v2(
+        account="a", eni="b", src="c", dst="ddddddddd", action="\x00\x00\x00\x00\x00\x00\x00\x01ACCEPT"
+    )
+    for seed in range(5):
+        digest = lines(text(tagged, shifted), block_bytes=64 + seed)
+        assert len(digest) == 2
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_interrupt_stops_every_worker_and_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    scanned = []
+    original = tally.Tally.scan
+
+    def interrupted(self: tally.Tally, *args: Any) -> tuple[int, int]:
+        if threading.current_thread() is threading.main_thread():
+            scanned.append(True)
+            if len(scanned) == 3:  # as a signal would, in the calling thread
+                raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(tally.Tally, "scan", interrupted)
+    pulled = []
+
+    def objects() -> Iterator[FlowLogObject]:
+        for number in range(200):
+            pulled.append(number)
+            yield FlowLogObject(f"{number}.log", text(*many_records(50)))
+
+    threads = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        digest_objects(objects(), *EVER, io.BytesIO(), workers=workers, block_bytes=512)
+    assert len(pulled) < 200
+    assert threading.active_count() == threads
