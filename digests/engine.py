@@ -121,7 +121,8 @@ def digest_objects(
 
 def default_workers() -> int:
     """One worker per CPU, at most MAX_WORKERS. A worker alone already keeps two CPUs half busy (it scans
-    while its helper decompresses), but two on two CPUs finish ~10% sooner: neither waits for the other."""
+    while its helper decompresses), but two on two CPUs finish sooner, as neither waits for the other
+    (the README's benchmark: 2.79 s against 2.98 s), for the memory of a second table."""
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 

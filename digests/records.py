@@ -89,24 +89,9 @@ class Layout:
     def width(self) -> int:
         return len(self.names)
 
-    def role(self, position: int) -> str | None:
-        """The digest field a column holds, or None for versions, extra fields and repeated names."""
-        name = self.names[position]
-        return name if name in DIGEST_FIELDS and self.index[name] == position else None
-
-    @property
-    def has_numbers(self) -> bool:
-        return any(name in self.index for name in NUMERIC_FIELDS)
-
 
 DEFAULT_V2 = Layout.of(V2_FIELDS)
-DEFAULT_TGW = Layout.of(TGW_FIELDS)
-_DEFAULTS = {DEFAULT_V2.width: DEFAULT_V2, DEFAULT_TGW.width: DEFAULT_TGW}
-
-
-def default_layout(token_count: int) -> Layout | None:
-    """The layout of a line read before any header: AWS v2 for 14 tokens, Transit Gateway for 36."""
-    return _DEFAULTS.get(token_count)
+DEFAULT_TGW = Layout.of(TGW_FIELDS)  # with DEFAULT_V2, what a line before any header is read as (scan.py)
 
 
 def split_tokens(line: bytes) -> list[bytes]:

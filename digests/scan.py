@@ -48,7 +48,8 @@ def _inlined(function: F) -> F:
     return cast(F, njit(nogil=True, cache=True, boundscheck=False, inline="always")(function))
 
 
-# Field numbers: the columns of a layout row (`layouts[k, field]` is the field's token position, or -1).
+# Field numbers: the columns of a layout row (`layouts[k * LAYOUT_COLUMNS + field]`, flat, is the field's
+# token position, or -1).
 ACCOUNT, ENI, SRCADDR, DSTADDR, ACTION, STATUS = 0, 1, 2, 3, 4, 5
 SRCPORT, DSTPORT, PROTOCOL, PACKETS, BYTES, START, END = 6, 7, 8, 9, 10, 11, 12
 FIELD_COUNT = 13
@@ -106,7 +107,7 @@ def _data(context, builder, kind, value):  # type: ignore[no-untyped-def]  # num
 def _address_intrinsic(typingctx, array):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
     """A plain pointer to an array's data, for the hot loop: passing arrays to the helpers it inlines costs
     reference counting (atomic, out of line) that numba does not always prune; pointers have none. The array
-    must outlive the pointer: scan's arrays are its arguments and locals."""
+    must outlive the pointer, so only arguments qualify: numba frees a local array after its last use."""
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         return _data(context, builder, signature.args[0], args[0])
@@ -427,13 +428,13 @@ def scan(
 ) -> tuple[int, int]:
     """Scans the lines of buf[pos:end] (each ending in a newline); returns (where it stopped, why).
 
-    `layouts[0]` is the layout in force (its `width` tokens; 0: none yet), `layouts[1]` and `layouts[2]`
-    the defaults for 14 and 36 tokens. With `strict`, name-like and non-ASCII lines stop the scan.
+    `layouts` holds three rows of LAYOUT_COLUMNS, flat: the layout in force (its `width` tokens; 0: none
+    yet), then the defaults for 14 and 36 tokens (see `_layout_row`). With `strict`, name-like and non-ASCII lines stop the scan.
     `clean` says that the text holds no tab, CR or non-ASCII byte (Python's bytes methods tell that fast).
     `table` is flat: ROW int64 per slot, a power of two of slots.
 
     The last five are scratch space (see `scratch`), passed in rather than made here: the loop works on
-    plain pointers to them, and numba frees a local array after its last use as an array.
+    plain pointers to them (see `_address`).
     """
     most = starts_array.shape[0] - 1  # tokens a line keeps
     text, size = _address(buf), buf.shape[0]
@@ -642,59 +643,44 @@ def _add_batch(
     arena: np.ndarray,
     counts: np.ndarray,
 ) -> None:
-    """Adds the waiting records' sums to their groups, creating the groups not seen before."""
+    """Adds the waiting records' sums to their groups, creating the groups not seen before: a new group's
+    key numbers go to `keys`, its text to the arena, "<account> <eni> <srcaddr> <dstaddr>" then, from
+    KEY_MID on, "<action> <log-status>"."""
     mask = table.shape[0] // ROW - 1
     for i in range(waiting):
         record = i * B_ROW
         row = _row_of(table, mask, batch[record + B_K1], batch[record + B_K2])
         if table[row + GROUP] == 0:
-            _create(batch, record, row, buf, table, keys, offsets, arena, counts)
+            group = counts[GROUPS]
+            counts[GROUPS] = group + 1
+            table[row + H1] = batch[record + B_K1]
+            table[row + H2] = batch[record + B_K2]
+            table[row + GROUP] = group + 1
+            keys[group, KEY_SRCPORT] = batch[record + B_SRCPORT]
+            keys[group, KEY_DSTPORT] = batch[record + B_DSTPORT]
+            keys[group, KEY_PROTOCOL] = batch[record + B_PROTOCOL]
+            keys[group, KEY_NULLS] = batch[record + B_NULLS]
+            at = counts[ARENA_USED]
+            for f in range(ACCOUNT, SRCPORT):
+                if f == ACTION:
+                    keys[group, KEY_MID] = at
+                elif f != ACCOUNT:
+                    arena[at] = 32
+                    at += 1
+                s = batch[record + B_TOKENS + 2 * f]
+                if s < 0:
+                    arena[at] = 45
+                    at += 1
+                else:
+                    at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
+            offsets[group + 1] = at
+            counts[ARENA_USED] = at
         if batch[record + B_HAS_PACKETS]:
             table[row + SUM_PACKETS] += batch[record + B_PACKETS]
             table[row + GROUP] |= HAS_PACKETS
         if batch[record + B_HAS_BYTES]:
             table[row + SUM_BYTES] += batch[record + B_BYTES]
             table[row + GROUP] |= HAS_BYTES
-
-
-@_compiled
-def _create(
-    batch: np.ndarray,
-    record: int,
-    row: int,
-    buf: np.ndarray,
-    table: np.ndarray,
-    keys: np.ndarray,
-    offsets: np.ndarray,
-    arena: np.ndarray,
-    counts: np.ndarray,
-) -> None:
-    group = counts[GROUPS]
-    counts[GROUPS] = group + 1
-    table[row + H1] = batch[record + B_K1]
-    table[row + H2] = batch[record + B_K2]
-    table[row + GROUP] = group + 1
-    keys[group, KEY_SRCPORT] = batch[record + B_SRCPORT]
-    keys[group, KEY_DSTPORT] = batch[record + B_DSTPORT]
-    keys[group, KEY_PROTOCOL] = batch[record + B_PROTOCOL]
-    keys[group, KEY_NULLS] = batch[record + B_NULLS]
-    at = counts[ARENA_USED]
-    for f in range(ACCOUNT, SRCPORT):
-        if (
-            f == ACTION
-        ):  # the right part starts here: "<account> <eni> <srcaddr> <dstaddr>" "<action> <status>"
-            keys[group, KEY_MID] = at
-        elif f != ACCOUNT:
-            arena[at] = 32
-            at += 1
-        s = batch[record + B_TOKENS + 2 * f]
-        if s < 0:
-            arena[at] = 45
-            at += 1
-        else:
-            at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
-    offsets[group + 1] = at
-    counts[ARENA_USED] = at
 
 
 @_compiled

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from digests import engine, tally
+from digests import engine, scan, tally
 from digests.engine import digest_objects
-from digests.records import DEFAULT_TGW, DEFAULT_V2, Layout, default_layout, is_header, split_tokens
+from digests.records import DEFAULT_TGW, DEFAULT_V2, Layout, is_header, split_tokens
 from digests.types import SKIP_REASONS, DigestFigures, FlowLogObject, FlowLogReadError
 
 DATA = Path(__file__).parent / "data"
@@ -849,16 +849,18 @@ def test_header_detection_needs_names_only_and_one_known_field() -> None:
 
 
 def test_default_layouts_are_chosen_by_token_count_only() -> None:
-    assert default_layout(14) == DEFAULT_V2
-    assert default_layout(36) == DEFAULT_TGW
-    assert default_layout(13) is None
+    rows, width = tally.layout_rows(None)
+    columns = scan.LAYOUT_COLUMNS
+    assert (width, scan._layout_row(0, 14), scan._layout_row(0, 36), scan._layout_row(0, 13)) == (0, 1, 2, -1)
+    assert (DEFAULT_V2.width, DEFAULT_TGW.width) == (14, 36)
+    assert list(rows[columns : 2 * columns]) == list(tally.layout_rows(DEFAULT_V2)[0][:columns])
+    assert list(rows[2 * columns :]) == list(tally.layout_rows(DEFAULT_TGW)[0][:columns])
     assert "action" not in DEFAULT_TGW.index and "interface-id" not in DEFAULT_TGW.index
 
 
 def test_a_repeated_field_name_maps_to_its_first_column() -> None:
     layout = Layout.of(["srcaddr", "srcaddr", "log_status"])
-    assert layout.index == {"srcaddr": 0, "log-status": 2}
-    assert [layout.role(n) for n in range(3)] == ["srcaddr", None, "log-status"]
+    assert layout.index == {"srcaddr": 0, "log-status": 2}  # the second srcaddr is an opaque extra column
 
 
 def test_tokens_split_on_runs_of_spaces_tabs_and_crs() -> None:
