@@ -144,8 +144,8 @@ class _Sink(io.RawIOBase):
 
 
 def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
-    from digests.engine import BLOCK_BYTES, digest_objects
-    from digests.types import FlowLogObject
+    from digests.engine.digest import BLOCK_BYTES, digest_objects
+    from digests.engine.objects import FlowLogObject
 
     def objects() -> Iterator[FlowLogObject]:
         for path in _paths(folder):
@@ -243,7 +243,7 @@ def engine_python(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
 def engine_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     import boto3
 
-    from digests.engine import digest_objects
+    from digests.engine.digest import digest_objects
     from digests.sources.prefetch import fetch_objects
     from digests.sources.s3 import S3Source
 
@@ -273,8 +273,8 @@ ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
 
 
 _IMPORTS = {  # imported before the clock starts: every engine pays its imports alike
-    "ours": ["digests.engine"],
-    "ours-via-s3": ["digests.engine", "digests.sources.s3", "boto3"],
+    "ours": ["digests.engine.digest"],
+    "ours-via-s3": ["digests.engine.digest", "digests.sources.s3", "boto3"],
     "polars-streaming": ["polars"],
     "duckdb": ["duckdb"],
     "isal-decompress": ["isal.igzip"],
@@ -300,8 +300,8 @@ def run_engine(name: str, folder: Path, options: argparse.Namespace) -> None:
 
 def _warm_up() -> None:
     """Loads (or, after a change, compiles) the engine's numba kernel before the clock starts, as imports are."""
-    from digests.engine import digest_objects
-    from digests.types import FlowLogObject
+    from digests.engine.digest import digest_objects
+    from digests.engine.objects import FlowLogObject
 
     line = f"2 {ACCOUNT} eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 10 {T0} {T0 + 60} ACCEPT OK\n"
     digest_objects([FlowLogObject("warm-up", line.encode())], *WINDOW, io.BytesIO())

@@ -1,58 +1,11 @@
-"""Job rows. The database row is the source of truth for the UI; markers mirror it for seed clients."""
+"""Digest job rows: a window's digest and the figures of the run that built it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 
-from digests.types import SKIP_REASONS
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-class Job(models.Model):
-    """One window's job: deterministic id (UUIDv5 of the window), claimed by conditional UPDATE."""
-
-    id = models.UUIDField(primary_key=True, editable=False)
-    start = models.DateTimeField(
-        db_index=True, help_text="Window start (inclusive), truncated to the minute."
-    )
-    stop = models.DateTimeField(help_text="Window stop (exclusive), truncated to the minute.")
-    # The times exactly as the job message carries them (RFC3339Nano with the client's UTC offset).
-    start_text = models.CharField(max_length=40)
-    stop_text = models.CharField(max_length=40)
-    status = models.CharField(
-        max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-        ordering = ("-created_at",)
-
-    def __str__(self) -> str:
-        return f"{self.start_text} → {self.stop_text} ({self.status})"
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
+from digests.engine.figures import SKIP_REASONS
+from jobs.models import Job
 
 
 def _skipped_default() -> dict[str, int]:
@@ -73,15 +26,3 @@ class Digest(Job):
 
     class Meta(Job.Meta):
         verbose_name = "digest"
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "bytes_read": self.bytes_read,
-            "records": self.records,
-            "in_window": self.in_window,
-            "groups": self.groups,
-            "skipped": self.skipped,
-            "skipped_keys": self.skipped_keys,
-            "digest_bytes": self.digest_bytes,
-        }

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from digests.sources.layout import FlowLogName, Layout, key_build
+from digests.sources.delivery import DeliveryLayout, FlowLogName, key_build
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -107,7 +107,9 @@ def _file_write(root: Path, stamp: datetime, seed: int, figures: SampleFigures) 
     body = "\n".join([HEADER, *records]) + "\n"
     data = gzip.compress(body.encode("ascii"), mtime=0)  # mtime 0: identical bytes on every run
     digest = hashlib.sha256(f"{FLOW_LOG_ID}{stamp.isoformat()}".encode()).hexdigest()[:8]
-    key = key_build(Layout.DEFAULT, FlowLogName(ACCOUNT, REGION, FLOW_LOG_ID, stamp, digest, ".log.gz"))
+    key = key_build(
+        DeliveryLayout.DEFAULT, FlowLogName(ACCOUNT, REGION, FLOW_LOG_ID, stamp, digest, ".log.gz")
+    )
     path = root.joinpath(*key.split("/"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

@@ -1,10 +1,10 @@
-"""django-q2 tasks (by dotted path): thin, they take a job id and call one service."""
+"""django-q2 tasks (by dotted path, stored in django-q2's tables: keep the path): thin, they take a job
+id and call one service."""
 
 from __future__ import annotations
 
-from digests.jobflow import job_run_queued
-from digests.services import digest_kind
+from digests.services import digest_flow
 
 
 def digest_run_task(job_id: str) -> str:
-    return job_run_queued(digest_kind(), job_id)
+    return digest_flow().run_queued(job_id)

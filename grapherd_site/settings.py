@@ -1,8 +1,7 @@
-"""Django settings, driven by environment variables with working embedded defaults.
+"""Django settings, derived from grapherd's configuration (`ops.env`): the environment is read once.
 
-The seed service's variables keep their names and units (milliseconds for timeouts). Values that need
-parsing are kept raw here and parsed by `grapherd_site.config`; Django system checks report bad values
-with a message naming the variable, so a typo never becomes an import-time traceback.
+Bad values never crash the import: `config_read` reports them as problems (the system checks in
+`ops.checks` print them, naming the variable) and the defaults stand in, which run a fresh checkout.
 """
 
 from __future__ import annotations
@@ -14,20 +13,18 @@ from typing import Any
 
 import dj_database_url
 
-from grapherd_site.config import flag_parse
+from ops.env import Config, config_read, data_dir_read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("GRAPHERD_DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR = data_dir_read(os.environ, BASE_DIR)
+# Raw values of every variable; `ops.config` parses them for the running code (tests replace them).
+GRAPHERD_ENV: dict[str, str] = dict(os.environ)
+CONFIG: Config = config_read(GRAPHERD_ENV, DATA_DIR)[0]
 
-
-def _env_flag(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "t", "true", "yes", "on"}
-
-
-SECRET_KEY = os.environ.get("SECRET_KEY") or "grapherd-embedded-default-not-for-production"
-DEBUG = _env_flag("DEBUG", False)
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SECRET_KEY = CONFIG.secret_key
+DEBUG = CONFIG.debug
+ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
+CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,13 +37,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "ops",  # before django_q: its `qcluster` prepares the digest engine, then runs django-q2's
     "django_q",
+    "jobs",
     "digests",
     "graphs",
 ]
 
 MIDDLEWARE = [
-    "grapherd_site.metrics.RequestMetricsMiddleware",
+    "ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,27 +78,16 @@ TEMPLATES = [
 ]
 
 
-def _int_env(name: str, default: int) -> int:
-    # Bad values are reported by the system checks; here they fall back so that import never fails.
+def _database(config: Config) -> dict[str, Any]:
+    url = config.database_url or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}"
     try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def _database(url: str) -> dict[str, Any]:
-    try:
-        return dict(dj_database_url.parse(url, conn_max_age=_int_env("DATABASE_CONN_MAX_AGE", 0)))
+        return dict(dj_database_url.parse(url, conn_max_age=config.database_conn_max_age))
     except Exception:
         # The dummy backend refuses every query, so a typo never silently writes to another database.
         return {"ENGINE": "django.db.backends.dummy"}
 
 
-DATABASES = {
-    "default": _database(
-        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}"
-    )
-}
+DATABASES = {"default": _database(CONFIG)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default keeps its database in the data folder; create it on first use. When that is
     # impossible the database error that follows names the path, which says more than a traceback here.
@@ -126,31 +114,26 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Static files are served from the apps by WhiteNoise (finders); STATIC_ROOT only for `collectstatic`.
-STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+STATIC_ROOT = CONFIG.static_root or None
 # Serve static files straight from the apps in tests and `make run` alike; no collectstatic step needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/graphs/"
 
-# --- grapherd -------------------------------------------------------------------------------------
-# Raw values of every variable grapherd reads; `grapherd_site.config.config_load` parses them.
-GRAPHERD_ENV: dict[str, str] = dict(os.environ)
 
-
-def storages_from_env(env: dict[str, str], data_dir: Path) -> dict[str, dict[str, Any]]:
+def storages_from_config(config: Config) -> dict[str, dict[str, Any]]:
     """Each artifact store is an S3 bucket when its *_BUCKET variable is set, else a local folder."""
 
-    def s3_or_local(bucket_var: str, region_var: str, folder: str) -> dict[str, Any]:
-        bucket = env.get(bucket_var, "")
+    def s3_or_local(bucket: str, region: str, folder: str) -> dict[str, Any]:
         if not bucket:
             return {
                 "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": data_dir / folder, "allow_overwrite": True},
+                "OPTIONS": {"location": config.data_dir / folder, "allow_overwrite": True},
             }
         options: dict[str, Any] = {
             "bucket_name": bucket,
-            "region_name": env.get(region_var) or None,
+            "region_name": region or None,
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": False,
@@ -160,26 +143,26 @@ def storages_from_env(env: dict[str, str], data_dir: Path) -> dict[str, dict[str
     return {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-        "graphs": s3_or_local("GRAPH_STORAGE_BUCKET", "GRAPH_STORAGE_BUCKET_REGION", "graphs"),
+        "graphs": s3_or_local(config.graph_storage_bucket, config.graph_storage_region, "graphs"),
         "graph-progress": s3_or_local(
-            "GRAPH_PROGRESS_BUCKET", "GRAPH_PROGRESS_BUCKET_REGION", "graph-progress"
+            config.graph_progress_bucket, config.graph_progress_region, "graph-progress"
         ),
-        "digests": s3_or_local("DIGEST_STORAGE_BUCKET", "DIGEST_STORAGE_BUCKET_REGION", "digests"),
+        "digests": s3_or_local(config.digest_storage_bucket, config.digest_storage_region, "digests"),
         "digest-progress": s3_or_local(
-            "DIGEST_PROGRESS_BUCKET", "DIGEST_PROGRESS_BUCKET_REGION", "digest-progress"
+            config.digest_progress_bucket, config.digest_progress_region, "digest-progress"
         ),
     }
 
 
 # Every AWS client (django-storages, the flow-log source, STS) uses boto3's default credential chain:
-# with USE_IAM=true that finds the instance role; with USE_IAM=false the seed's variables feed it keys
-# (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, read by boto3 itself) or a profile of a credentials file.
-if os.environ.get("AWS_CREDENTIALS_FILE"):
-    os.environ.setdefault("AWS_SHARED_CREDENTIALS_FILE", os.environ["AWS_CREDENTIALS_FILE"])
-if flag_parse(os.environ.get("USE_IAM", "")) is False and os.environ.get("AWS_CREDENTIALS_PROFILE"):
-    os.environ.setdefault("AWS_PROFILE", os.environ["AWS_CREDENTIALS_PROFILE"])
+# with USE_IAM=true that finds the instance role; with USE_IAM=false the Go service's variables feed it
+# keys (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, read by boto3 itself) or a profile of a credentials file.
+if CONFIG.aws_credentials_file:
+    os.environ.setdefault("AWS_SHARED_CREDENTIALS_FILE", CONFIG.aws_credentials_file)
+if not CONFIG.use_iam and CONFIG.aws_credentials_profile:
+    os.environ.setdefault("AWS_PROFILE", CONFIG.aws_credentials_profile)
 
-STORAGES = storages_from_env(GRAPHERD_ENV, DATA_DIR)
+STORAGES = storages_from_config(CONFIG)
 
 
 # A cache shared by the web server and the worker: django-q2 keeps its cluster status there and the
@@ -195,13 +178,17 @@ CACHES = {
 Q_CLUSTER = {
     "name": "grapherd",
     "orm": "default",
-    "workers": _int_env("GRAPHERD_WORKERS", 2),
-    "timeout": _int_env("GRAPHERD_TASK_TIMEOUT", 600),
-    "retry": _int_env("GRAPHERD_TASK_TIMEOUT", 600) + 120,
+    "workers": CONFIG.workers,
+    "timeout": CONFIG.task_timeout_s,
+    "retry": CONFIG.task_timeout_s + 120,
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 1000,
+    # A worker that ran a digest holds the engine's compiled stack (numba, polars, pyarrow: ~300 MB) and
+    # the job's peak heap; django-q2 replaces a worker whose RSS is above this after its task, so an idle
+    # service stays light. The next digest loads the stack from numba's cache (about a second).
+    "max_rss": 200_000,  # kilobytes
     "poll": 0.5,
     "label": "Worker queue",
 }
@@ -228,20 +215,14 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["graphs.api.views.schema_v1_endpoints"],
 }
 
-LOG_LEVEL = os.environ.get("RUNTIME_LOGGER_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"}
-        if os.environ.get("RUNTIME_LOGGER_OUTPUT", "STDOUT").upper() != "NULL"
+        if CONFIG.log_output != "NULL"
         else {"class": "logging.NullHandler"},
     },
-    "root": {
-        "handlers": ["console"],
-        "level": {"WARN": "WARNING"}.get(LOG_LEVEL, LOG_LEVEL)
-        if LOG_LEVEL in {"DEBUG", "INFO", "WARN", "WARNING", "ERROR"}
-        else "INFO",
-    },
+    "root": {"handlers": ["console"], "level": CONFIG.log_level},
 }

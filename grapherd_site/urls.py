@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from digests.views import DigestRootView, DigestWorkerView
-from graphs.views_health import healthz
-from graphs.views_seed import GraphRootView, GraphWorkerView
+from digests.views_go import DigestRootView, DigestWorkerView
+from graphs.views_go import GraphRootView, GraphWorkerView
+from ops.health import healthz
 
-handler404 = "digests.seedapi.not_found_page"
+handler404 = "jobs.go_routes.not_found_page"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
-    # Seed-compatible routes. The worker route takes any two path segments, as chi's /{topic}/{event};
+    # Go-compatible routes. The worker route takes any two path segments, as chi's /{topic}/{event};
     # every other route above ends in a slash or has more segments, so they never collide.
     path("digests/", DigestRootView.as_view(), name="digests-root"),
     re_path(

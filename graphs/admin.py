@@ -7,9 +7,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from digests.admin import EMPTY, JobAdmin, digest_figures_html
+from digests.admin import DigestAdmin, digest_figures_html
 from digests.models import Digest
 from graphs.models import Graph
+from graphs.services import graph_flow
+from jobs.admin import EMPTY, JobAdmin
 
 
 @admin.register(Graph)
@@ -35,15 +37,7 @@ class GraphAdmin(JobAdmin):
         ("Digest of the same window", {"fields": ("digest_link", "digest_figures")}),
     )
 
-    def rerun(self, job: Graph) -> None:
-        from graphs.services import graph_rerun
-
-        graph_rerun(job)
-
-    def fail_stuck(self, job: Graph) -> bool:
-        from graphs.services import graph_fail_stuck
-
-        return graph_fail_stuck(job)
+    flow = staticmethod(graph_flow)
 
     @admin.display(description="files")
     def links(self, graph: Graph) -> SafeString:
@@ -71,3 +65,21 @@ class GraphAdmin(JobAdmin):
         if graph.digest_id is None:
             return None
         return Digest.objects.filter(id=graph.digest_id).first()
+
+
+# Graphs build on digests, not the other way round: the digest admin learns about the graph of its
+# window here (the digests app's admin is registered first, as it comes first in INSTALLED_APPS).
+admin.site.unregister(Digest)
+
+
+@admin.register(Digest)
+class DigestWithGraphAdmin(DigestAdmin):
+    fieldsets = (*DigestAdmin.fieldsets, ("Graph", {"fields": ("graph_link",)}))  # type: ignore[assignment]
+
+    @admin.display(description="graph of this window")
+    def graph_link(self, digest: Digest) -> str:
+        graph = Graph.objects.filter(digest_id=digest.id).only("id", "status").first()
+        if graph is None:
+            return EMPTY
+        url = reverse("admin:graphs_graph_change", args=[graph.id])
+        return format_html('<a href="{}">{}</a> ({})', url, graph.id, graph.get_status_display())

@@ -1,7 +1,7 @@
 """A graph's stored DOT or SVG as an HTTP response: one way of serving them for the preview pages and the API.
 
 Callers answer the errors in their own format (plain text for the pages, JSON for the API): this module
-raises `digests.ports.NotFound` when the file is not stored and `DependencyFailure` when storage fails.
+raises `jobs.ports.NotFound` when the file is not stored and `DependencyFailure` when storage fails.
 """
 
 from __future__ import annotations

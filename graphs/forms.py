@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from digests.window import Window
 from graphs.api.serializers import WindowInvalid, window_clean
+from jobs.window import Window
 
 _HELP = "RFC3339, e.g. 2019-01-01T00:00:00Z; truncated to whole minutes."
 

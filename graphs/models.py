@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.urls import reverse
 
-from digests.models import Job
+from jobs.models import Job
 
 
 class Graph(Job):
@@ -25,13 +23,3 @@ class Graph(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("graphs:detail", args=[self.id])
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "records": self.records,
-            "edges": self.edges,
-            "nodes": self.nodes,
-            "dot_bytes": self.dot_bytes,
-            "svg_bytes": self.svg_bytes,
-            "svg_engine": self.svg_engine,
-        }

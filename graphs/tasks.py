@@ -1,10 +1,10 @@
-"""django-q2 tasks (by dotted path): thin, they take a job id and call one service."""
+"""django-q2 tasks (by dotted path, stored in django-q2's tables: keep the path): thin, they take a job
+id and call one service."""
 
 from __future__ import annotations
 
-from digests.jobflow import job_run_queued
-from graphs.services import graph_kind
+from graphs.services import graph_flow
 
 
 def graph_run_task(job_id: str) -> str:
-    return job_run_queued(graph_kind(), job_id)
+    return graph_flow().run_queued(job_id)

@@ -19,14 +19,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from digests.jobflow import ArtifactExists, JobInProgress, job_busy
-from digests.models import ACTIVE_STATUSES, Digest, JobStatus
-from digests.ports import DependencyFailure, NotFound
+from digests.models import Digest
 from graphs import selectors
 from graphs.artifacts_http import artifact_response
 from graphs.forms import WindowForm
 from graphs.models import Graph
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_kind, graph_request
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_request
+from jobs.errors import ArtifactExists, JobInProgress
+from jobs.models import ACTIVE_STATUSES, JobStatus
+from jobs.ports import DependencyFailure, NotFound
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -88,7 +89,7 @@ def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | No
 @_page_csp
 def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
     graph = _graph(graph_id)
-    active = graph.status in ACTIVE_STATUSES and job_busy(graph_kind(), graph)
+    active = graph.status in ACTIVE_STATUSES and graph_busy(graph)
     context = {
         "graph": graph,
         "digest": Digest.objects.filter(id=graph.digest_id).first() if graph.digest_id else None,

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.storage import storages
 from django_q.conf import Conf
 
-from grapherd_site.config import config_reset
+from ops.config import config_reset
 from tests.httpstub import http_stub  # noqa: F401  (fixture)
 
 STORAGE_ALIASES = ("graphs", "graph-progress", "digests", "digest-progress")

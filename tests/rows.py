@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from digests.models import Job
-from digests.window import Window
+from jobs.models import Job
+from jobs.window import Window
 
 J = TypeVar("J", bound=Job)
 

@@ -14,9 +14,10 @@ from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
 
-from digests.models import Digest, JobStatus
-from digests.window import window_parse
+from digests.models import Digest
 from graphs.models import Graph
+from jobs.models import JobStatus
+from jobs.window import window_parse
 from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
@@ -264,9 +265,9 @@ def test_rerunning_only_busy_graphs_requeues_none_and_warns(
 
 
 def test_a_graph_abandoned_by_a_dead_worker_can_be_rerun_from_the_admin(admin_client: Client) -> None:
-    from graphs.services import graph_kind
+    from graphs.services import graph_flow
 
-    long_ago = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    long_ago = timezone.now() - graph_flow().stale_after() - timedelta(minutes=1)
     abandoned = make_job(Graph, 10, JobStatus.RUNNING)
     Graph.objects.filter(id=abandoned.id).update(queued_at=long_ago, started_at=long_ago)
     assert run_action(admin_client, GRAPHS_URL, "rerun_selected", [abandoned]) == ["Re-queued 1 graph"]

@@ -13,10 +13,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from digests.window import GO_LAYOUT, window_parse
 from graphs.models import Graph
-from graphs.services import graph_kind
+from graphs.services import graph_flow
 from graphs.tasks import graph_run_task
+from jobs.window import GO_LAYOUT, window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
 
@@ -255,7 +255,7 @@ def test_artifacts_of_a_queued_graph_are_a_409_with_its_status(api: APIClient) -
 def test_artifacts_of_a_graph_whose_rerun_a_dead_worker_abandoned_are_served(
     api: APIClient, built: str
 ) -> None:
-    started = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    started = timezone.now() - graph_flow().stale_after() - timedelta(minutes=1)
     Graph.objects.filter(id=built).update(status="running", queued_at=started, started_at=started)
     response = api.get(f"{GRAPHS}{built}/dot")
     assert response.status_code == 200
@@ -326,7 +326,7 @@ def test_a_graph_a_worker_claimed_just_now_cannot_be_rerun_however_old_its_row(a
 def test_a_graph_running_for_longer_than_a_task_may_run_was_abandoned_and_can_be_rerun(
     api: APIClient,
 ) -> None:
-    started = timezone.now() - graph_kind().stale_after() - timedelta(minutes=1)
+    started = timezone.now() - graph_flow().stale_after() - timedelta(minutes=1)
     graph = graph_row(
         datetime(2019, 2, 1, tzinfo=UTC), status="running", attempts=1, queued_at=started, started_at=started
     )

@@ -14,9 +14,9 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
 
-from digests.models import JobStatus
-from digests.window import window_parse
 from graphs.models import Graph
+from jobs.models import JobStatus
+from jobs.window import window_parse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from grapherd_site.config import config_get, config_load
+from ops.config import config_get
+from ops.env import config_load
 
 
 def load(**env: str) -> tuple[Any, list[str]]:
@@ -102,8 +103,11 @@ def test_database_and_worker_settings_are_checked_too(env: dict[str, str], fragm
 def test_a_bad_database_url_never_crashes_settings_and_refuses_every_query() -> None:
     from grapherd_site.settings import _database
 
-    assert _database("bogus") == {"ENGINE": "django.db.backends.dummy"}
-    assert _database("postgres://u@h:5432/db")["NAME"] == "db"
+    def _database_of(url: str) -> dict[str, Any]:
+        return _database(load(DATABASE_URL=url)[0])
+
+    assert _database_of("bogus") == {"ENGINE": "django.db.backends.dummy"}
+    assert _database_of("postgres://u@h:5432/db")["NAME"] == "db"
 
 
 def test_an_in_memory_sqlite_database_is_refused_as_it_cannot_be_shared() -> None:

@@ -13,10 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from digests import engine, scan, tally
-from digests.engine import digest_objects
-from digests.records import DEFAULT_TGW, DEFAULT_V2, Layout, is_header, split_tokens
-from digests.types import SKIP_REASONS, DigestFigures, FlowLogObject, FlowLogReadError
+from digests.engine import digest as engine
+from digests.engine import kernel, tally
+from digests.engine.digest import digest_objects
+from digests.engine.figures import SKIP_REASONS, DigestFigures
+from digests.engine.layouts import DEFAULT_TGW, DEFAULT_V2, RecordLayout, is_header, split_tokens
+from digests.engine.objects import FlowLogObject, FlowLogReadError
 
 DATA = Path(__file__).parent / "data"
 CORPORA = DATA / "corpora"
@@ -850,8 +852,13 @@ def test_header_detection_needs_names_only_and_one_known_field() -> None:
 
 def test_default_layouts_are_chosen_by_token_count_only() -> None:
     rows, width = tally.layout_rows(None)
-    columns = scan.LAYOUT_COLUMNS
-    assert (width, scan._layout_row(0, 14), scan._layout_row(0, 36), scan._layout_row(0, 13)) == (0, 1, 2, -1)
+    columns = kernel.LAYOUT_COLUMNS
+    assert (width, kernel._layout_row(0, 14), kernel._layout_row(0, 36), kernel._layout_row(0, 13)) == (
+        0,
+        1,
+        2,
+        -1,
+    )
     assert (DEFAULT_V2.width, DEFAULT_TGW.width) == (14, 36)
     assert list(rows[columns : 2 * columns]) == list(tally.layout_rows(DEFAULT_V2)[0][:columns])
     assert list(rows[2 * columns :]) == list(tally.layout_rows(DEFAULT_TGW)[0][:columns])
@@ -859,7 +866,7 @@ def test_default_layouts_are_chosen_by_token_count_only() -> None:
 
 
 def test_a_repeated_field_name_maps_to_its_first_column() -> None:
-    layout = Layout.of(["srcaddr", "srcaddr", "log_status"])
+    layout = RecordLayout.of(["srcaddr", "srcaddr", "log_status"])
     assert layout.index == {"srcaddr": 0, "log-status": 2}  # the second srcaddr is an opaque extra column
 
 

@@ -1,4 +1,4 @@
-"""The compiled scan (digests/scan.py): number grammar, line splitting, where it stops, and its hashes."""
+"""The compiled scan (digests/engine/kernel.py): number grammar, line splitting, where it stops, and its hashes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from digests import scan
-from digests.records import DEFAULT_V2, Layout
-from digests.tally import Tally, layout_rows
-from digests.types import DigestFigures
+from digests.engine import kernel
+from digests.engine.figures import DigestFigures
+from digests.engine.layouts import DEFAULT_V2, RecordLayout
+from digests.engine.tally import Tally, layout_rows
 
 V2_LINE = b"2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1000 1100 ACCEPT OK\n"
 
@@ -21,7 +21,7 @@ def array(data: bytes) -> np.ndarray:
 
 
 def parsed(token: bytes) -> tuple[int, int]:
-    return scan._parse_int(array(token), 0, len(token))
+    return kernel._parse_int(array(token), 0, len(token))
 
 
 @pytest.mark.parametrize(
@@ -73,10 +73,10 @@ def test_the_number_grammar_is_the_one_polars_reads() -> None:
 
 
 def split(line: bytes, clean: bool) -> tuple[int, bool, list[bytes]]:
-    starts, ends = np.zeros(scan.MAX_TOKENS + 1, np.int64), np.zeros(scan.MAX_TOKENS + 1, np.int64)
-    splitter = scan._split_clean if clean else scan._split
-    count, _, ok = splitter(array(line), 0, len(line), starts, ends, scan.MAX_TOKENS)
-    return count, ok, [line[starts[t] : ends[t]] for t in range(min(count, scan.MAX_TOKENS))]
+    starts, ends = np.zeros(kernel.MAX_TOKENS + 1, np.int64), np.zeros(kernel.MAX_TOKENS + 1, np.int64)
+    splitter = kernel._split_clean if clean else kernel._split
+    count, _, ok = splitter(array(line), 0, len(line), starts, ends, kernel.MAX_TOKENS)
+    return count, ok, [line[starts[t] : ends[t]] for t in range(min(count, kernel.MAX_TOKENS))]
 
 
 def test_the_fast_split_takes_single_spaces_and_declines_anything_else() -> None:
@@ -93,12 +93,14 @@ def test_the_careful_split_takes_runs_of_spaces_tabs_and_crs() -> None:
 
 
 def test_a_line_of_more_tokens_than_it_keeps_is_still_counted() -> None:
-    line = b" ".join([b"x"] * (scan.MAX_TOKENS + 10)) + b"\n"
-    assert split(line, clean=False)[0] == scan.MAX_TOKENS + 10
+    line = b" ".join([b"x"] * (kernel.MAX_TOKENS + 10)) + b"\n"
+    assert split(line, clean=False)[0] == kernel.MAX_TOKENS + 10
     assert split(line, clean=True)[1] is False
 
 
-def scan_text(data: bytes, layout: Layout | None = DEFAULT_V2, strict: bool = True) -> tuple[int, int, Tally]:
+def scan_text(
+    data: bytes, layout: RecordLayout | None = DEFAULT_V2, strict: bool = True
+) -> tuple[int, int, Tally]:
     tally = Tally(0, 2**40, (1, 2))
     position, code = tally.scan(
         array(data), 0, len(data), layout, strict, data.isascii() and b"\t" not in data
@@ -108,14 +110,14 @@ def scan_text(data: bytes, layout: Layout | None = DEFAULT_V2, strict: bool = Tr
 
 def test_a_name_like_line_stops_the_scan_where_it_starts() -> None:
     data = V2_LINE + b"srcaddr dstaddr action\n" + V2_LINE
-    assert scan_text(data)[:2] == (len(V2_LINE), scan.HEADER)
-    assert scan_text(data, strict=False)[:2] == (len(data), scan.DONE)
+    assert scan_text(data)[:2] == (len(V2_LINE), kernel.HEADER)
+    assert scan_text(data, strict=False)[:2] == (len(data), kernel.DONE)
 
 
 def test_a_non_ascii_line_stops_a_strict_scan_only() -> None:
     data = V2_LINE + V2_LINE.replace(b"eni-1", b"eni-\xc3\xa9")
     position, code, tally = scan_text(data)
-    assert (position, code, tally.groups) == (len(V2_LINE), scan.NON_ASCII, 1)
+    assert (position, code, tally.groups) == (len(V2_LINE), kernel.NON_ASCII, 1)
     assert scan_text(data, strict=False)[2].groups == 2
 
 
@@ -135,9 +137,9 @@ def test_the_same_key_hashes_alike_from_a_span_or_from_scattered_fields() -> Non
     names = (
         "srcaddr version interface-id account-id log-status dstaddr srcport dstport protocol packets bytes"
     )
-    scattered = Layout.of([*names.split(), "start", "end", "action"])
-    assert layout_rows(scattered)[0][scan.SPANS] == 0
-    assert layout_rows(DEFAULT_V2)[0][scan.SPANS] == 1
+    scattered = RecordLayout.of([*names.split(), "start", "end", "action"])
+    assert layout_rows(scattered)[0][kernel.SPANS] == 0
+    assert layout_rows(DEFAULT_V2)[0][kernel.SPANS] == 1
     tally = Tally(0, 2**40, (5, 6))
     lines = [
         (V2_LINE, DEFAULT_V2),
@@ -150,24 +152,24 @@ def test_the_same_key_hashes_alike_from_a_span_or_from_scattered_fields() -> Non
 
 
 def test_a_full_table_makes_the_scan_stop_for_room_and_resume(monkeypatch: pytest.MonkeyPatch) -> None:
-    import digests.tally as tally_module
+    import digests.engine.tally as tally_module
 
     monkeypatch.setattr(tally_module, "FIRST_SLOTS", 8)
     monkeypatch.setattr(tally_module, "FIRST_ARENA", 16)
     calls = []
-    original = scan.scan
+    original = kernel.scan
 
     def counted(*args: Any) -> tuple[int, int]:
         result = original(*args)
         calls.append(result[1])
         return result
 
-    monkeypatch.setattr(scan, "scan", counted)
+    monkeypatch.setattr(kernel, "scan", counted)
     data = b"".join(V2_LINE.replace(b"40000 443", f"{n} 443".encode()) for n in range(1000, 1400))
     _, code, tally = scan_text(data)
-    assert code == scan.DONE
+    assert code == kernel.DONE
     assert tally.groups == 1  # the ephemeral source ports all become 0
     data = b"".join(V2_LINE.replace(b"10.0.0.1", f"10.0.{n // 256}.{n % 256}".encode()) for n in range(400))
     _, code, tally = scan_text(data)
-    assert (code, tally.groups) == (scan.DONE, 400)
-    assert calls.count(scan.GROW) >= 3
+    assert (code, tally.groups) == (kernel.DONE, 400)
+    assert calls.count(kernel.GROW) >= 3

@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 
-from digests import tally as tally_module
-from digests.records import DEFAULT_V2
-from digests.tally import Tally
-from digests.types import DigestFigures
+from digests.engine import tally as tally_module
+from digests.engine.figures import DigestFigures
+from digests.engine.layouts import DEFAULT_V2
+from digests.engine.tally import Tally
 
 SEEDS = (11, 13)
 

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from digests.digesters.http import HttpDigester, digester_url
-from digests.ports import DependencyFailure
-from digests.window import window_parse
+from graphs.digesters.http import HttpDigester, digester_url
+from jobs.ports import DependencyFailure
+from jobs.window import window_parse
 from tests.httpstub import Answer, HttpStub
 
 WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from digests.engine import digest_objects
-from digests.types import FlowLogObject
+from digests.engine.digest import digest_objects
+from digests.engine.objects import FlowLogObject
 from graphs.dot import Edge, dot_text, dot_write, edges_read, node_ids
 
 SEED_DATA = Path(__file__).parent / "data" / "seed"

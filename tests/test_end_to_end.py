@@ -14,8 +14,9 @@ from django.test import Client
 from moto import mock_aws
 
 from digests.models import Digest
-from grapherd_site.settings import storages_from_env
+from grapherd_site.settings import storages_from_config
 from graphs.models import Graph
+from ops.env import config_read
 from tests.flowlogs import FILE_NAME, KEY_DIR, flow_log_bytes, write_flow_log
 
 QUERY = "/?start=2019-01-01T00:00:00Z&stop=2019-01-01T01:00:00Z"
@@ -106,7 +107,7 @@ def s3_everywhere(settings: Any, set_env: Any, tmp_path: Path) -> Iterator[Any]:
             if bucket != "us-east-1":
                 s3.create_bucket(Bucket=bucket)
         set_env(**env, VPC_FLOW_LOGS_PATH="")
-        settings.STORAGES = storages_from_env(env, tmp_path)
+        settings.STORAGES = storages_from_config(config_read(env, tmp_path)[0])
         yield s3
 
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from digests.window import GO_LAYOUT, window_parse
 from graphs.models import Graph
+from jobs.window import GO_LAYOUT, window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
 
@@ -121,10 +121,10 @@ def test_wait_gives_up_after_the_timeout_while_a_worker_holds_the_job() -> None:
 def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_logs: Path) -> None:
     """The worker claimed the graph just short of the time a task may run: busy when the command asks,
     abandoned a moment later, and then built here."""
-    from graphs.services import graph_kind
+    from graphs.services import graph_flow
 
     window = window_parse(START, STOP)
-    claimed = timezone.now() - graph_kind().stale_after() + timedelta(seconds=1.5)
+    claimed = timezone.now() - graph_flow().stale_after() + timedelta(seconds=1.5)
     job_row(
         Graph,
         window,

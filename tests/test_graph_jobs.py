@@ -13,11 +13,11 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 
-from digests.jobflow import JobInProgress
-from digests.window import window_parse
 from graphs.models import Graph
 from graphs.services import graph_fail_stuck, graph_request, graph_rerun, graph_run
 from graphs.tasks import graph_run_task
+from jobs.flow import JobInProgress
+from jobs.window import window_parse
 from tests.flowlogs import write_flow_log
 from tests.rows import job_row
 
@@ -166,9 +166,7 @@ def test_a_job_stopped_by_the_task_timeout_is_recorded_not_left_running(
         raise TimeoutException("task timed out")
 
     set_env(GRAPHERD_MAX_ATTEMPTS="1")
-    monkeypatch.setattr(
-        "digests.wiring.digester", lambda: type("Slow", (), {"digest": staticmethod(killed)})()
-    )
+    monkeypatch.setattr("graphs.flow.digester", lambda: type("Slow", (), {"digest": staticmethod(killed)})())
     graph_row(status="queued", queued_at=timezone.now())
     with pytest.raises(TimeoutException):
         graph_run_task(GRAPH_ID)

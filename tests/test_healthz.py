@@ -18,7 +18,7 @@ from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 from django_q.tasks import async_task
 
-from graphs.tasks_health import HEARTBEAT_KEY, heartbeat_cache, heartbeat_schedule_ensure
+from ops.heartbeat import HEARTBEAT_KEY, heartbeat_cache, heartbeat_schedule_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def cluster_running(state: str = str(Conf.IDLE)) -> None:
 
 
 def test_a_reachable_database_and_a_fresh_heartbeat_are_healthy(client: Client, shared_cache: None) -> None:
-    async_task("graphs.tasks_health.heartbeat", sync=True)  # as the worker runs it from the schedule
+    async_task("ops.heartbeat.heartbeat", sync=True)  # as the worker runs it from the schedule
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -111,7 +111,7 @@ def test_the_heartbeat_schedule_is_created_once_and_runs_every_minute() -> None:
     schedule = heartbeat_schedule_ensure()
     assert Schedule.objects.count() == 1
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-        "graphs.tasks_health.heartbeat",
+        "ops.heartbeat.heartbeat",
         Schedule.MINUTES,
         1,
     )

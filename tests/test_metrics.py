@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from grapherd_site.config import config_load
-from grapherd_site.metrics import stats_client
+from ops.env import config_load
+from ops.metrics import stats_client
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from digests.sources import fetch_objects
-from digests.sources.prefetch import THREAD_NAME_PREFIX
-from digests.types import FlowLogReadError, FlowLogRef
+from digests.engine.objects import FlowLogReadError, FlowLogRef
+from digests.sources.prefetch import THREAD_NAME_PREFIX, fetch_objects
 
 
 class SlowSource:

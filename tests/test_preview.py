@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
-from digests.models import JobStatus
-from digests.window import window_parse
 from graphs.models import Graph
+from jobs.models import JobStatus
+from jobs.window import window_parse
 from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from digests.ports import DependencyFailure
-from digests.queuers.http import HttpQueuer
-from digests.window import window_parse
+from jobs.ports import DependencyFailure
+from jobs.queuers.http import HttpQueuer
+from jobs.window import window_parse
 from tests.httpstub import Answer, HttpStub
 
 WINDOW = window_parse("2019-01-01T00:00:00+05:30", "2019-01-01T01:00:00+05:30")

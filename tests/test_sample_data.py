@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from digests.sample_data import HEADER, README_NAME, sample_data_write
-from digests.sources import LocalFolderSource
-from digests.sources.layout import name_parse
+from digests.sources.delivery import name_parse
+from digests.sources.local import LocalFolderSource
 
 DAY = date(2019, 1, 1)
 DAY_FOLDER = Path("AWSLogs/123456789012/vpcflowlogs/us-east-1/2019/01/01")

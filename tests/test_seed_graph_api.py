@@ -9,8 +9,8 @@ import pytest
 from django.core.files.storage import storages
 from django.test import Client
 
-from digests.window import window_parse
 from graphs.models import Graph
+from jobs.window import window_parse
 from tests.fakes import BrokenStorage, use_storage
 
 START, STOP = "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
@@ -166,7 +166,7 @@ def test_post_answers_202_when_writing_the_marker_fails(
 def test_the_marker_body_is_an_rfc3339nano_utc_time(client: Client) -> None:
     client.post(query())
     body = storages["graph-progress"].open(f"{GRAPH_ID}_in_progress").read().decode()
-    from digests.window import instant_parse
+    from jobs.window import instant_parse
 
     assert body.endswith("Z")
     instant_parse(body)
@@ -270,7 +270,7 @@ def test_an_unexpected_failure_is_gos_json_500_not_an_html_page(
     def broken(*args: Any) -> None:
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr("digests.seedapi.job_fetch", broken)
+    monkeypatch.setattr("graphs.flow.GraphFlow.fetch", broken)
     response = client.get(query())
     assert response.status_code == 500
     assert response.content == b'{"message":"Internal Server Error"}\n'

@@ -169,7 +169,7 @@ def test_a_failed_job_can_be_delivered_again_until_its_attempts_run_out(
 def test_a_job_another_delivery_is_building_gets_a_503_so_the_appliance_comes_back(client: Client) -> None:
     from django.utils import timezone
 
-    from digests.window import window_parse
+    from jobs.window import window_parse
 
     window = window_parse(START, STOP)
     job_row(

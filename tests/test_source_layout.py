@@ -1,4 +1,4 @@
-"""Flow-log key layouts, file names and the file window (digests.sources.layout)."""
+"""Flow-log key layouts, file names and the file window (digests.sources.delivery)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from digests.sources.layout import (
+from digests.sources.delivery import (
     SLACK_AFTER,
     SLACK_BEFORE,
+    DeliveryLayout,
     FlowLogName,
-    Layout,
     account_parse,
     file_window,
     key_build,
@@ -76,26 +76,26 @@ BASENAME = "123456789012_vpcflowlogs_us-east-1_fl-1_20240229T0705Z_abcd1234.log.
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        (Layout.DEFAULT, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/02/29/"),
-        (Layout.HOURLY, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/02/29/07/"),
+        (DeliveryLayout.DEFAULT, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/02/29/"),
+        (DeliveryLayout.HOURLY, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/02/29/07/"),
         (
-            Layout.HIVE,
+            DeliveryLayout.HIVE,
             "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/"
             "year=2024/month=02/day=29/",
         ),
         (
-            Layout.HIVE_HOURLY,
+            DeliveryLayout.HIVE_HOURLY,
             "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/"
             "year=2024/month=02/day=29/hour=07/",
         ),
     ],
 )
-def test_each_layout_builds_the_key_aws_documents(layout: Layout, expected: str) -> None:
+def test_each_layout_builds_the_key_aws_documents(layout: DeliveryLayout, expected: str) -> None:
     assert key_build(layout, EXAMPLE_NAME) == expected + BASENAME
 
 
 def test_keys_take_a_prefix_and_an_organisation_segment() -> None:
-    key = key_build(Layout.DEFAULT, EXAMPLE_NAME, prefix="/logs/vpc/", org="o-abc123")
+    key = key_build(DeliveryLayout.DEFAULT, EXAMPLE_NAME, prefix="/logs/vpc/", org="o-abc123")
     assert key == f"logs/vpc/AWSLogs/o-abc123/123456789012/vpcflowlogs/us-east-1/2024/02/29/{BASENAME}"
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from digests.sources import LocalFolderSource
-from digests.sources.layout import FlowLogName, Layout, key_build, name_parse
-from digests.types import FlowLogReadError, FlowLogRef
+from digests.engine.objects import FlowLogReadError, FlowLogRef
+from digests.sources.delivery import DeliveryLayout, FlowLogName, key_build, name_parse
+from digests.sources.local import LocalFolderSource
 
 START = datetime(2019, 1, 1, 0, 0, tzinfo=UTC)
 STOP = datetime(2019, 1, 1, 1, 0, tzinfo=UTC)
@@ -31,9 +31,9 @@ def keys(source: LocalFolderSource, start: datetime = START, stop: datetime = ST
     return [ref.key for ref in source.list(start, stop)]
 
 
-@pytest.mark.parametrize("layout", list(Layout))
+@pytest.mark.parametrize("layout", list(DeliveryLayout))
 def test_aws_named_files_are_chosen_by_the_time_in_their_name_in_every_layout(
-    tmp_path: Path, layout: Layout
+    tmp_path: Path, layout: DeliveryLayout
 ) -> None:
     inside = key_build(layout, aws_name("20190101T0030Z"))
     late = key_build(layout, aws_name("20190101T0115Z"))  # after stop, within the slack
@@ -69,7 +69,7 @@ def test_the_prefix_limits_the_walk_and_keys_stay_relative_to_the_root(tmp_path:
 
 
 def test_refs_carry_the_timestamp_and_size_and_read_returns_the_stored_bytes(tmp_path: Path) -> None:
-    key = key_build(Layout.DEFAULT, aws_name("20190101T0005Z"))
+    key = key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0005Z"))
     put(tmp_path, key, b"\x1f\x8bstored bytes")
     source = LocalFolderSource(tmp_path)
     [ref] = source.list(START, STOP)

@@ -15,10 +15,9 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sts.models import sts_backends
 
-from digests.sources import S3Source
-from digests.sources.layout import FlowLogName, Layout, key_build, name_parse
-from digests.sources.s3 import RegionPrefix, assumed_role_session, s3_client_make
-from digests.types import FlowLogReadError, FlowLogRef
+from digests.engine.objects import FlowLogReadError, FlowLogRef
+from digests.sources.delivery import DeliveryLayout, FlowLogName, key_build, name_parse
+from digests.sources.s3 import RegionPrefix, S3Source, assumed_role_session, s3_client_make
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -123,12 +122,12 @@ class _Raw:
 # --- layouts ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layout", list(Layout))
+@pytest.mark.parametrize("layout", list(DeliveryLayout))
 @pytest.mark.parametrize(
     ("prefix", "org"), [("", None), ("vpc/flows", None), ("", "o-abc123"), ("x", "o-abc123")]
 )
 def test_every_layout_is_listed_with_and_without_prefix_and_org_segment(
-    s3: S3Client, layout: Layout, prefix: str, org: str | None
+    s3: S3Client, layout: DeliveryLayout, prefix: str, org: str | None
 ) -> None:
     def key(stamp: str) -> str:
         return key_build(layout, aws_name(stamp), prefix=prefix, org=org)
@@ -141,7 +140,7 @@ def test_every_layout_is_listed_with_and_without_prefix_and_org_segment(
 
 
 def test_refs_carry_size_and_name_timestamp_and_read_returns_the_stored_bytes(s3: S3Client) -> None:
-    key = key_build(Layout.DEFAULT, aws_name("20190101T0005Z"))
+    key = key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0005Z"))
     put(s3, key, body=b"\x1f\x8b stored")
     source = S3Source(BUCKET, client=s3, accounts=[ACCOUNT], regions=[REGION])
     [ref] = source.list(at("2019-01-01T00:00"), at("2019-01-01T01:00"))
@@ -155,7 +154,7 @@ DAY_BASE = f"AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/"
 
 
 def test_a_window_inside_a_day_lists_only_that_day(s3: S3Client, calls: list[str]) -> None:
-    put(s3, key_build(Layout.DEFAULT, aws_name("20191012T1030Z")))
+    put(s3, key_build(DeliveryLayout.DEFAULT, aws_name("20191012T1030Z")))
     source = S3Source(BUCKET, client=s3, accounts=[ACCOUNT], regions=[REGION])
     assert len(listed(source, "2019-10-12T10:30", "2019-10-12T11:00")) == 1
     assert calls == ["AWSLogs/", f"{DAY_BASE}2019/10/12/"]
@@ -163,7 +162,7 @@ def test_a_window_inside_a_day_lists_only_that_day(s3: S3Client, calls: list[str
 
 def test_a_window_across_midnight_lists_both_days(s3: S3Client, calls: list[str]) -> None:
     late, early = aws_name("20190101T2350Z"), aws_name("20190102T0010Z")
-    put(s3, key_build(Layout.DEFAULT, late), key_build(Layout.DEFAULT, early))
+    put(s3, key_build(DeliveryLayout.DEFAULT, late), key_build(DeliveryLayout.DEFAULT, early))
     source = S3Source(BUCKET, client=s3, accounts=[ACCOUNT], regions=[REGION])
     assert len(listed(source, "2019-01-01T23:30", "2019-01-02T00:30")) == 2
     assert calls == ["AWSLogs/", f"{DAY_BASE}2019/01/01/", f"{DAY_BASE}2019/01/02/"]
@@ -182,14 +181,14 @@ def test_a_window_across_midnight_lists_both_days(s3: S3Client, calls: list[str]
 def test_windows_across_month_and_year_ends_list_every_day_they_touch_and_no_other(
     s3: S3Client, calls: list[str], start: str, stop: str, days: list[str]
 ) -> None:
-    put(s3, key_build(Layout.DEFAULT, aws_name("20190101T0000Z")))
+    put(s3, key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0000Z")))
     listed(S3Source(BUCKET, client=s3, accounts=[ACCOUNT], regions=[REGION]), start, stop)
     assert calls == ["AWSLogs/", *(DAY_BASE + day for day in days)]
 
 
-@pytest.mark.parametrize("layout", [Layout.HOURLY, Layout.HIVE_HOURLY])
+@pytest.mark.parametrize("layout", [DeliveryLayout.HOURLY, DeliveryLayout.HIVE_HOURLY])
 def test_hourly_layouts_list_the_day_then_only_the_hours_the_window_needs(
-    s3: S3Client, calls: list[str], layout: Layout
+    s3: S3Client, calls: list[str], layout: DeliveryLayout
 ) -> None:
     put(s3, *(key_build(layout, aws_name(f"20191012T{hour:02d}05Z")) for hour in range(24)))
     source = S3Source(BUCKET, client=s3, accounts=[ACCOUNT], regions=[REGION])
@@ -202,7 +201,7 @@ def test_hourly_layouts_list_the_day_then_only_the_hours_the_window_needs(
 
 def test_late_files_inside_the_slack_are_listed_and_files_outside_are_not(s3: S3Client) -> None:
     stamps = ["20190101T0940Z", "20190101T0945Z", "20190101T1100Z", "20190101T1120Z", "20190101T1125Z"]
-    put(s3, *(key_build(Layout.DEFAULT, aws_name(stamp)) for stamp in stamps))
+    put(s3, *(key_build(DeliveryLayout.DEFAULT, aws_name(stamp)) for stamp in stamps))
     refs = S3Source(BUCKET, client=s3).list(at("2019-01-01T10:00"), at("2019-01-01T11:00"))
     assert [ref.timestamp for ref in refs] == [
         at("2019-01-01T09:45"),
@@ -218,13 +217,13 @@ def test_every_configured_account_and_region_is_scanned_and_nothing_else(
     s3: S3Client, calls: list[str]
 ) -> None:
     wanted = [
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z", account, region))
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z", account, region))
         for account in (ACCOUNT, OTHER_ACCOUNT)
         for region in ("us-east-1", "eu-west-1")
     ]
     ignored = [
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z", "333333333333")),
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z", region="ap-south-1")),
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z", "333333333333")),
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z", region="ap-south-1")),
     ]
     put(s3, *wanted, *ignored)
     source = S3Source(
@@ -237,10 +236,10 @@ def test_every_configured_account_and_region_is_scanned_and_nothing_else(
 def test_unset_accounts_and_regions_are_discovered_in_every_spelling(s3: S3Client) -> None:
     put(
         s3,
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z")),
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z", region="eu-west-1")),
-        key_build(Layout.HIVE, aws_name("20190101T0010Z", OTHER_ACCOUNT)),
-        key_build(Layout.HOURLY, aws_name("20190101T0010Z", "333333333333"), org="o-abc123"),
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z")),
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z", region="eu-west-1")),
+        key_build(DeliveryLayout.HIVE, aws_name("20190101T0010Z", OTHER_ACCOUNT)),
+        key_build(DeliveryLayout.HOURLY, aws_name("20190101T0010Z", "333333333333"), org="o-abc123"),
         f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2019/01/01/trail.json.gz",
         "AWSLogs/aws-account-id=/junk",
     )
@@ -264,7 +263,7 @@ def test_unset_accounts_and_regions_are_discovered_in_every_spelling(s3: S3Clien
 def test_a_role_that_cannot_list_awslogs_falls_back_to_the_configured_accounts(
     s3: S3Client, calls: list[str]
 ) -> None:
-    key = key_build(Layout.DEFAULT, aws_name("20190101T0010Z"))
+    key = key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z"))
     put(s3, key)
     root_denied = fail_calls(s3, "ListObjectsV2", "AccessDenied", 403, lambda p: p["Prefix"] == "AWSLogs/")
     hive_denied = fail_calls(
@@ -294,7 +293,7 @@ def test_a_missing_bucket_is_a_read_error_naming_it(s3: S3Client) -> None:
 
 def test_listings_follow_continuation_tokens(s3: S3Client, calls: list[str]) -> None:
     keys = [
-        key_build(Layout.DEFAULT, aws_name(f"20190101T00{m:02d}Z", flow_log=f"fl-{m}"))
+        key_build(DeliveryLayout.DEFAULT, aws_name(f"20190101T00{m:02d}Z", flow_log=f"fl-{m}"))
         for m in range(0, 60, 5)
     ]
     put(s3, *keys)
@@ -305,7 +304,8 @@ def test_listings_follow_continuation_tokens(s3: S3Client, calls: list[str]) -> 
 
 def test_more_than_a_thousand_keys_in_a_day_are_all_listed(s3: S3Client) -> None:
     keys = [
-        key_build(Layout.DEFAULT, aws_name("20190101T0010Z", flow_log=f"fl-{n:04d}")) for n in range(1003)
+        key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z", flow_log=f"fl-{n:04d}"))
+        for n in range(1003)
     ]
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
@@ -314,7 +314,7 @@ def test_more_than_a_thousand_keys_in_a_day_are_all_listed(s3: S3Client) -> None
 
 
 def test_bad_basenames_are_counted_and_skipped_instead_of_crashing(s3: S3Client) -> None:
-    good = key_build(Layout.DEFAULT, aws_name("20190101T0010Z"))
+    good = key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z"))
     bad = [
         f"{DAY_BASE}2019/01/01/{ACCOUNT}_vpcflowlogs_{REGION}_fl-1_20181917T0030Z_abcd1234.log.gz",
         f"{DAY_BASE}2019/01/01/{ACCOUNT}_vpcflowlogs_{REGION}.log.gz",
@@ -329,7 +329,7 @@ def test_bad_basenames_are_counted_and_skipped_instead_of_crashing(s3: S3Client)
 
 
 def test_empty_objects_and_folder_markers_are_skipped_silently(s3: S3Client) -> None:
-    put(s3, f"{DAY_BASE}2019/01/01/", key_build(Layout.DEFAULT, aws_name("20190101T0010Z")), body=b"")
+    put(s3, f"{DAY_BASE}2019/01/01/", key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z")), body=b"")
     source = S3Source(BUCKET, client=s3)
     assert listed(source, "2019-01-01T00:00", "2019-01-01T01:00") == []
     assert source.skipped_keys == []
@@ -344,7 +344,7 @@ def test_an_empty_window_makes_no_calls(s3: S3Client, calls: list[str]) -> None:
 
 
 def test_a_role_is_assumed_with_the_grapherd_session_name(s3: S3Client) -> None:
-    key = key_build(Layout.DEFAULT, aws_name("20190101T0010Z"))
+    key = key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0010Z"))
     put(s3, key)
     source = S3Source(BUCKET, region=REGION, role_arn=ROLE_ARN)
     assert listed(source, "2019-01-01T00:00", "2019-01-01T01:00") == [key]

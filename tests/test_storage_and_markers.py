@@ -12,9 +12,9 @@ from django.core.files.storage import FileSystemStorage, Storage
 from moto import mock_aws
 from storages.backends.s3 import S3Storage
 
-from digests.artifacts import StorageArtifactStore
-from digests.markers import StorageMarker
-from digests.ports import DependencyFailure, NotFound
+from jobs.artifacts import StorageArtifactStore
+from jobs.markers import StorageMarker
+from jobs.ports import DependencyFailure, NotFound
 from tests.fakes import BrokenStorage
 
 FIXED_NOW = 915152400.0  # 1999-01-01T01:00:00Z

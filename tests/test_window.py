@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digests.window import WindowError, instant_parse, window_parse
+from jobs.window import WindowError, instant_parse, window_parse
 
 GO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from digests.types import FlowLogRef
+from digests.engine.objects import FlowLogRef
 
 
 class FlowLogSource(Protocol):

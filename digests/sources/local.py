@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from digests.sources.layout import FileWindow, file_window, name_parse
-from digests.types import FlowLogReadError, FlowLogRef
+from digests.engine.objects import FlowLogReadError, FlowLogRef
+from digests.sources.delivery import FileWindow, file_window, name_parse
 
 # Files without an AWS name are read whatever their time: the engine filters records exactly.
 LOOSE_SUFFIXES = (".log", ".gz", ".parquet", ".txt")

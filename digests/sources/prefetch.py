@@ -12,8 +12,8 @@ from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from digests.engine.objects import FlowLogObject, FlowLogRef
 from digests.sources.base import FlowLogSource
-from digests.types import FlowLogObject, FlowLogRef
 
 THREAD_NAME_PREFIX = "flowlog-fetch"
 # Reads queued ahead at most, whatever the budget allows: many tiny objects must not each get a Future.

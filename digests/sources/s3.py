@@ -21,7 +21,8 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, IncompleteReadError, ResponseStreamingError
 
-from digests.sources.layout import (
+from digests.engine.objects import FlowLogReadError, FlowLogRef
+from digests.sources.delivery import (
     FileWindow,
     account_parse,
     account_segment,
@@ -35,7 +36,6 @@ from digests.sources.layout import (
     root_prefix,
     service_segment,
 )
-from digests.types import FlowLogReadError, FlowLogRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

@@ -16,9 +16,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from digests.models import JobStatus
-from digests.window import Window, WindowError, instant_parse, window_parse
 from graphs.models import Graph
+from jobs.models import JobStatus
+from jobs.window import Window, WindowError, instant_parse, window_parse
 
 RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
 

@@ -22,9 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from digests.jobflow import ArtifactExists, JobInProgress, job_busy
-from digests.models import Job, JobStatus
-from digests.ports import DependencyFailure, NotFound
 from graphs.api.serializers import (
     DependencyErrorSerializer,
     ErrorSerializer,
@@ -36,7 +33,10 @@ from graphs.api.serializers import (
 from graphs.artifacts_http import SVG_TYPE, artifact_response
 from graphs.models import Graph
 from graphs.selectors import graph_get, graph_list
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_kind, graph_request, graph_rerun
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_request, graph_rerun
+from jobs.errors import ArtifactExists, JobInProgress
+from jobs.models import Job, JobStatus
+from jobs.ports import DependencyFailure, NotFound
 
 log = logging.getLogger("grapherd.api")
 TAG = "graphs"
@@ -259,7 +259,7 @@ class _GraphArtifactApi(GraphApi):
 
     def get(self, request: Request, graph_id: UUID) -> FileResponse:
         graph = self._graph(graph_id)
-        if job_busy(graph_kind(), graph):  # a re-run is about to replace the stored file
+        if graph_busy(graph):  # a re-run is about to replace the stored file
             raise GraphBusy(graph)
         try:
             return artifact_response(graph, self.suffix, download=False)

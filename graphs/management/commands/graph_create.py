@@ -12,14 +12,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
-from digests.jobflow import ArtifactExists, JobFailed, JobInProgress, job_busy
-from digests.models import JobStatus
-from digests.ports import DependencyFailure, NotFound
-from digests.window import Window
 from graphs.api.serializers import WindowInvalid, window_clean
 from graphs.models import Graph
 from graphs.selectors import graph_get
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_kind, graph_request, graph_run
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_busy, graph_request, graph_run
+from jobs.errors import ArtifactExists, JobFailed, JobInProgress
+from jobs.models import JobStatus
+from jobs.ports import DependencyFailure, NotFound
+from jobs.window import Window
 
 EPILOG = """\
 examples:
@@ -199,7 +199,7 @@ def _claimable(graph: Graph) -> bool:
     than a task may run (graph_run's claim then takes it over)."""
     if graph.status == JobStatus.QUEUED:
         return True
-    return graph.status == JobStatus.RUNNING and not job_busy(graph_kind(), graph)
+    return graph.status == JobStatus.RUNNING and not graph_busy(graph)
 
 
 def _stage(graph: Graph) -> str:

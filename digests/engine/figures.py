@@ -1,0 +1,31 @@
+"""What a digest run read, kept and skipped, and the reasons a record is skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Reasons a flow-log line or row is skipped; the counts are stored on the Digest job.
+SKIP_UNKNOWN_LAYOUT = "unknown_layout"  # no header/columns we can map (e.g. "Phony unsupported log format.")
+SKIP_FIELD_COUNT = "field_count"  # token count differs from the layout in force
+SKIP_BAD_NUMBER = "bad_number"  # a numeric field (port, packets, bytes, start, end, protocol) is not a number
+SKIP_NO_DATA = "nodata_skipdata"  # log-status NODATA or SKIPDATA (or any status other than OK)
+SKIP_OUTSIDE_WINDOW = "outside_window"  # record start not in [start, stop)
+SKIP_REASONS = (
+    SKIP_UNKNOWN_LAYOUT,
+    SKIP_FIELD_COUNT,
+    SKIP_BAD_NUMBER,
+    SKIP_NO_DATA,
+    SKIP_OUTSIDE_WINDOW,
+)
+
+
+@dataclass
+class DigestFigures:
+    """What a digest run read, kept and skipped."""
+
+    files: int = 0
+    bytes_read: int = 0  # stored bytes fetched
+    records: int = 0  # data lines/rows seen, header lines excluded
+    in_window: int = 0  # records that went into the digest
+    groups: int = 0  # lines in the digest
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_REASONS, 0))

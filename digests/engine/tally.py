@@ -1,0 +1,220 @@
+"""Per-connection sums of flow-log records: the state the compiled scan (digests/kernel.py) works on.
+
+A `Tally` belongs to one thread at a time. Several tallies (one per worker thread) are merged into one at
+the end, and it writes the digest lines, sorted.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from typing import BinaryIO
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from digests.engine import kernel
+from digests.engine.figures import (
+    SKIP_BAD_NUMBER,
+    SKIP_FIELD_COUNT,
+    SKIP_NO_DATA,
+    SKIP_OUTSIDE_WINDOW,
+    SKIP_UNKNOWN_LAYOUT,
+    DigestFigures,
+)
+from digests.engine.layouts import (
+    ACCOUNT,
+    ACTION,
+    BYTES,
+    DEFAULT_TGW,
+    DEFAULT_V2,
+    DSTADDR,
+    DSTPORT,
+    END,
+    ENI,
+    PACKETS,
+    PROTOCOL,
+    SRCADDR,
+    SRCPORT,
+    START,
+    STATUS,
+    RecordLayout,
+)
+
+# The kernel's field numbers, by name (kernel.ACCOUNT ... kernel.END).
+KERNEL_FIELDS = (
+    ACCOUNT,
+    ENI,
+    SRCADDR,
+    DSTADDR,
+    ACTION,
+    STATUS,
+    SRCPORT,
+    DSTPORT,
+    PROTOCOL,
+    PACKETS,
+    BYTES,
+    START,
+    END,
+)
+FIRST_SLOTS = 1 << 12
+FIRST_ARENA = 1 << 18
+WRITE_BYTES = 4 << 20  # digest text written at a time
+_SKIPS = {
+    SKIP_UNKNOWN_LAYOUT: kernel.UNKNOWN_LAYOUT,
+    SKIP_FIELD_COUNT: kernel.FIELD_COUNT_SKIP,
+    SKIP_NO_DATA: kernel.NO_DATA,
+    SKIP_BAD_NUMBER: kernel.BAD_NUMBER,
+    SKIP_OUTSIDE_WINDOW: kernel.OUTSIDE,
+}
+
+
+class Tally:
+    """The groups of the records scanned so far, with the counts of what was read, kept and skipped."""
+
+    def __init__(self, start: int, stop: int, seeds: tuple[int, int] | None = None) -> None:
+        self._window = (start, stop)
+        self._seeds = np.array(seeds if seeds is not None else new_seeds(), np.int64)
+        self._table = np.zeros(FIRST_SLOTS * kernel.ROW, np.int64)
+        self._keys = np.zeros((_key_rows(FIRST_SLOTS), kernel.KEY_ROW), np.int64)
+        self._offsets = np.zeros(_key_rows(FIRST_SLOTS) + 1, np.int64)
+        self._arena = np.zeros(FIRST_ARENA, np.uint8)
+        self._counts = np.zeros(kernel.COUNTS, np.int64)
+        self._scratch = kernel.scratch(0)
+
+    @property
+    def seeds(self) -> tuple[int, int]:
+        return int(self._seeds[0]), int(self._seeds[1])
+
+    def scan(
+        self,
+        buf: np.ndarray,
+        begin: int,
+        end: int,
+        layout: RecordLayout | None,
+        strict: bool,
+        clean: bool = False,
+    ) -> tuple[int, int]:
+        """Scans the lines of buf[begin:end] until done or a line Python has to look at (see kernel.scan)."""
+        rows, width = layout_rows(layout)
+        if width >= self._scratch[0].shape[0]:
+            self._scratch = kernel.scratch(width)
+        start, stop = self._window
+        while True:
+            begin, code = kernel.scan(
+                buf, begin, end, rows, width, strict, clean, start, stop, self._seeds,
+                self._table, self._keys, self._offsets, self._arena, self._counts, *self._scratch,
+            )  # fmt: skip
+            if code != kernel.GROW:
+                return begin, code
+            self._grow()
+
+    def skip(self, reason: str, records: int) -> None:
+        """Counts records skipped before they reached the scan (a Parquet file with no known column)."""
+        self._counts[kernel.RECORDS] += records
+        self._counts[_SKIPS[reason]] += records
+
+    def merge(self, other: Tally) -> None:
+        """Adds the groups and counts of a tally of the same digest (same seeds) to this one."""
+        if other.seeds != self.seeds:
+            raise ValueError("only tallies with the same hash seeds can be merged")
+        row = 0
+        while True:
+            row = kernel.merge(
+                self._table, self._keys, self._offsets, self._arena, self._counts,
+                other._table, other._keys, other._offsets, other._arena, row,
+            )  # fmt: skip
+            if row < 0:
+                break
+            self._grow()
+        kernel.merge_counts(self._counts, other._counts)
+
+    @property
+    def groups(self) -> int:
+        return int(self._counts[kernel.GROUPS])
+
+    def figures(self, figures: DigestFigures) -> None:
+        """Adds this tally's record counts to `figures`."""
+        figures.records += int(self._counts[kernel.RECORDS])
+        figures.in_window += int(self._counts[kernel.IN_WINDOW])
+        for reason, slot in _SKIPS.items():
+            figures.skipped[reason] += int(self._counts[slot])
+
+    def write(self, out: BinaryIO) -> int:
+        """Writes the digest lines, sorted bytewise, each ending in a newline; returns how many."""
+        count = self.groups
+        if count == 0:
+            return 0
+        data, starts = kernel.render(self._table, self._keys, self._offsets, self._arena, self._counts)
+        lines = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), count, [None, pa.py_buffer(starts), pa.py_buffer(data)]
+        )
+        order = pl.Series(lines).arg_sort().to_numpy()  # polars sorts in parallel; only the order is kept
+        del lines
+        longest = int(np.diff(starts).max()) + 1
+        chunk = np.empty(max(WRITE_BYTES, longest), np.uint8)
+        line = 0
+        while line < count:
+            line, used = kernel.fill(data, starts, order, line, chunk)
+            out.write(chunk[:used].data)
+        return count
+
+    def _grow(self) -> None:
+        """Grows the table when it is half full (with a batch's margin), else the arena."""
+        if _needs_rows(self._table, self.groups + kernel.BATCH + 1):
+            self._grow_table()
+        else:  # the arena was short for the key text of the lines waiting
+            self._arena = _resized(self._arena, 2 * self._arena.shape[0])
+
+    def _grow_table(self) -> None:
+        slots = self._table.shape[0] // kernel.ROW
+        slots *= 4 if slots < 1 << 20 else 2  # fewer re-hashes while small
+        bigger = np.zeros(slots * kernel.ROW, np.int64)
+        kernel.rehash(self._table, bigger)
+        self._table = bigger
+        self._keys = _resized(self._keys, _key_rows(slots))
+        self._offsets = _resized(self._offsets, _key_rows(slots) + 1)
+
+
+def new_seeds() -> tuple[int, int]:
+    """Fresh for every digest: not a secret, but it makes crafted key collisions impractical."""
+    seeds = random.Random()  # noqa: S311
+    return seeds.getrandbits(63), seeds.getrandbits(63)
+
+
+@lru_cache(maxsize=256)
+def layout_rows(layout: RecordLayout | None) -> tuple[np.ndarray, int]:
+    """The kernel's layout rows: the one in force (or none: width 0), then the v2 and Transit Gateway defaults."""
+    rows = np.array(
+        [*_row(layout), *_row(DEFAULT_V2), *_row(DEFAULT_TGW)], np.int64
+    )  # flat, as scan reads it
+    rows.setflags(write=False)
+    return rows, 0 if layout is None else layout.width
+
+
+def _row(layout: RecordLayout | None) -> list[int]:
+    if layout is None:
+        return [-1] * kernel.LAYOUT_COLUMNS
+    row = [layout.index.get(name, -1) for name in KERNEL_FIELDS]
+    left, right = row[kernel.ACCOUNT : kernel.ACTION], row[kernel.ACTION : kernel.SRCPORT]
+    spans = all(_side_by_side(fields) for fields in (left, right))
+    return [*row, int(spans)]
+
+
+def _side_by_side(positions: list[int]) -> bool:
+    return positions[0] >= 0 and positions == list(range(positions[0], positions[0] + len(positions)))
+
+
+def _key_rows(slots: int) -> int:
+    return slots // 2 + kernel.BATCH + 2
+
+
+def _needs_rows(table: np.ndarray, groups: int) -> bool:
+    return 2 * groups > table.shape[0] // kernel.ROW
+
+
+def _resized(array: np.ndarray, rows: int) -> np.ndarray:
+    bigger = np.zeros((rows, *array.shape[1:]), array.dtype)
+    bigger[: array.shape[0]] = array
+    return bigger

@@ -1,0 +1,79 @@
+"""Graph jobs: digest a window, convert it to DOT (the Go service's format), render an SVG preview,
+store both."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from graphs.digesters import digester
+from graphs.dot import Edge, dot_write, edges_read
+from graphs.models import Graph
+from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
+from jobs.flow import JobFlow
+from jobs.models import Job
+from jobs.window import Window
+from ops.config import config_get
+from ops.tempfiles import temp_folder
+
+DOT_SUFFIX = ".dot"
+SVG_SUFFIX = ".svg"
+
+
+class GraphFlow(JobFlow):
+    namespace = "graph"
+    model = Graph
+    suffix = DOT_SUFFIX
+    store_alias = "graphs"
+    marker_alias = "graph-progress"
+    task = "graphs.tasks.graph_run_task"
+
+    def progress_timeout_ms(self) -> int:
+        return config_get().graph_progress_timeout_ms
+
+    def exists_message(self, job_id: str, window: Window) -> str:
+        # The Go service printed the start time twice here; the stop time is what was meant.
+        return f"graph for the time {window.start.rfc3339()} to {window.stop.rfc3339()} already exists"
+
+    def build(self, job: Job, window: Window) -> dict[str, Any]:
+        with temp_folder() as folder:
+            digest_path = folder / "digest.log"
+            with digest_path.open("wb") as digest:
+                digester().digest(window, digest)
+            with digest_path.open("rb") as digest_lines:
+                records = sum(1 for _ in digest_lines)
+            with tempfile.TemporaryFile() as dot:
+                text = io.TextIOWrapper(dot, encoding="utf-8", newline="")
+                figures = dot_write(lambda: _edges(digest_path), text)
+                text.flush()
+                self.store().save(str(job.id), DOT_SUFFIX, text.detach())
+            svg = self._svg_build(str(job.id), digest_path)
+        return {
+            "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
+            "records": records,
+            "edges": figures.edges,
+            "nodes": figures.nodes,
+            "dot_bytes": figures.bytes,
+            **svg,
+        }
+
+    def _svg_build(self, job_id: str, digest_path: Path) -> dict[str, Any]:
+        """The SVG is a convenience: when it cannot be made the graph is still done, and the page says why."""
+        config = config_get()
+        with tempfile.TemporaryFile() as svg:
+            try:
+                edges = _edges(digest_path)
+                figures = svg_render(edges, svg, timeout=config.svg_timeout_s, max_edges=config.svg_max_edges)
+            except (SvgTooLarge, SvgRenderError) as error:
+                self.store().delete(job_id, SVG_SUFFIX)
+                return {"svg_bytes": 0, "svg_engine": "", "svg_error": str(error)}
+            size = self.store().save(job_id, SVG_SUFFIX, svg)
+        return {"svg_bytes": size, "svg_engine": figures.engine, "svg_error": ""}
+
+
+def _edges(path: Path) -> Iterator[Edge]:
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as lines:
+        yield from edges_read(lines)

@@ -1,0 +1,230 @@
+"""The Go services' wire protocol, shared by grapherd (`/`) and the built-in digesterd (`/digests/`).
+
+Routes, status codes and bodies match the Go services (see the README's COMPATIBILITY section for the
+deliberate differences). Views only validate, call one job service and map its errors to HTTP here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from jobs.errors import ArtifactExists, JobFailed, JobInProgress
+from jobs.flow import JobFlow
+from jobs.models import ACTIVE_STATUSES
+from jobs.ports import DependencyFailure, NotFound
+from jobs.window import Window, WindowError, window_parse, worker_window
+from ops.config import config_get
+
+log = logging.getLogger("grapherd.api")
+
+
+def go_json(payload: dict[str, Any]) -> bytes:
+    """Go's json.Encoder: compact, HTML characters escaped, a trailing newline."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return (text + "\n").encode()
+
+
+def json_message(status: int, message: str) -> HttpResponse:
+    return HttpResponse(go_json({"message": message}), status=status, content_type="application/json")
+
+
+def empty(status: int) -> HttpResponse:
+    response = HttpResponse(b"", status=status)
+    del response["Content-Type"]  # Go sends no Content-Type on empty 202/204/404/405 answers
+    return response
+
+
+def plain(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message.encode(), status=status, content_type="text/plain; charset=utf-8")
+
+
+def not_found_page(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Go's http.NotFound, for every unknown path."""
+    return plain(404, "404 page not found\n")
+
+
+def _first(request: Request, name: str) -> str:
+    # Go's url.Query().Get: the first value, "" when missing; `+` already decoded as a space.
+    values = request._request.GET.getlist(name)
+    return values[0] if values else ""
+
+
+class _GoRoutePermission(BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if config_get().require_auth:
+            return IsAuthenticated().has_permission(request, view)
+        return AllowAny().has_permission(request, view)
+
+
+class _GoRouteView(APIView):
+    """Only the declared methods exist: anything else (HEAD and OPTIONS too) is an empty 405, as chi does."""
+
+    flow: ClassVar[Callable[[], JobFlow]]  # the job flow behind the routes (graph or digest)
+    permission_classes = (_GoRoutePermission,)
+
+    methods: ClassVar[tuple[str, ...]] = ()
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
+        if isinstance(exc, APIException):  # authentication and permission answers (GRAPHERD_REQUIRE_AUTH)
+            return super().handle_exception(exc)
+        log.exception("unknown-failure")
+        return self.internal_error()
+
+    def internal_error(self) -> HttpResponse:
+        return json_message(500, "Internal Server Error")
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        # Go ignores Accept; DRF would answer 406 to `Accept: text/plain`. The bodies are built by hand.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return list(self.methods)  # DRF's default would advertise HEAD and OPTIONS, which answer 405
+
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        return empty(405)
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        return empty(405)
+
+    def head(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return empty(405)
+
+
+class GoRootView(_GoRouteView):
+    """`POST /?start&stop` queues a window; `GET /?start&stop` returns the artifact."""
+
+    artifact_content_type = "application/octet-stream"
+    methods = ("GET", "POST")
+
+    def post(self, request: Request) -> HttpResponse:
+        flow = type(self).flow()
+        try:
+            window = window_parse(_first(request, "start"), _first(request, "stop"))
+            flow.request(window)
+        except WindowError as error:
+            log.info("invalid-input: %s", error)
+            return json_message(400, str(error))
+        except (JobInProgress, ArtifactExists) as error:
+            log.info("conflict: %s", error)
+            return json_message(409, str(error))
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return json_message(500, "Internal Server Error")
+        return empty(202)
+
+    def get(self, request: Request) -> HttpResponseBase:
+        flow = type(self).flow()
+        try:
+            window = window_parse(_first(request, "start"), _first(request, "stop"))
+            handle = flow.fetch(window)
+        except WindowError as error:
+            log.info("invalid-input: %s", error)
+            return json_message(400, str(error))
+        except JobInProgress:
+            return empty(204)
+        except NotFound:
+            log.info("not-found: %s", flow.namespace)
+            return empty(404)
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return json_message(500, "Internal Server Error")
+        response = FileResponse(handle, content_type=self.artifact_content_type)
+        if "Content-Disposition" in response:
+            del response["Content-Disposition"]
+        return response
+
+
+class GoWorkerView(_GoRouteView):
+    """`POST /{topic}/{event}`: the stream appliance delivers a queued job; 204 once it is built."""
+
+    methods = ("POST",)
+
+    def internal_error(self) -> HttpResponse:
+        return plain(500, "Internal Server Error")
+
+    def post(self, request: Request, topic: str, event: str) -> HttpResponse:
+        flow = type(self).flow()
+        try:
+            job_id, start, stop = worker_payload(request.body)
+            window = worker_window(start, stop)
+            job_id = _job_id_check(job_id, window, flow.namespace)
+        except (WindowError, ValueError) as error:
+            log.info("invalid-input: %s", error)
+            return plain(400, str(error))
+        try:
+            built = flow.run(job_id, window, requeue_on_failure=False)
+            if built is None and flow.status(job_id) in ACTIVE_STATUSES:
+                # Another delivery is building it: not done yet, so ask the appliance to come back.
+                return plain(
+                    503, f"{flow.namespace} {job_id} is being built by another delivery; retry later"
+                )
+        except JobFailed as error:
+            log.error("dependency-failure %s: %s", flow.namespace, error)
+            return plain(500, f"{flow.namespace} {job_id} failed; see the job for details")
+        except DependencyFailure as error:
+            log.error("dependency-failure %s: %s", error.dependency, error.detail)
+            return plain(500, f"{error.dependency} failed for {flow.namespace} {job_id}")
+        return empty(204)
+
+
+def _job_id_check(job_id: str, window: Window, namespace: str) -> str:
+    """The Go worker trusted the id (a storage key) whatever the window; here the row keyed by that id
+    is built from the window, so a mismatch would store one window's graph under another's id."""
+    expected = window.job_id(namespace)
+    if job_id.lower() != expected:
+        raise ValueError(f"ID field {job_id!r} does not match the window (expected {expected})")
+    return expected
+
+
+_GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+
+
+def worker_payload(body: bytes) -> tuple[str, str, str]:
+    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct: the first
+    JSON value only, keys matched case-insensitively, unknown keys ignored, null as empty."""
+    text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
+    if not text:
+        raise ValueError("EOF")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct"
+        )
+    fields = {"id": "", "start": "", "stop": ""}
+    for key, item in value.items():
+        name = key.lower()
+        if name not in fields or item is None:
+            continue
+        if not isinstance(item, str):
+            raise ValueError(
+                f"json: cannot unmarshal {_GO_TYPES.get(type(item), 'value')} into Go struct field .{name} of type string"
+            )
+        fields[name] = item
+    if not fields["id"]:
+        raise ValueError("missing ID field")
+    return fields["id"], fields["start"], fields["stop"]

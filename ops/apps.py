@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Configuration and its checks, metrics, `/healthz` and the worker heartbeat, `serve`."""
+
+    name = "ops"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from ops import checks  # noqa: F401  (registers the configuration checks)
+
+        post_migrate.connect(_heartbeat_schedule, sender=self)
+
+
+def _heartbeat_schedule(**kwargs: object) -> None:
+    """Every deploy migrates; make sure the worker heartbeat behind /healthz is scheduled."""
+    from ops.heartbeat import heartbeat_schedule_ensure
+
+    heartbeat_schedule_ensure()

@@ -1,0 +1,83 @@
+"""`/healthz`: is the database reachable, and has a django-q2 worker been seen recently?
+
+A plain Django view with no authentication, for load balancers and orchestrators: 200 when every part is
+"ok", else 503 with the failing part explained. Error texts name the exception type only, since anyone
+may read them.
+
+The worker counts as seen when either
+- a cluster's status is in the django-q2 cache (`Stat.get_all()`: the sentinel refreshes it every half
+  second, with a 3 s expiry), which also covers workers too busy with long graphs to run the heartbeat; or
+- the heartbeat task (`ops.heartbeat`) ran within `HEARTBEAT_MAX_AGE`, which proves tasks execute.
+Both live in the cache, so a process-local cache (LocMemCache) can never show the worker: reported as such.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django_q.conf import Conf
+from django_q.status import Stat
+
+from ops.heartbeat import heartbeat_cache, heartbeat_last
+
+log = logging.getLogger(__name__)
+OK = "ok"
+# The schedule fires every minute and the scheduler looks every 30 s; allow for a queue ahead of it.
+HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+
+def database_check() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        log.error("healthz: database unreachable: %s", error)
+        return f"unreachable ({type(error).__name__})"
+    return OK
+
+
+def worker_check() -> tuple[str, dict[str, object]]:
+    """The verdict, and what was seen (for the operator reading the JSON)."""
+    cache = heartbeat_cache()
+    if isinstance(cache, LocMemCache | DummyCache):
+        alias = Conf.CACHE
+        return f"unknown: cache {alias!r} is {type(cache).__name__}, private to each process", {}
+    try:
+        clusters = _live_clusters()
+        beat = heartbeat_last()
+    except Exception as error:  # any cache backend error means "cannot tell"
+        log.error("healthz: worker status unreadable: %s", error)
+        return f"unknown: the cache is unreadable ({type(error).__name__})", {}
+    seen: dict[str, object] = {"clusters": clusters, "heartbeat": beat.isoformat() if beat else None}
+    if clusters:
+        return OK, seen
+    if beat is not None and timezone.now() - beat <= HEARTBEAT_MAX_AGE:
+        return OK, seen
+    if beat is None:
+        return "not seen: no running django-q2 cluster and no heartbeat", seen
+    age = int((timezone.now() - beat).total_seconds())
+    return f"not seen: no running django-q2 cluster, last heartbeat {age} s ago", seen
+
+
+def _live_clusters() -> int:
+    stopped = {str(Conf.STOPPING), str(Conf.STOPPED)}
+    return sum(1 for stat in Stat.get_all() if str(stat.status) not in stopped)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    worker, seen = worker_check()
+    body: dict[str, object] = {"database": database_check(), "worker": worker, **seen}
+    healthy = body["database"] == OK and worker == OK
+    body["status"] = OK if healthy else "failing"
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,52 @@
+"""The worker heartbeat behind `/healthz`.
+
+A django-q2 schedule runs `heartbeat` every minute on a worker, which writes the time into the cache
+django-q2 uses (`Q_CLUSTER["cache"]`, default "default"). The web process can only read it when that
+cache is shared between processes (the database cache, Redis, memcached), never with LocMemCache.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.cache import BaseCache, caches
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_q.conf import Conf
+from django_q.models import Schedule
+
+HEARTBEAT_KEY = "grapherd:worker-heartbeat"
+HEARTBEAT_TASK = "ops.heartbeat.heartbeat"
+HEARTBEAT_SCHEDULE = "grapherd worker heartbeat"
+
+
+def heartbeat_cache() -> BaseCache:
+    return caches[Conf.CACHE]
+
+
+def heartbeat() -> str:
+    """The task: record that a worker just ran a task. Returns the time written."""
+    now = timezone.now().isoformat()
+    heartbeat_cache().set(HEARTBEAT_KEY, now, timeout=None)
+    return now
+
+
+def heartbeat_last() -> datetime | None:
+    value = heartbeat_cache().get(HEARTBEAT_KEY)
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def heartbeat_schedule_ensure() -> Schedule:
+    """Create or repair the every-minute schedule; safe to call on every deploy (e.g. after migrate)."""
+    schedule, _ = Schedule.objects.update_or_create(
+        name=HEARTBEAT_SCHEDULE,
+        defaults={
+            "func": HEARTBEAT_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            # One result row a minute would push the graph tasks out of django-q2's save_limit.
+            "kwargs": "{'q_options': {'save': False}}",
+        },
+    )
+    return schedule
