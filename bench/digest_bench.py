@@ -217,7 +217,7 @@ def engine_isal(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def engine_python(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
-    """The seed's algorithm as a plain loop (dict of keys), on the first PYTHON_SUBSET records only."""
+    """The Go digester's algorithm as a plain loop (dict of keys), on the first PYTHON_SUBSET records only."""
     from isal import igzip
 
     sums: dict[tuple[str, ...], list[int]] = {}

@@ -1,11 +1,11 @@
-"""Time `svg_render` on synthetic graphs, next to the seed-format baselines, in one run.
+"""Time `svg_render` on synthetic graphs, next to Go-compatible DOT baselines, in one run.
 
     .venv/bin/python bench/svg_bench.py [--sizes 1000,5000,20000] [--baseline-dot 200]
 
 Graphs have edges ≈ 3x nodes, half the edges pointing at a few hub hosts (as servers attract
 flows), and a quarter more lines that repeat a pair with other ports or a REJECT, so merging has work
-to do. Baselines: the seed DOT with its nine-line labels through `dot` (only at a small size: on
-these hub-heavy graphs it takes 1.3 s at 250 lines and 10 s at 375), and the seed DOT without
+to do. Baselines: the Go-compatible DOT with its nine-line labels through `dot` (only at a small size: on
+these hub-heavy graphs it takes 1.3 s at 250 lines and 10 s at 375), and the same DOT without
 labels through `sfdp` on its defaults. `wall` is what the targets are judged on; `cpu` (this
 process plus Graphviz) shows how much of it other load on the machine took.
 """
@@ -67,7 +67,7 @@ def _edge(src: str, dst: str, rnd: random.Random) -> Edge:
     )  # fmt: skip
 
 
-def seed_dot(edges: list[Edge]) -> str:
+def go_dot(edges: list[Edge]) -> str:
     buffer = io.StringIO()
     dot_write(lambda: edges, buffer)
     return buffer.getvalue()
@@ -90,7 +90,7 @@ class Run:
 
 
 def graphviz_run(engine: str, dot: str, lines: int, timeout: float) -> Run:
-    """A bare Graphviz run on `dot`, the way the seed DOT would be rendered."""
+    """A bare Graphviz run on `dot`, the way the Go-compatible DOT would be rendered."""
     started, cpu = time.monotonic(), _cpu()
     command = ["dot", f"-K{engine}", "-Tsvg"]
     try:
@@ -128,9 +128,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="1000,5000,20000", help="merged edge counts, comma-separated")
-    parser.add_argument(
-        "--baseline-dot", type=int, default=200, help="pairs for the seed-DOT-through-dot run"
-    )
+    parser.add_argument("--baseline-dot", type=int, default=200, help="pairs for the Go-DOT-through-dot run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per row; the fastest is shown")
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
@@ -139,9 +137,9 @@ def main() -> int:
     print(f"{'run (best of ' + str(args.repeat) + ')':<36} {'lines':>7} {'merged':>7} {'engine':>6}", end="")
     print(f" {'wall':>9} {'cpu':>9} {'SVG':>11}")
     small = synthetic_edges(args.baseline_dot)
-    labelled = seed_dot(small)
+    labelled = go_dot(small)
     show(
-        "baseline: seed DOT + labels, dot",
+        "baseline: Go DOT + labels, dot",
         best(args.repeat, partial(graphviz_run, "dot", labelled, len(small), args.timeout)),
     )
     show("svg_render", best(args.repeat, partial(render_run, small, args.timeout)))
@@ -149,9 +147,9 @@ def main() -> int:
     verdicts: list[str] = []
     for pairs in sizes:
         edges = synthetic_edges(pairs)
-        plain = _LABEL.sub("", seed_dot(edges))
+        plain = _LABEL.sub("", go_dot(edges))
         show(
-            "baseline: seed DOT, no labels, sfdp",
+            "baseline: Go DOT, no labels, sfdp",
             best(args.repeat, partial(graphviz_run, "sfdp", plain, len(edges), args.timeout)),
         )
         run = best(args.repeat, partial(render_run, edges, args.timeout))

@@ -37,11 +37,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "ops",  # before django_q: its `qcluster` prepares the digest engine, then runs django-q2's
-    "django_q",
+    "ops",
     "jobs",
-    "digests",
+    "digests",  # before django_q: its `qcluster` prepares the digest engine, then runs django-q2's
     "graphs",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The seed routes answer `/a/b/` with 404, never with a redirect.
+# The Go-compatible routes answer `/a/b/` with 404, never with a redirect.
 APPEND_SLASH = False
 
 ROOT_URLCONF = "grapherd_site.urls"

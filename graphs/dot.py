@@ -1,8 +1,8 @@
 """Digest (or raw v2 flow-log) text to DOT, in the wire format of go-vpcflow's `DOTConverter`.
 
-vpcflow-diffd parses this output line by line, so the layout is kept byte for byte (seed spec §3.6):
+vpcflow-diffd parses this output line by line, so the layout is kept byte for byte (docs/go-services-behaviour.md §3.6):
 `digraph {`, TAB-indented statements, edges first in input order, then nodes, `}` with no trailing
-newline. Three seed flaws are fixed without changing the wire format (§7 items 10, 11, 15):
+newline. Three flaws of the Go service are fixed without changing the wire format (§7 items 10, 11, 15):
 node statements are sorted so the same digest gives the same bytes, values are escaped, colliding node
 ids are made unique, and the text is streamed statement by statement instead of built in memory.
 """
@@ -61,10 +61,10 @@ class DotFigures:
 
 
 def edges_read(lines: Iterable[str]) -> Iterator[Edge]:
-    """Yield one edge per line kept by the seed filter: version `2` and log-status `ok` (any case).
+    """Yield one edge per line kept by the Go service's filter: version `2` and log-status `ok` (any case).
 
-    Lines are split on single spaces as the seed does; a line with fewer than 14 fields (a blank line,
-    a truncated record) is skipped where the seed panicked. A whole text passed as one `str` is split
+    Lines are split on single spaces as the Go service does; a line with fewer than 14 fields (a blank line,
+    a truncated record) is skipped where the Go service panicked. A whole text passed as one `str` is split
     on `\\n` rather than iterated character by character.
     """
     if isinstance(lines, str):
@@ -114,8 +114,8 @@ def unique_ids(
 def node_ids(addresses: Iterable[str]) -> dict[str, str]:
     """Map each address to a unique DOT node id.
 
-    The seed's id is `n` + the address without `.` and `:`; that stays exactly the id when it is
-    unique, so the seed fixtures hold. Other characters DOT would not take in a bare id are dropped
+    The Go service's id is `n` + the address without `.` and `:`; that stays exactly the id when it is
+    unique, so the Go fixtures hold. Other characters DOT would not take in a bare id are dropped
     too. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest address keeps the
     plain id and the others get `_2`, `_3`, … (see `unique_ids`).
     """
@@ -123,7 +123,7 @@ def node_ids(addresses: Iterable[str]) -> dict[str, str]:
 
 
 def edge_statement(edge: Edge, src_id: str, dst_id: str) -> str:
-    """The seed's edge statement: govpc_* attributes, `color`, and the label last (diffd appends to it)."""
+    """The Go service's edge statement: govpc_* attributes, `color`, and the label last (diffd appends to it)."""
     values: tuple[str, ...] = (edge.account, edge.eni, edge.srcport, edge.dstport, edge.protocol)
     values += (edge.packets, edge.bytes, edge.start, edge.end)
     if _UNSAFE.search("".join(values)) is not None:  # one search for the common, clean line

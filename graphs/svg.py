@@ -1,6 +1,6 @@
 """Edges to an SVG picture for the browser, laid out by Graphviz in the background worker.
 
-The seed-format DOT is unusable for this: its nine-line edge labels make `dot` take 78 s at 2,000
+The Go-compatible DOT is unusable for this: its nine-line edge labels make `dot` take 78 s at 2,000
 edges. The browser DOT drops label text (details go into hover tooltips) and merges the parallel
 edges of one (src, dst) pair, and the engine is picked by size: `dot` for small graphs (readable
 left-to-right layers), `sfdp` beyond, where `dot`'s network simplex grows far too slow (measured

@@ -1,7 +1,7 @@
 """Progress markers `<id>_in_progress` in a Django storage (local folder or S3 bucket).
 
 The body is the RFC3339Nano time of marking; a marker is fresh while now < time + TTL. An unreadable
-body counts as stale (seed behaviour), and a TTL <= 0 means markers never count as in progress.
+body counts as stale (as in Go), and a TTL <= 0 means markers never count as in progress.
 """
 
 from __future__ import annotations

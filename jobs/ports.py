@@ -13,7 +13,7 @@ class NotFound(Exception):
 
 
 class DependencyFailure(Exception):
-    """A storage, marker, queue or digester call failed; `dependency` names which (as the seed logs it)."""
+    """A storage, marker, queue or digester call failed; `dependency` names which (as the Go service logs it)."""
 
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency}: {detail}")

@@ -1,4 +1,4 @@
-"""Time windows as the seed services read them: Go's strict RFC3339Nano, minute truncation, UUIDv5 ids.
+"""Time windows as the Go services read them: Go's strict RFC3339Nano, minute truncation, UUIDv5 ids.
 
 Existing clients depend on the exact 400 messages and ids, so parsing follows Go's `time.Parse` for the
 layout `2006-01-02T15:04:05.999999999Z07:00` step by step (Go 1.12 rules: only `.` as the fraction
@@ -237,7 +237,7 @@ def instant_parse(value: str) -> Instant:
 def window_parse(start: str, stop: str) -> Window:
     """The API's window: parse start then stop, check the order at full precision, truncate to minutes.
 
-    Unlike the seed, a window that is empty after truncation is rejected (the seed accepted it and its
+    Unlike Go, a window that is empty after truncation is rejected (the Go service accepted it and its
     worker then rejected it for ever).
     """
     begin, end = instant_parse(start), instant_parse(stop)

@@ -1,4 +1,4 @@
-"""The digest engine: raw flow-log objects in, digest text out (seed-behaviour.md §2.7, extended).
+"""The digest engine: raw flow-log objects in, digest text out (docs/go-services-behaviour.md §2.7, extended).
 
 `digest_objects` reads gzip text, plain text and Parquet objects (told apart by their magic bytes, not their
 names), keeps the records whose start lies in [start, stop), and writes one v2-layout line per group:
@@ -6,7 +6,7 @@ names), keeps the records whose start lies in [start, stop), and writes one v2-l
     2 <account-id> <interface-id> <srcaddr> <dstaddr> <srcport'> <dstport'> <protocol> <sum packets>
       <sum bytes> <global min start> <global max end> <action> <log-status>
 
-Record rules, on top of the seed's:
+Record rules, on top of the Go digester's:
 
 * The layout comes from a file's header line (hyphenated names, any order, repeated or changed mid-file)
   or from Parquet column names (underscored), never from the `version` value. Before any header a line of
@@ -21,69 +21,51 @@ Record rules, on top of the seed's:
   used; with neither it is kept.
 * Ports, protocol and the sums are written in canonical decimal (`080` becomes `80`). Packets or bytes
   sum to `-` when no record of the group had a value. Start and end are the global bounds of all the
-  records in the digest, as in the seed, so every line carries the same two values.
-* Parquet: missing values are nulls; the strings `-`, `None` (pandas writes it) and `` are taken as
-  "no value" too; whitespace inside a Parquet string is replaced by `_` so the line keeps 14 fields.
+  records in the digest, as in the Go digester, so every line carries the same two values.
+* Parquet (digests/engine/parquet.py): missing values are nulls; the strings `-`, `None` (pandas writes
+  it) and `` are taken as "no value" too; whitespace inside a Parquet string is replaced by `_` so the
+  line keeps 14 fields.
 
 Speed and memory: one worker thread per CPU (at most MAX_WORKERS) takes whole objects in turn. Each has a
-helper thread that decompresses (ISA-L, in 4 MB blocks, without the GIL) while the worker scans the text
-with the compiled kernel in digests/kernel.py (without the GIL too), into a tally of its own; Parquet
-batches are turned into canonical text lines first. The tallies are merged at the end and the lines sorted.
-Memory follows the number of groups, not records: a group costs one 40-byte table row (at a load of at
-most one half) plus its key, once per worker.
+helper thread (digests/engine/readahead.py) that decompresses (ISA-L, in 4 MB blocks, without the GIL)
+while the worker scans the text with the compiled kernel in digests/engine/kernel.py (without the GIL
+too), into a tally of its own; Parquet batches are turned into canonical text lines first. The tallies are
+merged at the end and the lines sorted. Memory follows the number of groups, not records: a group costs
+one 40-byte table row (at a load of at most one half) plus its key, once per worker.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import queue
 import threading
-from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, TypeVar, cast
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, cast
 
 # Polars' allocator (its own jemalloc) keeps freed pages for 10 s by default, which on a digest's churn of
 # Parquet batches adds peak RSS that nothing uses. It reads this variable once, when polars is first
-# imported; a value set by the operator wins, and it has no effect if polars was imported before.
+# imported, so it is set here, before the engine modules that import polars (parquet, tally); a value set
+# by the operator wins, and it has no effect if polars was imported before.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:0")
 
 import numpy as np
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 from isal import igzip, isal_zlib
 
-from digests.engine import kernel
+from digests.engine import kernel, readahead
 from digests.engine.figures import SKIP_UNKNOWN_LAYOUT, DigestFigures
-from digests.engine.layouts import (
-    DIGEST_FIELDS,
-    KNOWN_FIELDS,
-    STRING_FIELDS,
-    RecordLayout,
-    field_name,
-    header_layout,
-    is_header,
-    split_tokens,
-)
+from digests.engine.layouts import RecordLayout, header_layout, is_header, split_tokens
 from digests.engine.objects import FlowLogObject, FlowLogReadError
-from digests.engine.tally import KERNEL_FIELDS, Tally, new_seeds
+from digests.engine.parquet import PARQUET_MAGIC, parquet_pieces
+from digests.engine.pieces import Done, Lines, Piece, Unknown
+from digests.engine.tally import Tally, new_seeds
 
 # Text is decoded in blocks well below glibc's largest mmap threshold (fresh 32 MB buffers cost a page fault
 # per 4 KB every time, reused heap memory does not); 4 MB measured faster than 8 and holds less in flight.
 BLOCK_BYTES = 4 << 20
 DEFAULT_READ_AHEAD = 1  # decoded pieces waiting for each worker; 0 decodes in the worker itself
 MAX_WORKERS = 4  # each worker's tally may hold every group: more would cost memory for little speed
-PARQUET_BATCH_ROWS = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-PARQUET_MAGIC = b"PAR1"
 UTF8_BOM = b"\xef\xbb\xbf"
-PARQUET_MISSING = ("-", "None", "")
-PARQUET_BAD_NUMBER = "?"  # stands for a Parquet value that is not an int64, so the scan counts bad_number
-_WHITESPACE = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
-CANONICAL = RecordLayout.of(KERNEL_FIELDS)  # the layout of the text lines Parquet batches become
-
-T = TypeVar("T")
 
 
 def digest_objects(
@@ -223,7 +205,7 @@ def _run_workers(
 
 def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: int, read_ahead: int) -> None:
     """Scans the pieces of the objects this worker takes until there are none left, or one before failed."""
-    pieces = _read_ahead(_pieces(shared, block_bytes), read_ahead)
+    pieces = readahead.read_ahead(_pieces(shared, block_bytes), read_ahead)
     layout: RecordLayout | None = None
     current = 0
     try:
@@ -232,9 +214,9 @@ def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: i
                 return
             if piece.obj != current:
                 current, layout = piece.obj, None  # a layout holds within its object only
-            if isinstance(piece, _Lines):
+            if isinstance(piece, Lines):
                 layout = _scan_lines(tally, piece, layout if piece.layout is None else piece.layout)
-            elif isinstance(piece, _Unknown):
+            elif isinstance(piece, Unknown):
                 tally.skip(SKIP_UNKNOWN_LAYOUT, piece.records)
             else:
                 figures.files += 1
@@ -256,7 +238,7 @@ def _work_in_thread(
         shared.abort(error)
 
 
-def _scan_lines(tally: Tally, piece: _Lines, layout: RecordLayout | None) -> RecordLayout | None:
+def _scan_lines(tally: Tally, piece: Lines, layout: RecordLayout | None) -> RecordLayout | None:
     """Scans whole lines; the lines the kernel leaves to Python are headers, name-like or not ASCII."""
     data = piece.data
     buf = np.frombuffer(data, np.uint8)
@@ -287,38 +269,7 @@ def _scan_line(tally: Tally, line: bytes, layout: RecordLayout | None) -> None:
 # --- decoding: objects to pieces of whole lines ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Lines:
-    """Whole lines data[begin:end] of one object, each ending in a newline.
-
-    `layout` is set for lines made from Parquet rows: they are in that layout, with no header among them.
-    """
-
-    obj: int
-    data: bytes
-    begin: int
-    end: int
-    layout: RecordLayout | None = None
-
-
-@dataclass(frozen=True)
-class _Unknown:
-    """Records of a Parquet file with no column the digest knows."""
-
-    obj: int
-    records: int
-
-
-@dataclass(frozen=True)
-class _Done:
-    obj: int
-    stored_bytes: int
-
-
-_Piece = _Lines | _Unknown | _Done
-
-
-def _pieces(shared: _Objects, block_bytes: int) -> Iterator[_Piece]:
+def _pieces(shared: _Objects, block_bytes: int) -> Iterator[Piece]:
     while (taken := shared.take()) is not None:
         number, obj = taken
         key, data = obj.key, obj.data
@@ -327,13 +278,13 @@ def _pieces(shared: _Objects, block_bytes: int) -> Iterator[_Piece]:
             yield from _decode(number, key, data, block_bytes)
         except Exception as error:
             raise _Failure(number, error) from error
-        yield _Done(number, len(data))
+        yield Done(number, len(data))
         del data
 
 
-def _decode(number: int, key: str, data: bytes, block_bytes: int) -> Iterator[_Piece]:
+def _decode(number: int, key: str, data: bytes, block_bytes: int) -> Iterator[Piece]:
     if data[:4] == PARQUET_MAGIC:
-        yield from _parquet_pieces(number, key, data)
+        yield from parquet_pieces(number, key, data)
     elif data[:2] == GZIP_MAGIC:
         yield from _line_pieces(number, _gunzip(key, data, block_bytes))
     else:
@@ -358,7 +309,7 @@ def _gunzip(key: str, data: bytes, block_bytes: int) -> Iterator[bytes]:
         yield block
 
 
-def _line_pieces(number: int, blocks: Iterator[bytes]) -> Iterator[_Lines]:
+def _line_pieces(number: int, blocks: Iterator[bytes]) -> Iterator[Lines]:
     """The blocks' whole lines, in place; only a line cut by a block's end is copied.
 
     A UTF-8 byte order mark that opens the object is dropped (editors on Windows write one), so its header
@@ -377,151 +328,12 @@ def _line_pieces(number: int, blocks: Iterator[bytes]) -> Iterator[_Lines]:
                 continue
             joined = b"".join([*pending, block[:begin]])
             pending = []
-            yield _Lines(number, joined, 0, len(joined))
+            yield Lines(number, joined, 0, len(joined))
         cut = block.rfind(b"\n") + 1
         if cut > begin:
-            yield _Lines(number, block, begin, cut)
+            yield Lines(number, block, begin, cut)
         if max(cut, begin) < len(block):
             pending.append(block[max(cut, begin) :])
     if pending:
         tail = b"".join([*pending, b"\n"])
-        yield _Lines(number, tail, 0, len(tail))
-
-
-_PARQUET_ERRORS = (pa.ArrowException, OSError, ValueError, TypeError, EOFError, KeyError, IndexError)
-
-
-def _parquet_pieces(number: int, key: str, data: bytes) -> Iterator[_Lines | _Unknown]:
-    try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        names = parquet.schema_arrow.names
-        known = any(field_name(name) in KNOWN_FIELDS for name in names)
-        # with no digest column, read the first one anyway: the batches still count the rows
-        wanted = _parquet_columns(names) or names[:1]
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
-            if batch.num_rows == 0:
-                continue
-            if not known:
-                yield _Unknown(number, batch.num_rows)
-                continue
-            text = _parquet_lines(_arrow_frame(batch))
-            yield _Lines(number, text, 0, len(text), CANONICAL)
-    except _PARQUET_ERRORS as error:
-        raise FlowLogReadError(key, f"unreadable Parquet: {error}") from error
-
-
-def _parquet_columns(names: list[str]) -> list[str]:
-    chosen: dict[str, str] = {}
-    for name in names:
-        chosen.setdefault(field_name(name), name)
-    return [name for normal, name in chosen.items() if normal in DIGEST_FIELDS]
-
-
-def _arrow_frame(batch: pa.RecordBatch) -> pl.DataFrame:
-    """Integers and strings stay as they are; other types go through their text form."""
-    columns = {}
-    for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        kind = column.type
-        plain = pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
-        columns[field_name(name)] = column if plain or pa.types.is_null(kind) else column.cast(pa.string())
-    return pl.DataFrame(columns)
-
-
-def _parquet_lines(frame: pl.DataFrame) -> bytes:
-    """The rows as text lines in the CANONICAL layout, for the same scan as text files."""
-    fields: list[pl.Expr] = []
-    for name in KERNEL_FIELDS:
-        if name in STRING_FIELDS:
-            fields.append(_parquet_text(frame, name))
-        else:
-            value, wrong = _parquet_number(frame, name)
-            text = value.cast(pl.String).fill_null("-")
-            fields.append(pl.when(wrong).then(pl.lit(PARQUET_BAD_NUMBER)).otherwise(text))
-    # with_columns broadcasts literals to the frame's height, select alone would not
-    lines = frame.with_columns(pl.concat_str(fields, separator=" ").alias("_line")).select("_line")
-    return lines.write_csv(None, include_header=False, quote_style="never").encode()
-
-
-def _parquet_text(frame: pl.DataFrame, name: str) -> pl.Expr:
-    if name not in frame.columns or frame[name].dtype == pl.Null:
-        return pl.lit("-")
-    value = pl.col(name).cast(pl.String)
-    value = pl.when(value.is_null() | (value == "")).then(pl.lit("-")).otherwise(value)
-    if frame[name].cast(pl.String).str.contains_any(list(_WHITESPACE)).any():
-        value = value.str.replace_many(list(_WHITESPACE), ["_"] * len(_WHITESPACE))
-    return value
-
-
-def _parquet_number(frame: pl.DataFrame, name: str) -> tuple[pl.Expr, pl.Expr]:
-    if name not in frame.columns or frame[name].dtype == pl.Null:
-        return pl.lit(None, pl.Int64), pl.lit(False)
-    value = pl.col(name)
-    number = value.cast(pl.Int64, strict=False)
-    if frame[name].dtype == pl.String:
-        missing = value.is_null() | value.is_in(PARQUET_MISSING)
-        return pl.when(missing).then(None).otherwise(number), number.is_null() & ~missing
-    return number, number.is_null() & value.is_not_null()
-
-
-# --- read-ahead thread -------------------------------------------------------------------------------
-
-
-def _read_ahead(items: Iterator[T], depth: int) -> Generator[T, None, None]:
-    """Runs `items` in a helper thread, `depth` items ahead; its errors are raised here, in order."""
-    if depth <= 0:
-        yield from items
-        return
-    handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_produce, args=(items, handoff, stop), name="flowlog-decode", daemon=True
-    )
-    thread.start()
-    try:
-        while True:
-            more, item = handoff.get()
-            if not more:
-                if isinstance(item, BaseException):
-                    raise item
-                return
-            yield item  # type: ignore[misc]  # queued by _produce from `items`
-    finally:
-        stop.set()
-        while thread.is_alive():
-            _drain(handoff)
-            thread.join(0.05)
-
-
-def _produce(items: Iterator[T], handoff: queue.Queue[tuple[bool, object]], stop: threading.Event) -> None:
-    try:
-        for item in items:
-            if not _offer(handoff, (True, item), stop):
-                break
-        else:
-            _offer(handoff, (False, None), stop)
-    except BaseException as error:  # handed to the consumer, which raises it
-        _offer(handoff, (False, error), stop)
-    finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
-
-
-def _offer(
-    handoff: queue.Queue[tuple[bool, object]], value: tuple[bool, object], stop: threading.Event
-) -> bool:
-    while not stop.is_set():
-        try:
-            handoff.put(value, timeout=0.05)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _drain(handoff: queue.Queue[tuple[bool, object]]) -> None:
-    while True:
-        try:
-            handoff.get_nowait()
-        except queue.Empty:
-            return
+        yield Lines(number, tail, 0, len(tail))

@@ -1,7 +1,7 @@
 """The compiled inner loop of the digest engine: flow-log text lines in, per-connection sums out.
 
-`scan` reads whole lines from a byte buffer, classifies each record exactly (see digests/engine.py for the
-rules) and adds the kept ones to an open-addressing hash table, all in one pass over the bytes, without
+`scan` reads whole lines from a byte buffer, classifies each record exactly (see digests/engine/digest.py for
+the rules) and adds the kept ones to an open-addressing hash table, all in one pass over the bytes, without
 the GIL. It is compiled by numba on first use and cached next to this file (or in numba's user cache).
 
 It stops, and says why, where Python has to decide: a line that may be a header (every token looks like a
@@ -12,6 +12,9 @@ caller resumes at that same line.
 A group is identified by two independently, randomly seeded 64-bit hashes of its key (128 bits): a table
 row holds both, the sums and the group's number; the key itself (its text and numbers) is stored once, when
 the group is created, and read back only to write the digest.
+
+This stays one module on purpose: numba's on-disk cache only notices edits to the file a function is defined
+in, so helpers inlined from another file could leave stale compiled code in use after they were edited.
 """
 
 from __future__ import annotations
@@ -81,16 +84,37 @@ MILLISECONDS_ABOVE = 2**31 - 1
 _INT64_MAX = 2**63 - 1
 _CUTOFF = -(2**63) // 10 + 1  # the lowest value that can take one more digit (-2**63 = _CUTOFF * 10 - 8)
 
+# The bytes the compiled code reads and writes, by name: numba takes module-level ints for compile-time
+# constants, so the names cost nothing.
+TAB = 0x09  # b"\t"
+NEWLINE = 0x0A  # b"\n"
+CR = 0x0D  # b"\r"
+SPACE = 0x20  # b" "
+PLUS = 0x2B  # b"+"
+MINUS = 0x2D  # b"-"
+NO_VALUE = MINUS  # a field with no value is written "-"
+ZERO = 0x30  # b"0"
+DIGEST_VERSION = 0x32  # b"2": every digest line is in the v2 layout
+NINE = 0x39  # b"9"
+UNDERSCORE = 0x5F  # b"_"
+LOWER_A = 0x61  # b"a"
+LOWER_K = 0x6B  # b"k"
+LOWER_O = 0x6F  # b"o"
+LOWER_Z = 0x7A  # b"z"
+CASE_BIT = 0x20  # set in a lower-case ASCII letter, clear in its capital: `byte | CASE_BIT` ignores case
+FIRST_NON_ASCII = 0x80
+BYTE_MASK = 0xFF
+
 # Byte classes: 0 a token byte, 1 a separator (space, tab, CR), 2 the newline, 3 a non-ASCII token byte.
 _CLASS = np.zeros(256, np.uint8)
-_CLASS[[32, 9, 13]] = 1
-_CLASS[10] = 2
-_CLASS[128:] = 3
+_CLASS[[SPACE, TAB, CR]] = 1
+_CLASS[NEWLINE] = 2
+_CLASS[FIRST_NON_ASCII:] = 3
 # Bytes a field name may hold after its first one ([a-z0-9_-]); the first one must be a-z.
 _NAME = np.zeros(256, np.uint8)
-_NAME[ord("a") : ord("z") + 1] = 1
-_NAME[ord("0") : ord("9") + 1] = 1
-_NAME[[ord("_"), ord("-")]] = 1
+_NAME[LOWER_A : LOWER_Z + 1] = 1
+_NAME[ZERO : NINE + 1] = 1
+_NAME[[UNDERSCORE, MINUS]] = 1
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -157,7 +181,7 @@ def _hash_bytes(
 
     The length comes first so that the words mixed spell one text only: tagging the last word alone would
     let a full word that looks like a tag end one text early (a crafted key could then join another's
-    group whatever the seeds)."""
+    group whatever the hash seeds)."""
     h1 = _mix(h1, np.uint64(e - s), _M1)
     h2 = _mix(h2, np.uint64(e - s), _M2)
     while s + 8 <= e:
@@ -201,16 +225,16 @@ def _split_clean(
             break
         for i in range(8):
             ends[n] = p + i
-            n += ((word >> np.uint64(8 * i)) & np.uint64(255)) == 32
+            n += ((word >> np.uint64(8 * i)) & np.uint64(BYTE_MASK)) == SPACE
         p += 8
     while p < end and n < room:
         c = buf[p]
-        if c == 10:
+        if c == NEWLINE:
             break
         ends[n] = p
-        n += c == 32
+        n += c == SPACE
         p += 1
-    if p >= end or buf[p] != 10:
+    if p >= end or buf[p] != NEWLINE:
         return 0, p, False
     ends[n] = p
     starts[0] = pos
@@ -235,7 +259,7 @@ def _split(
     while True:
         while p < end and _CLASS[buf[p]] == 1:
             p += 1
-        if p >= end or buf[p] == 10:
+        if p >= end or buf[p] == NEWLINE:
             break
         s = p
         while p < end:
@@ -287,9 +311,9 @@ def _hash_fields(
         e = ends[t] if t >= 0 else 1
         for p in range(s - (f > first), e):
             if p < s:
-                byte = np.uint64(32)
+                byte = np.uint64(SPACE)
             elif t < 0:
-                byte = np.uint64(45)
+                byte = np.uint64(NO_VALUE)
             else:
                 byte = np.uint64(buf[p])
             word |= byte << np.uint64(8 * fill)
@@ -309,22 +333,22 @@ def _parse_int(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
         value = 0
         digits = True
         for p in range(s, e):
-            digit = int(buf[p]) - 48
+            digit = int(buf[p]) - ZERO
             digits &= (digit >= 0) & (digit <= 9)
             value = value * 10 + digit
         if digits:
             return 0, value
-    if e - s == 1 and buf[s] == 45:
+    if e - s == 1 and buf[s] == NO_VALUE:
         return 1, 0
     negative = False
-    if buf[s] == 45 or buf[s] == 43:
-        negative = buf[s] == 45
+    if buf[s] == MINUS or buf[s] == PLUS:
+        negative = buf[s] == MINUS
         s += 1
         if s == e:
             return 2, 0
     value = 0  # accumulated negatively, so -2**63 parses too
     for p in range(s, e):
-        digit = int(buf[p]) - 48
+        digit = int(buf[p]) - ZERO
         if digit < 0 or digit > 9:
             return 2, 0
         if value < _CUTOFF or (value == _CUTOFF and digit > 8):
@@ -343,7 +367,7 @@ def _is_name_line(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: 
     (from the first `room` ones), since only Python can then tell."""
     for t in range(min(count, room)):
         s = starts[t]
-        if buf[s] < 97 or buf[s] > 122:
+        if buf[s] < LOWER_A or buf[s] > LOWER_Z:
             return False
         for p in range(s + 1, ends[t]):
             if _NAME[buf[p]] == 0:
@@ -492,8 +516,8 @@ def scan(
         t = rows[cols + STATUS]
         if t >= 0:
             s, e = starts[t], ends[t]
-            dash = e - s == 1 and text[s] == 45
-            ok = e - s == 2 and (text[s] | 32) == 111 and (text[s + 1] | 32) == 107
+            dash = e - s == 1 and text[s] == NO_VALUE
+            ok = e - s == 2 and (text[s] | CASE_BIT) == LOWER_O and (text[s + 1] | CASE_BIT) == LOWER_K
             if not dash and not ok:
                 tally[NO_DATA] += 1
                 continue
@@ -665,11 +689,11 @@ def _add_batch(
                 if f == ACTION:
                     keys[group, KEY_MID] = at
                 elif f != ACCOUNT:
-                    arena[at] = 32
+                    arena[at] = SPACE
                     at += 1
                 s = batch[record + B_TOKENS + 2 * f]
                 if s < 0:
-                    arena[at] = 45
+                    arena[at] = NO_VALUE
                     at += 1
                 else:
                     at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
@@ -698,13 +722,13 @@ def rehash(table: np.ndarray, bigger: np.ndarray) -> None:
 def _write_int(out: np.ndarray, at: int, value: int) -> int:
     magnitude = np.uint64(value)
     if value < 0:
-        out[at] = 45
+        out[at] = MINUS
         at += 1
         magnitude = ~magnitude + np.uint64(1)  # two's complement: right for -2**63 too
     begin = at
     ten = np.uint64(10)
     while True:
-        out[at] = np.uint8(48 + magnitude % ten)
+        out[at] = np.uint8(ZERO + magnitude % ten)
         at += 1
         magnitude //= ten
         if magnitude == 0:
@@ -720,7 +744,7 @@ def _write_int(out: np.ndarray, at: int, value: int) -> int:
 @_inlined
 def _write_optional(out: np.ndarray, at: int, value: int, present: bool) -> int:
     if not present:
-        out[at] = 45
+        out[at] = NO_VALUE
         return at + 1
     return _write_int(out, at, value)
 
@@ -745,26 +769,26 @@ def render(
             _prefetch_row(table, rows[group + BATCH])
         row = rows[group]
         starts[group] = at
-        out[at] = 50
-        out[at + 1] = 32
+        out[at] = DIGEST_VERSION
+        out[at + 1] = SPACE
         mid = keys[group, KEY_MID]
         at = _copy(out, at + 2, arena, offsets[group], mid)
         nulls = keys[group, KEY_NULLS]
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, keys[group, KEY_SRCPORT], nulls & 1 == 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, keys[group, KEY_DSTPORT], nulls & 2 == 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, counts[FIRST], counts[HAS_FIRST] != 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _write_optional(out, at + 1, counts[LAST], counts[HAS_LAST] != 0)
-        out[at] = 32
+        out[at] = SPACE
         at = _copy(out, at + 1, arena, mid, offsets[group + 1])  # "<action> <log-status>"
     starts[groups] = at
     return out[:at], starts
@@ -786,7 +810,7 @@ def fill(
         if at + e - s + 1 > out.shape[0] and line > first:
             break
         at = _copy(out, at, data, s, e)
-        target[at] = 10
+        target[at] = NEWLINE
         at += 1
         line += 1
     return line, at

@@ -3,7 +3,7 @@
 A text flow-log file names its fields in a header line (`version account-id ...`, hyphenated); Parquet
 names them in its columns (`account_id`, underscored). Either way the field *names* give the layout, in any
 order and with any extra (unknown) fields. The `version` value never does: producers write `3` next to v7
-fields (flow-log-formats.md §1).
+fields (docs/flow-log-formats.md §1).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ DIGEST_FIELDS = frozenset(STRING_FIELDS + NUMERIC_FIELDS)
 V2_FIELDS = (  # noqa: SIM905
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 ).split()
-# Transit Gateway default order (flow-log-formats.md §3, v6): no interface-id, no action.
+# Transit Gateway default order (docs/flow-log-formats.md §3, v6): no interface-id, no action.
 TGW_FIELDS = (  # noqa: SIM905
     "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id "
     "tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id "
@@ -90,10 +90,9 @@ class RecordLayout:
         return len(self.names)
 
 
+# What a line before any header is read as, by its token count (digests/engine/kernel.py, `_layout_row`).
 DEFAULT_V2 = RecordLayout.of(V2_FIELDS)
-DEFAULT_TGW = RecordLayout.of(
-    TGW_FIELDS
-)  # with DEFAULT_V2, what a line before any header is read as (scan.py)
+DEFAULT_TGW = RecordLayout.of(TGW_FIELDS)
 
 
 def split_tokens(line: bytes) -> list[bytes]:

@@ -1,4 +1,4 @@
-"""Per-connection sums of flow-log records: the state the compiled scan (digests/kernel.py) works on.
+"""Per-connection sums of flow-log records: the state the compiled scan (digests/engine/kernel.py) works on.
 
 A `Tally` belongs to one thread at a time. Several tallies (one per worker thread) are merged into one at
 the end, and it writes the digest lines, sorted.
@@ -116,7 +116,7 @@ class Tally:
         self._counts[_SKIPS[reason]] += records
 
     def merge(self, other: Tally) -> None:
-        """Adds the groups and counts of a tally of the same digest (same seeds) to this one."""
+        """Adds the groups and counts of a tally of the same digest (same hash seeds) to this one."""
         if other.seeds != self.seeds:
             raise ValueError("only tallies with the same hash seeds can be merged")
         row = 0
@@ -178,7 +178,7 @@ class Tally:
 
 
 def new_seeds() -> tuple[int, int]:
-    """Fresh for every digest: not a secret, but it makes crafted key collisions impractical."""
+    """Hash seeds, fresh for every digest: not secret, but they make crafted key collisions impractical."""
     seeds = random.Random()  # noqa: S311
     return seeds.getrandbits(63), seeds.getrandbits(63)
 

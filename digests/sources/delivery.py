@@ -1,4 +1,4 @@
-"""Where VPC Flow Logs live in S3 and what their files are called (flow-log-formats.md §4).
+"""Where VPC Flow Logs live in S3 and what their files are called (docs/flow-log-formats.md §4).
 
 Four layouts, each under an optional key prefix and an optional organisation segment (`o-xxxx/`,
 as community tools write it):

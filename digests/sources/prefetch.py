@@ -1,6 +1,6 @@
 """A bounded prefetcher: downloads run ahead of parsing, within a read count and a byte budget.
 
-Fixes the seed's prefetcher (seed-behaviour.md §2.6, §7 items 8, 9, 16): objects come out in the order
+Fixes the Go digester's prefetcher (docs/go-services-behaviour.md §2.6, §7 items 8, 9, 16): objects come out in the order
 of the refs (not download-completion order), `max_concurrent <= 0` does not hang, and a consumer that
 stops (or a read that fails) cancels the queued reads and joins the threads instead of leaving a
 goroutine busy-waiting on memory.

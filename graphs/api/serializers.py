@@ -1,7 +1,7 @@
 """Serializers of the v1 views, and `window_clean`, the one validation of a requested window.
 
 The API, the preview page's form and `manage.py graph_create` all validate a window with `window_clean`,
-so they give the same messages: Go's parse error text for a bad time (what seed clients already see),
+so they give the same messages: Go's parse error text for a bad time (what Go clients already see),
 and the window rules of `window_parse`.
 """
 
@@ -108,7 +108,7 @@ class GraphLinksSerializer(serializers.Serializer):
     svg = serializers.URLField()
     rerun = serializers.URLField()
     preview = serializers.URLField(help_text="The preview page (login required).")
-    seed = serializers.URLField(help_text="The seed-compatible `GET /?start&stop` URL of the DOT.")
+    seed = serializers.URLField(help_text="The Go-compatible `GET /?start&stop` URL of the DOT.")
 
 
 class GraphOutputSerializer(serializers.Serializer):

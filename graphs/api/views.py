@@ -284,6 +284,6 @@ class GraphSvgApi(_GraphArtifactApi):
 
 
 def schema_v1_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
-    """drf-spectacular preprocessing hook: the seed routes speak the Go wire protocol (documented in
+    """drf-spectacular preprocessing hook: the Go-compatible routes speak the Go wire protocol (documented in
     the README), not this API, so the schema describes `/api/v1/` only."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]

@@ -1,7 +1,7 @@
-"""Digester client for a remote vpcflow-digesterd (or another grapherd's `/digests/`), seed §3.7.
+"""Digester client for a remote vpcflow-digesterd (or another grapherd's `/digests/`) (docs/go-services-behaviour.md §3.7).
 
 POST the window (202 or 409 both mean "it is coming"), then poll GET: 200 is the gzip digest, 204 means
-wait and poll again, anything else fails. A polling timeout <= 0 means no deadline, as the seed's README
+wait and poll again, anything else fails. A polling timeout <= 0 means no deadline, as the Go service's README
 promised (its code failed at once instead).
 """
 

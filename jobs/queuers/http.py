@@ -1,7 +1,7 @@
 """Queuer that POSTs the job message to a stream appliance (benthos in the Go deployment).
 
 The appliance later POSTs the same message to the worker route `/{topic}/{event}`. Any 2xx counts as
-queued: the seed wanted exactly 200, which broke its own standalone mode (the worker answers 204).
+queued: the Go service wanted exactly 200, which broke its own standalone mode (the worker answers 204).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from jobs.window import Window
 
 
 def queue_message(job_id: str, window: Window) -> bytes:
-    """Compact JSON in the seed's key order, no trailing newline."""
+    """Compact JSON in the Go service's key order, no trailing newline."""
     body = {"id": job_id, "start": window.start.rfc3339nano(), "stop": window.stop.rfc3339nano()}
     return json.dumps(body, separators=(",", ":")).encode()
 

@@ -1,4 +1,4 @@
-"""The vpcflow-grapherd API routes `POST /` and `GET /` (seed spec §3.1, test inventory §5.1)."""
+"""The vpcflow-grapherd API routes `POST /` and `GET /` (docs/go-services-behaviour.md §3.1, §5.1)."""
 
 from __future__ import annotations
 

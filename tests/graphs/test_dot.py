@@ -1,4 +1,4 @@
-"""The seed-format DOT converter (graphs/dot.py): upstream fixtures, seed flaws fixed, diffd's contract."""
+"""The Go-compatible DOT converter (graphs/dot.py): upstream fixtures, Go flaws fixed, diffd's contract."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from digests.engine.digest import digest_objects
 from digests.engine.objects import FlowLogObject
 from graphs.dot import Edge, dot_text, dot_write, edges_read, node_ids
 
-SEED_DATA = Path(__file__).parent / "data" / "seed"
+GO_FIXTURES = Path(__file__).parents[1] / "data" / "go-fixtures"
 
 DIGESTED_INPUT = """\
 2 123456789010 eni-abc123de 172.31.16.139 172.31.16.21 0 80 6 20 1000 1418530010 1818530070 REJECT OK
@@ -35,7 +35,7 @@ DIGESTED_EDGES = [
     ' govpc_end="1818530070" color=green label="accountID=123456789010\\neniID=eni-abc123de\\nsrcPort=80'
     '\\ndstPort=0\\nprotocol=6\\npackets=40\\nbytes=2000\\nstart=1418530010\\nend=1818530070"]',
 ]
-SEED_NODES = ['n1723116139 [label="172.31.16.139"]', 'n172311621 [label="172.31.16.21"]']
+GO_NODES = ['n1723116139 [label="172.31.16.139"]', 'n172311621 [label="172.31.16.21"]']
 
 HAPPY_PATH = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action"
@@ -81,8 +81,8 @@ def node_lines(dot: str) -> list[str]:
 # --- upstream fixtures ---------------------------------------------------------------------------------
 
 
-def test_digested_input_gives_the_seed_fixture_byte_for_byte() -> None:
-    assert dot_text(DIGESTED_INPUT) == golden(DIGESTED_EDGES, SEED_NODES)
+def test_digested_input_gives_the_go_fixture_byte_for_byte() -> None:
+    assert dot_text(DIGESTED_INPUT) == golden(DIGESTED_EDGES, GO_NODES)
 
 
 def test_undigested_input_gives_one_edge_per_ok_line_in_input_order() -> None:
@@ -93,7 +93,7 @@ def test_undigested_input_gives_one_edge_per_ok_line_in_input_order() -> None:
         happy_edge("20341", "1718530010", "1718530070", "red"),
         happy_edge("20241", "1818530010", "1818530070", "green"),
     ]
-    assert dot_text(HAPPY_PATH) == golden(edges, SEED_NODES)
+    assert dot_text(HAPPY_PATH) == golden(edges, GO_NODES)
 
 
 def test_the_upstream_example_edge_line_is_written_verbatim() -> None:
@@ -114,11 +114,11 @@ def test_no_data_gives_an_empty_digraph_without_a_trailing_newline() -> None:
 
 def test_digesting_the_bidirectional_case_then_converting_gives_the_digested_fixture() -> None:
     digest = io.BytesIO()
-    log = FlowLogObject("bidirectional-case.log", (SEED_DATA / "bidirectional-case.log").read_bytes())
+    log = FlowLogObject("bidirectional-case.log", (GO_FIXTURES / "bidirectional-case.log").read_bytes())
     digest_objects([log], 0, 2**40, digest)
     dot = dot_text(digest.getvalue().decode())
     assert sorted(edge_lines(dot)) == sorted(DIGESTED_EDGES)
-    assert node_lines(dot) == SEED_NODES
+    assert node_lines(dot) == GO_NODES
 
 
 # --- line handling ---------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_graphviz_parses_escaped_values_even_with_a_trailing_backslash() -> None
 # --- node ids --------------------------------------------------------------------------------------------
 
 
-def test_unique_node_ids_keep_the_seed_form() -> None:
+def test_unique_node_ids_keep_the_go_form() -> None:
     assert node_ids(["172.31.16.139", "172.31.16.21", "10.0.0.1"]) == {
         "172.31.16.139": "n1723116139",
         "172.31.16.21": "n172311621",

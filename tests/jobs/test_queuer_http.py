@@ -1,4 +1,4 @@
-"""The stream-appliance queuer (seed spec §2.8, §4; inventory §5.4)."""
+"""The stream-appliance queuer (docs/go-services-behaviour.md §2.8, §4, §5.4)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_any_2xx_counts_as_queued(http_stub: HttpStub, status: int) -> None:
     HttpQueuer(http_stub.url).queue("the-id", WINDOW)
 
 
-def test_other_statuses_fail_with_the_seeds_message(http_stub: HttpStub) -> None:
+def test_other_statuses_fail_with_the_go_services_message(http_stub: HttpStub) -> None:
     http_stub.script(Answer(404))
     with pytest.raises(DependencyFailure, match="unexpected response from streaming appliance: 404"):
         HttpQueuer(http_stub.url).queue("the-id", WINDOW)

@@ -1,7 +1,11 @@
-"""Configuration from the environment: the seed's names and units, checked by Django system checks."""
+"""Configuration from the environment: the Go services' names and units, checked by Django system checks."""
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from ops.config import config_get
-from ops.env import config_load
+from ops.env import config_load, config_read
 
 
 def load(**env: str) -> tuple[Any, list[str]]:
@@ -26,7 +30,7 @@ def test_embedded_defaults_need_no_variables() -> None:
     assert config.stream_appliance_endpoint == config.digester_endpoint == ""
 
 
-def test_the_seeds_variables_keep_their_names_and_millisecond_units() -> None:
+def test_the_go_services_variables_keep_their_names_and_millisecond_units() -> None:
     config, errors = load(
         GRAPH_PROGRESS_TIMEOUT="10000",
         DIGESTER_POLLING_INTERVAL="1000",
@@ -113,3 +117,85 @@ def test_a_bad_database_url_never_crashes_settings_and_refuses_every_query() -> 
 def test_an_in_memory_sqlite_database_is_refused_as_it_cannot_be_shared() -> None:
     _, errors = load(DATABASE_URL="sqlite://")
     assert any("in-memory SQLite" in error for error in errors), errors
+
+
+def test_a_misspelt_variable_is_a_warning_naming_the_closest_known_one() -> None:
+    _, problems = config_read({"VPC_FLOW_LOG_PATH": "/logs", "GRAPHERD_WORKER": "4"}, Path("/data"))
+    assert [(p.check_id, p.message) for p in problems] == [
+        (
+            "grapherd.W001",
+            "GRAPHERD_WORKER is not a grapherd variable and is ignored; did you mean GRAPHERD_WORKERS?",
+        ),
+        (
+            "grapherd.W001",
+            "VPC_FLOW_LOG_PATH is not a grapherd variable and is ignored; did you mean VPC_FLOW_LOGS_PATH?",
+        ),
+    ]
+
+
+def test_variables_of_other_programs_and_the_go_runtimes_ignored_ones_are_not_reported() -> None:
+    env = {
+        "HOME": "/root",
+        "RUNTIME_CONNSTATE_REPORTINTERVAL": "5s",
+        "STREAM_APPLIANCE_TOPIC": "t",
+        "PORT": "1",
+    }
+    assert config_read(env, Path("/data"))[1] == []
+
+
+def test_a_go_variable_grapherd_does_not_support_is_a_warning_of_its_own() -> None:
+    _, problems = config_read({"DIGEST_STORAGE_BUCKET_ROLE": "arn:aws:iam::1:role/r"}, Path("/data"))
+    assert [p.check_id for p in problems] == ["grapherd.W002"]
+
+
+def test_a_bad_boolean_is_an_error_not_silently_false() -> None:
+    config, problems = config_read({"DEBUG": "ture"}, Path("/data"))
+    assert [(p.check_id, p.message) for p in problems] == [
+        ("grapherd.E001", "DEBUG='ture' is not a boolean; use true or false.")
+    ]
+    assert config.debug is False
+
+
+@pytest.mark.parametrize(
+    ("env", "check_id"),
+    [
+        ({"USE_IAM": "maybe"}, "grapherd.E001"),
+        ({"GRAPHERD_WORKERS": "two"}, "grapherd.E002"),
+        ({"GRAPHERD_TASK_TIMEOUT": "0"}, "grapherd.E003"),
+        ({"DIGESTER_ENDPOINT": "n/a"}, "grapherd.E004"),
+        ({"RUNTIME_STATS_DATADOG_FLUSHINTERVAL": "soon"}, "grapherd.E005"),
+        ({"RUNTIME_LOGGER_LEVEL": "LOUD"}, "grapherd.E006"),
+        ({"RUNTIME_HTTPSERVER_ADDRESS": "8080"}, "grapherd.E007"),
+        ({"DATABASE_URL": "nosuch://x"}, "grapherd.E008"),
+        ({"DATABASE_URL": "sqlite://:memory:"}, "grapherd.E009"),
+        ({"GRAPH_STORAGE_BUCKET": "g"}, "grapherd.E010"),
+        ({"USE_IAM": "false", "VPC_FLOW_LOGS_BUCKET": "b"}, "grapherd.E011"),
+        ({"AWS_ACCESS_KEY_ID": "AKIA"}, "grapherd.E012"),
+        ({"VPC_FLOW_LOGS_BUCKET": "b", "VPC_FLOW_LOGS_PATH": "/x"}, "grapherd.E013"),
+    ],
+)
+def test_each_rule_has_its_own_stable_check_id(env: dict[str, str], check_id: str) -> None:
+    assert [p.check_id for p in config_read(env, Path("/data"))[1]] == [check_id]
+
+
+def test_settings_take_the_checked_values_so_a_bad_timeout_never_reaches_the_worker() -> None:
+    env = {**os.environ, "GRAPHERD_TASK_TIMEOUT": "0", "DEBUG": "ture", "RUNTIME_LOGGER_LEVEL": "warn"}
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.Q_CLUSTER['timeout'], s.Q_CLUSTER['retry'], s.DEBUG, s.LOGGING['root']['level'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "grapherd_site.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["600", "720", "False", "WARNING"]
+
+
+def test_system_checks_print_warnings_without_stopping_the_service(set_env: Any) -> None:
+    set_env(VPC_FLOW_LOG_PATH="/logs")
+    out = io.StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "grapherd.W001" in out.getvalue() and "did you mean VPC_FLOW_LOGS_PATH?" in out.getvalue()

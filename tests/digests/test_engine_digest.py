@@ -1,4 +1,4 @@
-"""The digest engine (digests/engine.py): seed fixtures, every corpus file, each layout and each bad input."""
+"""The digest engine (digests/engine/digest.py): Go fixtures, every corpus file, each layout and each bad input."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from digests.engine.figures import SKIP_REASONS, DigestFigures
 from digests.engine.layouts import DEFAULT_TGW, DEFAULT_V2, RecordLayout, is_header, split_tokens
 from digests.engine.objects import FlowLogObject, FlowLogReadError
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CORPORA = DATA / "corpora"
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 EVER = (0, 2**40)  # a window that holds every record
@@ -73,11 +73,11 @@ def v2(
     )
 
 
-# --- the seed fixtures (seed-behaviour.md §2.7) --------------------------------------------------------
+# --- the Go fixtures (docs/go-services-behaviour.md §2.7) ----------------------------------------------------------
 
 
-def test_happy_path_fixture_gives_the_seed_digest() -> None:
-    digest, figures = run((DATA / "seed" / "happy-path.log").read_bytes())
+def test_happy_path_fixture_gives_the_go_digest() -> None:
+    digest, figures = run((DATA / "go-fixtures" / "happy-path.log").read_bytes())
     assert digest.splitlines() == [
         "2 123456789010 eni-abc123de 172.31.16.139 172.31.16.21 0 80 6 20 1000 1418530010 1818530070 REJECT OK",
         "2 123456789010 eni-abc123de 172.31.16.139 172.31.16.21 0 80 6 80 4000 1418530010 1818530070 ACCEPT OK",
@@ -86,8 +86,8 @@ def test_happy_path_fixture_gives_the_seed_digest() -> None:
     assert skipped(figures) == {"nodata_skipdata": 1}
 
 
-def test_bidirectional_fixture_gives_the_seed_digest() -> None:
-    digest, figures = run((DATA / "seed" / "bidirectional-case.log").read_bytes())
+def test_bidirectional_fixture_gives_the_go_digest() -> None:
+    digest, figures = run((DATA / "go-fixtures" / "bidirectional-case.log").read_bytes())
     assert set(digest.splitlines()) == {
         "2 123456789010 eni-abc123de 172.31.16.139 172.31.16.21 0 80 6 20 1000 1418530010 1818530070 REJECT OK",
         "2 123456789010 eni-abc123de 172.31.16.139 172.31.16.21 0 80 6 40 2000 1418530010 1818530070 ACCEPT OK",
@@ -96,13 +96,13 @@ def test_bidirectional_fixture_gives_the_seed_digest() -> None:
     assert figures.groups == 3
 
 
-def test_seed_fixture_files_end_without_a_newline() -> None:
+def test_go_fixture_files_end_without_a_newline() -> None:
     for name in ("happy-path.log", "bidirectional-case.log"):
-        assert not (DATA / "seed" / name).read_bytes().endswith(b"\n")
+        assert not (DATA / "go-fixtures" / name).read_bytes().endswith(b"\n")
 
 
 def test_digest_lines_are_sorted_and_each_ends_with_a_newline() -> None:
-    digest, _ = run((DATA / "seed" / "bidirectional-case.log").read_bytes())
+    digest, _ = run((DATA / "go-fixtures" / "bidirectional-case.log").read_bytes())
     assert digest.endswith("\n")
     assert digest.count("\n") == 3
     assert digest.splitlines() == sorted(digest.splitlines())
@@ -679,8 +679,8 @@ def test_gzip_plain_and_parquet_objects_mix_in_one_call() -> None:
     name = (
         "sekoia-aws/111111111111_vpcflowlogs_eu-west-3_fl-032a163fae170ae52_20220831T1255Z_2ad4bef5.parquet"
     )
-    seed = (DATA / "seed" / "happy-path.log").read_bytes()
-    digest, figures = run(corpus(name), gzip.compress(seed), corpus("elastic-beats-vpcflow/ipv6.log"))
+    go_fixture = (DATA / "go-fixtures" / "happy-path.log").read_bytes()
+    digest, figures = run(corpus(name), gzip.compress(go_fixture), corpus("elastic-beats-vpcflow/ipv6.log"))
     assert (figures.files, figures.records, figures.in_window, figures.groups) == (3, 14, 13, 8)
     assert all(
         line.endswith(" 1418530010 1818530070 ACCEPT OK") or "REJECT OK" in line
@@ -689,9 +689,9 @@ def test_gzip_plain_and_parquet_objects_mix_in_one_call() -> None:
 
 
 def test_gzip_is_detected_by_magic_bytes_not_by_name() -> None:
-    seed = (DATA / "seed" / "happy-path.log").read_bytes()
-    as_plain_name = run(FlowLogObject("flows.txt", gzip.compress(seed)))
-    as_gzip_name = run(FlowLogObject("flows.log.gz", seed))
+    go_fixture = (DATA / "go-fixtures" / "happy-path.log").read_bytes()
+    as_plain_name = run(FlowLogObject("flows.txt", gzip.compress(go_fixture)))
+    as_gzip_name = run(FlowLogObject("flows.log.gz", go_fixture))
     assert as_plain_name[0] == as_gzip_name[0] != ""
 
 
@@ -776,7 +776,7 @@ def many_records(count: int, flows: int = 37) -> list[str]:
 def test_the_same_objects_in_another_order_give_byte_identical_output() -> None:
     rows = many_records(300)
     objects: list[bytes] = [gzip.compress(text(*rows[n::3])) for n in range(3)]
-    objects.append((DATA / "seed" / "happy-path.log").read_bytes())
+    objects.append((DATA / "go-fixtures" / "happy-path.log").read_bytes())
     forward = run(*objects)
     backward = run(*reversed(objects))
     assert forward[0] == backward[0]
@@ -880,7 +880,7 @@ def test_the_digest_does_not_depend_on_the_hash_seeds(monkeypatch: pytest.Monkey
     objects: list[FlowLogObject | bytes] = [
         gzip.compress(text(*many_records(800))),
         corpus("flowlogs-reader/flows.parquet"),
-        (DATA / "seed" / "bidirectional-case.log").read_bytes(),
+        (DATA / "go-fixtures" / "bidirectional-case.log").read_bytes(),
     ]
     reference = run(*objects)
     monkeypatch.setattr(engine, "new_seeds", lambda: (seed, seed * 7919))

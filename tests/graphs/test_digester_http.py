@@ -1,4 +1,4 @@
-"""The digester client polling a remote digesterd (seed spec §3.7; inventory §5.5)."""
+"""The digester client polling a remote digesterd (docs/go-services-behaviour.md §3.7, §5.5)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_a_post_transport_error_fails() -> None:
         HttpDigester("http://127.0.0.1:9/", 0, 1000).digest(WINDOW, io.BytesIO())
 
 
-def test_a_post_500_fails_with_the_seeds_message(http_stub: HttpStub) -> None:
+def test_a_post_500_fails_with_the_go_services_message(http_stub: HttpStub) -> None:
     http_stub.script(*[Answer(500, b"boom")] * 4)
     with pytest.raises(DependencyFailure, match="Received unexpected response from digester 500: boom"):
         digest(http_stub)
@@ -63,7 +63,7 @@ def test_204s_are_polled_until_the_digest_is_ready(http_stub: HttpStub) -> None:
     assert [r.method for r in http_stub.requests] == ["POST", "GET", "GET", "GET"]
 
 
-def test_the_deadline_ends_polling_with_the_seeds_message(http_stub: HttpStub) -> None:
+def test_the_deadline_ends_polling_with_the_go_services_message(http_stub: HttpStub) -> None:
     http_stub.default = Answer(204)
     http_stub.script(Answer(202))
     with pytest.raises(

@@ -1,4 +1,4 @@
-"""Tallies (digests/tally.py): growth, merging, skip counts and the sorted digest they write."""
+"""Tallies (digests/engine/tally.py): growth, merging, skip counts and the sorted digest they write."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Go-compatible window parsing, truncation and ids (seed spec §2.1, §2.2)."""
+"""Go-compatible window parsing, truncation and ids (docs/go-services-behaviour.md §2.1, §2.2)."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def test_start_is_parsed_before_stop_so_its_error_wins() -> None:
         window_parse("bad-start", "bad-stop")
 
 
-def test_windows_empty_after_truncation_are_rejected_unlike_the_seed() -> None:
+def test_windows_empty_after_truncation_are_rejected_unlike_in_go() -> None:
     with pytest.raises(WindowError, match="empty"):
         window_parse("2019-01-01T00:00:10Z", "2019-01-01T00:00:50Z")
 

@@ -1,4 +1,4 @@
-"""The built-in digesterd routes under `/digests/` (seed spec §2.1, inventory §5.1 for digesterd)."""
+"""The built-in digesterd routes under `/digests/` (docs/go-services-behaviour.md §2.1, §5.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The grapherd worker route `POST /{topic}/{event}` (seed spec §3.5, test inventory §5.2)."""
+"""The grapherd worker route `POST /{topic}/{event}` (docs/go-services-behaviour.md §3.5, §5.2)."""
 
 from __future__ import annotations
 

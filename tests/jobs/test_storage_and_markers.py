@@ -1,4 +1,4 @@
-"""Artifact storage and progress markers on S3 (moto) and local folders (seed inventory §5.3)."""
+"""Artifact storage and progress markers on S3 (moto) and local folders (docs/go-services-behaviour.md §5.3)."""
 
 from __future__ import annotations
 

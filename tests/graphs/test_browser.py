@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "tests" / "artifacts" / "preview.png"
 README_SCREENSHOT = ROOT / "graphs" / "static" / "graphs" / "screenshot.png"
 
