@@ -22,21 +22,33 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 20
 
 
-def children_commands(bind: str, web_workers: int) -> list[list[str]]:
-    gunicorn = [sys.executable, "-m", "gunicorn", "grapherd_site.wsgi", "--bind", bind]
-    gunicorn += ["--workers", str(web_workers), "--timeout", "120", "--access-logfile", "-"]
+def children_commands(bind: str, web_workers: int, web_threads: int) -> list[list[str]]:
+    gunicorn = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "grapherd_site.wsgi",
+        "--bind",
+        bind,
+        "--workers",
+        str(web_workers),
+    ]
+    # Threads, not processes: each Django process holds ~70 MB, and requests mostly wait on I/O.
+    gunicorn += ["--threads", str(web_threads), "--timeout", "120", "--access-logfile", "-"]
     # `manage.py qcluster` prepares the digest engine before the cluster takes work (digests' qcluster).
     return [gunicorn, [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"]]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.supervisor", description=__doc__)
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--web-workers", type=int, default=1, help="gunicorn worker processes (default 1)")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per web worker (default 4)")
     args = parser.parse_args(argv)
     config, _ = config_read(os.environ, data_dir_read(os.environ, BASE_DIR))  # children report problems
     bind = f"{config.http_host}:{config.http_port}"
     children = [
-        subprocess.Popen(command, cwd=BASE_DIR) for command in children_commands(bind, args.web_workers)
+        subprocess.Popen(command, cwd=BASE_DIR)
+        for command in children_commands(bind, args.web_workers, args.web_threads)
     ]
     print(f"grapherd listening on http://{bind.replace('0.0.0.0', 'localhost')}/ (Ctrl-C stops)", flush=True)
     stopping = False

@@ -24,4 +24,5 @@ class Command(BaseCommand):
         self.stdout.flush()
         os.chdir(BASE_DIR)
         command = [sys.executable, "-m", "ops.supervisor", "--web-workers", str(options["web_workers"])]
+        command += ["--web-threads", str(options["web_threads"])]
         os.execv(sys.executable, command)  # noqa: S606  (a fixed command: this interpreter, our module)
