@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "jobs",
     "digests",  # before django_q: its `qcluster` prepares the digest engine, then runs django-q2's
     "graphs",
+    "enrichment",
+    "connections",
     "django_q",
 ]
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from connections.build import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
 from graphs.digesters import digester
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
@@ -51,14 +52,25 @@ class GraphFlow(JobFlow):
                 text.flush()
                 self.store().save(str(job.id), DOT_SUFFIX, text.detach())
             svg = self._svg_build(str(job.id), digest_path)
+            connections = self.connections_store(str(job.id), digest_path, folder)
         return {
             "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
             "records": records,
             "edges": figures.edges,
             "nodes": figures.nodes,
             "dot_bytes": figures.bytes,
+            "connections": connections,
             **svg,
         }
+
+    def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
+        """The window's connection table and hosts (connections.build), stored beside the DOT."""
+        paths = folder / "connections.parquet", folder / "hosts.parquet"
+        figures = connections_build(digest_path, *paths)
+        for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):
+            with path.open("rb") as content:
+                self.store().save(job_id, suffix, content)
+        return figures.connections
 
     def _svg_build(self, job_id: str, digest_path: Path) -> dict[str, Any]:
         """The SVG is a convenience: when it cannot be made the graph is still done, and the page says why."""

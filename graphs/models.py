@@ -13,6 +13,9 @@ class Graph(Job):
     records = models.BigIntegerField(default=0, help_text="Digest lines read.")
     edges = models.BigIntegerField(default=0)
     nodes = models.BigIntegerField(default=0)
+    connections = models.BigIntegerField(
+        default=0, help_text="Connections (client → server:port/protocol) in the connection views."
+    )
     dot_bytes = models.BigIntegerField(default=0)
     svg_bytes = models.BigIntegerField(default=0)
     svg_engine = models.CharField(max_length=16, blank=True, default="")

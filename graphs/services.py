@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import shutil
 from typing import IO
 
+from connections.build import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
+from connections.table import ConnectionTable, table_get
+from digests.services import digest_flow
 from graphs.flow import DOT_SUFFIX, SVG_SUFFIX, GraphFlow
 from graphs.models import Graph
 from jobs.models import Job
 from jobs.window import Window
+from ops.tempfiles import temp_folder
 
 __all__ = ["DOT_SUFFIX", "SVG_SUFFIX"]
 
@@ -42,3 +47,40 @@ def graph_busy(graph: Graph) -> bool:
 def graph_artifact_open(graph: Graph, suffix: str) -> IO[bytes]:
     """The stored DOT or SVG of a graph; raises jobs.ports.NotFound."""
     return graph_flow().store().open(str(graph.id), suffix)
+
+
+class ConnectionsMissing(Exception):
+    """The graph has no connection table and it cannot be made from a stored digest."""
+
+
+def graph_connections(graph: Graph) -> ConnectionTable:
+    """The graph's connection table, loaded for queries. A graph built before connection views gets its
+    table now, from the digest of its window when that is stored here."""
+    flow = graph_flow()
+    store = flow.store()
+    if not store.exists(str(graph.id), CONNECTIONS_SUFFIX):
+        _connections_from_stored_digest(graph)
+    key = f"{graph.id}:{graph.finished_at.isoformat() if graph.finished_at else ''}"
+    return table_get(
+        key,
+        lambda: store.open(str(graph.id), CONNECTIONS_SUFFIX),
+        lambda: store.open(str(graph.id), HOSTS_SUFFIX),
+    )
+
+
+def _connections_from_stored_digest(graph: Graph) -> None:
+    digests = digest_flow()
+    if graph.digest_id is None or not digests.store().exists(str(graph.digest_id), digests.suffix):
+        raise ConnectionsMissing(
+            f"graph {graph.id} has no connection table and the digest of its window is not stored here; "
+            "re-run the graph to build it"
+        )
+    with temp_folder() as folder:
+        digest_path = folder / "digest.log.gz"  # DuckDB reads gzip text by the name's ending
+        with (
+            digests.store().open(str(graph.digest_id), digests.suffix) as source,
+            digest_path.open("wb") as target,
+        ):
+            shutil.copyfileobj(source, target, 1 << 20)
+        count = graph_flow().connections_store(str(graph.id), digest_path, folder)
+    Graph.objects.filter(id=graph.id).update(connections=count)

@@ -100,6 +100,7 @@ class GraphFiguresSerializer(serializers.Serializer):
     svg_bytes = serializers.IntegerField()
     svg_engine = serializers.CharField()
     svg_error = serializers.CharField(help_text="Why no SVG preview was made; empty when there is one.")
+    connections = serializers.IntegerField(help_text="Connections in the window's connection views.")
 
 
 class GraphLinksSerializer(serializers.Serializer):
@@ -108,6 +109,8 @@ class GraphLinksSerializer(serializers.Serializer):
     svg = serializers.URLField()
     rerun = serializers.URLField()
     preview = serializers.URLField(help_text="The preview page (login required).")
+    view = serializers.URLField(help_text="The connection view (`?group=auto` and the filters).")
+    top = serializers.URLField(help_text="The top lists (`?of=talkers&by=bytes`).")
     seed = serializers.URLField(help_text="The Go-compatible `GET /?start&stop` URL of the DOT.")
 
 
@@ -128,12 +131,15 @@ class GraphOutputSerializer(serializers.Serializer):
 
 def graph_links(graph: Graph, request: Request | None) -> dict[str, str]:
     """Absolute when a request is at hand (API answers), else site-relative."""
-    api = {name: reverse(f"api:graph-{name}", args=[graph.id]) for name in ("detail", "dot", "svg", "rerun")}
+    names = ("detail", "dot", "svg", "rerun", "view", "top")
+    api = {name: reverse(f"api:graph-{name}", args=[graph.id]) for name in names}
     links = {
         "self": api["detail"],
         "dot": api["dot"],
         "svg": api["svg"],
         "rerun": api["rerun"],
+        "view": api["view"],
+        "top": api["top"],
         "preview": graph.get_absolute_url(),
         "seed": reverse("root") + "?" + urlencode({"start": graph.start_text, "stop": graph.stop_text}),
     }

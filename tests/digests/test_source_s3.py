@@ -11,13 +11,13 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import ResponseStreamingError
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sts.models import sts_backends
 
 from digests.engine.objects import FlowLogReadError, FlowLogRef
 from digests.sources.delivery import DeliveryLayout, FlowLogName, key_build, name_parse
 from digests.sources.s3 import RegionPrefix, S3Source, assumed_role_session, s3_client_make
+from tests.awsmock import aws_mocked
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -43,14 +43,8 @@ def aws_name(stamp: str, account: str = ACCOUNT, region: str = REGION, flow_log:
 @pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
     """One moto mock for the module: starting one per test costs more than all the tests together."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            yield
+    with aws_mocked(REGION):
+        yield
 
 
 @pytest.fixture

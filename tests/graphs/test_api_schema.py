@@ -37,6 +37,8 @@ def test_the_schema_documents_the_v1_routes_only(schema: dict[str, Any]) -> None
         GRAPH + "dot",
         GRAPH + "svg",
         GRAPH + "rerun",
+        GRAPH + "view",
+        GRAPH + "top",
     }
 
 
@@ -68,7 +70,7 @@ def test_a_graph_documents_its_nested_parts(schema: dict[str, Any]) -> None:
     graph = schema["components"]["schemas"]["GraphOutput"]["properties"]
     assert set(graph) == {"id", "window", "status", "attempts", "error", "timings", "figures", "links"}
     links = schema["components"]["schemas"]["GraphLinks"]["properties"]
-    assert set(links) == {"self", "dot", "svg", "rerun", "preview", "seed"}
+    assert set(links) == {"self", "dot", "svg", "rerun", "view", "top", "preview", "seed"}
 
 
 @pytest.mark.parametrize(("suffix", "media_type"), [("dot", "text/vnd.graphviz"), ("svg", "image/svg+xml")])
@@ -96,6 +98,8 @@ def test_operations_have_stable_readable_ids(schema: dict[str, Any]) -> None:
         "graphs_dot",
         "graphs_svg",
         "graphs_rerun",
+        "graphs_view",
+        "graphs_top",
     }
 
 

@@ -194,20 +194,25 @@ def test_a_built_graph_shows_its_window_timings_figures_and_links(api: APIClient
     assert body["timings"]["duration"] >= 0
     figures = body["figures"]
     assert figures["records"] == 3
+    assert figures["connections"] == 2  # 10.0.1.10 → 10.0.2.20:443 (request and reply), the rejected probe
     assert min(figures["edges"], figures["nodes"], figures["dot_bytes"]) > 0
-    assert set(figures) == {"records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error"}
+    assert set(figures) == {
+        "records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error", "connections"
+    }  # fmt: skip
     base = f"http://testserver/api/v1/graphs/{built}"
     assert body["links"] == {
         "self": f"{base}/",
         "dot": f"{base}/dot",
         "svg": f"{base}/svg",
         "rerun": f"{base}/rerun",
+        "view": f"{base}/view",
+        "top": f"{base}/top",
         "preview": f"http://testserver/graphs/{built}/",
         "seed": "http://testserver/?start=2019-01-01T00%3A00%3A00Z&stop=2019-01-01T01%3A00%3A00Z",
     }
 
 
-def test_the_seed_link_fetches_the_same_dot_as_the_api(api: APIClient, built: str) -> None:
+def test_the_go_compatible_link_fetches_the_same_dot_as_the_api(api: APIClient, built: str) -> None:
     links = api.get(f"{GRAPHS}{built}/").json()["links"]
     seed = APIClient().get(links["seed"])
     assert seed.status_code == 200

@@ -115,7 +115,9 @@ def test_s3_storage_markers_and_flow_logs_build_the_same_graph(client: Client, s
     s3_everywhere.put_object(Bucket="flow-logs", Key=f"{KEY_DIR}/{FILE_NAME}", Body=flow_log_bytes())
     assert_built(run_window(client))
     keys = {o["Key"] for o in s3_everywhere.list_objects_v2(Bucket="graphs")["Contents"]}
-    assert keys == {f"{GRAPH_ID}.dot", f"{GRAPH_ID}.svg"}
+    assert keys == {
+        f"{GRAPH_ID}{suffix}" for suffix in (".dot", ".svg", ".connections.parquet", ".hosts.parquet")
+    }
     assert s3_everywhere.list_objects_v2(Bucket="graph-progress")["KeyCount"] == 0
 
 

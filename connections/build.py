@@ -1,0 +1,117 @@
+"""A window's digest folded into connections, written as Parquet: the columnar copy the views read.
+
+A connection is client → server:port/protocol. The digest keeps the server's port and sets the client's
+ephemeral port to 0 (docs/go-services-behaviour.md §2.7), so a line whose source port is the kept one is
+a reply (server → client): request and reply become one connection with bytes and packets each way.
+Traffic between two interfaces of the VPC is logged at both ENIs; each way is counted once (the largest
+figure any one ENI saw, as both saw the same packets). Only `OK` lines count, as in the DOT.
+
+Hosts: the address an ENI owns is the one present in every line that ENI logged (flow logs write an
+ENI's own address as the source or destination of each of its records); that gives an address its ENI
+and account without any enrichment. Any other address gets the account of the ENIs that logged it, when
+they agree (its ENI is then empty). This module imports nothing of Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+CONNECTIONS_SUFFIX = ".connections.parquet"
+HOSTS_SUFFIX = ".hosts.parquet"
+
+# The digest's 14 fields (version 2 layout); numbers stay text until checked, as `-` means "no value".
+_COLUMNS = (
+    "{'version': 'VARCHAR', 'account': 'VARCHAR', 'eni': 'VARCHAR', 'src': 'VARCHAR', 'dst': 'VARCHAR',"
+    " 'sp': 'VARCHAR', 'dp': 'VARCHAR', 'proto': 'VARCHAR', 'packets': 'VARCHAR', 'bytes': 'VARCHAR',"
+    " 'first': 'VARCHAR', 'last': 'VARCHAR', 'action': 'VARCHAR', 'status': 'VARCHAR'}"
+)
+
+_LINES = f"""
+CREATE TEMP TABLE lines AS
+SELECT account, eni, src, dst, action,
+       coalesce(try_cast(sp AS INTEGER), 0) AS sp, coalesce(try_cast(dp AS INTEGER), 0) AS dp,
+       coalesce(try_cast(proto AS INTEGER), -1) AS proto,
+       try_cast(packets AS BIGINT) AS packets, try_cast(bytes AS BIGINT) AS bytes
+FROM read_csv(?, delim=' ', header=false, quote='', escape='', auto_detect=false, ignore_errors=true,
+              null_padding=false, columns={_COLUMNS})
+WHERE version = '2' AND lower(trim(status)) = 'ok'
+"""
+
+# Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures.
+_CONNECTIONS = """
+COPY (
+  WITH oriented AS (
+    SELECT (sp <> 0 AND dp = 0) AS reply, account, eni, action, packets, bytes,
+           CASE WHEN sp <> 0 AND dp = 0 THEN dst ELSE src END AS client,
+           CASE WHEN sp <> 0 AND dp = 0 THEN src ELSE dst END AS server,
+           CASE WHEN sp <> 0 AND dp = 0 THEN sp ELSE dp END AS port, proto
+    FROM lines
+  ), per_eni AS (
+    SELECT client, server, port, proto, eni, account,
+           coalesce(sum(bytes) FILTER (WHERE NOT reply), 0) AS bs,
+           coalesce(sum(bytes) FILTER (WHERE reply), 0) AS br,
+           coalesce(sum(packets) FILTER (WHERE NOT reply), 0) AS ps,
+           coalesce(sum(packets) FILTER (WHERE reply), 0) AS pr,
+           count(*) AS records,
+           bool_or(upper(action) = 'REJECT') AS rejected, bool_or(upper(action) <> 'REJECT') AS accepted
+    FROM oriented GROUP BY ALL
+  )
+  SELECT client, server, port, proto AS protocol,
+         CASE WHEN bool_or(rejected) AND bool_or(accepted) THEN 'MIXED'
+              WHEN bool_or(rejected) THEN 'REJECT' ELSE 'ACCEPT' END AS action,
+         max(bs)::BIGINT AS bytes_sent, max(br)::BIGINT AS bytes_received,
+         max(ps)::BIGINT AS packets_sent, max(pr)::BIGINT AS packets_received, sum(records)::BIGINT AS records,
+         list(DISTINCT eni ORDER BY eni) AS enis, list(DISTINCT account ORDER BY account) AS accounts
+  FROM per_eni GROUP BY client, server, port, proto
+  ORDER BY client, server, port, proto
+) TO ? (FORMAT parquet, COMPRESSION zstd)
+"""
+
+_HOSTS = """
+COPY (
+  WITH totals AS (SELECT eni, count(*) AS lines FROM lines GROUP BY eni),
+  seen AS (
+    SELECT eni, account, address, count(*) AS lines FROM (
+      SELECT eni, account, src AS address FROM lines
+      UNION ALL SELECT eni, account, dst FROM lines WHERE dst <> src
+    ) GROUP BY ALL
+  ), candidates AS (  -- the addresses in every one of an ENI's lines
+    SELECT seen.eni, seen.account, seen.address, count(*) OVER (PARTITION BY seen.eni) AS choices
+    FROM seen JOIN totals ON seen.eni = totals.eni AND seen.lines = totals.lines
+  ), sure AS (SELECT eni, account, address FROM candidates WHERE choices = 1),
+  owned AS (  -- an ENI with two candidates (it only talked to one peer) owns the one no other ENI owns
+    SELECT * FROM sure
+    UNION ALL SELECT eni, any_value(account), any_value(address) FROM candidates
+    WHERE choices > 1 AND address NOT IN (SELECT address FROM sure) GROUP BY eni HAVING count(*) = 1
+  ), accounts AS (  -- any address: the account of the ENIs that logged it, when they agree
+    SELECT address, any_value(account) AS account FROM seen GROUP BY address HAVING count(DISTINCT account) = 1
+  )
+  SELECT address, arg_max(owned.eni, totals.lines) AS eni,
+         coalesce(arg_max(owned.account, totals.lines), any_value(accounts.account)) AS account
+  FROM accounts FULL JOIN owned USING (address) LEFT JOIN totals ON totals.eni = owned.eni
+  GROUP BY address ORDER BY address
+) TO ? (FORMAT parquet, COMPRESSION zstd)
+"""
+
+
+@dataclass(frozen=True)
+class ConnectionFigures:
+    lines: int  # digest lines that counted (version 2, status OK)
+    connections: int
+
+
+def connections_build(digest: Path, connections_out: Path, hosts_out: Path) -> ConnectionFigures:
+    """Fold the digest text at `digest` into the two Parquet files."""
+    with duckdb.connect() as db:
+        db.execute("SET threads TO 2")  # a worker shares the machine with the web tier and other jobs
+        db.execute(_LINES, [str(digest)]).fetchall()
+        (lines,) = db.execute("SELECT count(*) FROM lines").fetchone() or (0,)
+        db.execute(_CONNECTIONS, [str(connections_out)])
+        db.execute(_HOSTS, [str(hosts_out)])
+        (connections,) = db.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(connections_out)]
+        ).fetchone() or (0,)
+    return ConnectionFigures(lines=int(lines), connections=int(connections))

@@ -1,0 +1,232 @@
+"""API v1 connection views: `/api/v1/graphs/<id>/view` and `/top`, as JSON or `?format=csv`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from connections.filters import FilterInvalid, filters_parse
+from connections.selectors import GROUPS, MAX_NODES, RANKS, TOPS, connection_top, connection_view
+from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
+from graphs.api.views import TAG, GraphApi, GraphBusy
+from graphs.models import Graph
+from graphs.services import graph_busy, graph_connections
+from jobs.models import JobStatus
+
+MAX_NODES_LIMIT = 100_000
+TOP_LIMIT = 1000
+
+
+class CsvRenderer(BaseRenderer):
+    """`?format=csv`: the rows the view hands over (`{"columns": [...], "rows": [...]}`), as CSV."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        out = io.StringIO()
+        if isinstance(data, dict) and "columns" in data:
+            writer = csv.DictWriter(
+                out, fieldnames=data["columns"], extrasaction="ignore", lineterminator="\n"
+            )
+            writer.writeheader()
+            writer.writerows(data["rows"])
+        else:  # an error answer: its detail, one line
+            out.write(f"error\n{data.get('detail', data) if isinstance(data, dict) else data}\n")
+        return out.getvalue().encode()
+
+
+class ViewInvalid(Exception):
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class _ConnectionsApi(GraphApi):
+    renderer_classes = (JSONRenderer, CsvRenderer)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, FilterInvalid | ViewInvalid):
+            parameter = exc.parameter
+            return Response({"detail": str(exc), "parameter": parameter}, status=400)
+        return super().handle_exception(exc)
+
+    def _ready_graph(self, graph_id: UUID) -> Graph:
+        graph = self._graph(graph_id)
+        if graph.status != JobStatus.DONE or graph_busy(graph):
+            raise GraphBusy(graph)
+        return graph
+
+    def _csv(self, request: Request) -> bool:
+        return request.accepted_renderer.format == "csv"
+
+
+def _choice(params: Any, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = params.get(name, default).strip() or default
+    if value not in choices:
+        raise ViewInvalid(name, f"{name}: {value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _count(params: Any, name: str, default: int, limit: int) -> int:
+    value = params.get(name, str(default)).strip() or str(default)
+    if not value.isdigit() or not 1 <= int(value) <= limit:
+        raise ViewInvalid(name, f"{name}: {value!r} must be a whole number from 1 to {limit}")
+    return int(value)
+
+
+_FILTERS = [
+    OpenApiParameter("port", str, description="Server ports and ranges: `443,8000-8080`."),
+    OpenApiParameter("protocol", str, description="Numbers or names: `tcp,udp,icmp` or `6`."),
+    OpenApiParameter("action", str, enum=["accept", "reject", "mixed"],
+                     description="accept: ACCEPT or MIXED connections; reject: REJECT or MIXED; mixed."),
+    OpenApiParameter("address", str, description="CIDRs or addresses on either side."),
+    OpenApiParameter("client", str, description="CIDRs or addresses of the client."),
+    OpenApiParameter("server", str, description="CIDRs or addresses of the server."),
+    OpenApiParameter("account", str, description="Account ids of the ENIs that logged the connection."),
+    OpenApiParameter("eni", str, description="ENI ids that logged the connection."),
+    OpenApiParameter("min_bytes", int, description="Bytes both ways together, at least."),
+    OpenApiParameter("internet", str, enum=["in", "out"],
+                     description="in: internet clients of VPC servers; out: VPC clients of internet servers."),
+    OpenApiParameter("search", str, description="A substring of an address, name or id, on either side."),
+    OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` answers the rows as CSV."),
+]  # fmt: skip
+_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="No valid token or session."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="A parameter that cannot be parsed (`parameter` names it)."
+    ),
+    404: OpenApiResponse(ErrorSerializer, description="No such graph."),
+    409: OpenApiResponse(GraphConflictSerializer, description="Not done yet, failed, or being built again."),
+}
+
+
+class ViewNodeSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        help_text="At `group=host`, the address; else `subnet:…`, `vpc:…`, `account:…`."
+    )
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
+    kind = serializers.ChoiceField(
+        choices=["host", "subnet", "vpc", "account", "internet", "aws-service", "group"]
+    )
+    members = serializers.IntegerField(help_text="Addresses in the node.")
+    name = serializers.CharField(help_text="The enrichment name (Name tag, group name); empty when none.")
+    bytes_sent = serializers.IntegerField()
+    bytes_received = serializers.IntegerField()
+
+
+class ViewEdgeSerializer(serializers.Serializer):
+    client = serializers.CharField(help_text="A node id.")
+    server = serializers.CharField(help_text="A node id.")
+    port = serializers.IntegerField(help_text="The server's port.")
+    protocol = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["ACCEPT", "REJECT", "MIXED"])
+    bytes_sent = serializers.IntegerField(help_text="Client → server.")
+    bytes_received = serializers.IntegerField(help_text="Server → client.")
+    packets = serializers.IntegerField(help_text="Both ways.")
+    records = serializers.IntegerField(help_text="Digest lines merged.")
+
+
+class ViewOutputSerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=list(GROUPS[1:]), help_text="The level drawn (auto resolved).")
+    nodes = ViewNodeSerializer(many=True)
+    edges = ViewEdgeSerializer(many=True)
+    totals = serializers.DictField(help_text="connections, bytes_sent, bytes_received, packets, records of the "
+                                   "filtered connections; nodes and edges before truncation; levels: node "
+                                   "counts at host, subnet, vpc and account.")  # fmt: skip
+    truncated = serializers.BooleanField(help_text="More nodes than `max_nodes`: the heaviest were kept.")
+
+
+class TopRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The address, or the port for `of=ports`.")
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
+    bytes = serializers.IntegerField()
+    packets = serializers.IntegerField()
+    connections = serializers.IntegerField(help_text="For `servers`: distinct clients.")
+
+
+class TopOutputSerializer(serializers.Serializer):
+    of = serializers.ChoiceField(choices=list(TOPS))
+    by = serializers.ChoiceField(choices=list(RANKS))
+    rows = TopRowSerializer(many=True)
+
+
+class GraphViewApi(_ConnectionsApi):
+    @extend_schema(
+        operation_id="graphs_view",
+        tags=[TAG],
+        summary="The connection view: who talks to whom, grouped",
+        parameters=[
+            OpenApiParameter(
+                "group",
+                str,
+                enum=list(GROUPS),
+                description="Default auto: the finest level whose node count fits `max_nodes`.",
+            ),
+            OpenApiParameter("max_nodes", int, description=f"Default {MAX_NODES}."),
+            OpenApiParameter("expand", str, many=True, description="Node ids to open one level finer."),
+            *_FILTERS,
+        ],
+        responses={200: ViewOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
+    )
+    def get(self, request: Request, graph_id: UUID) -> Response:
+        params = request.query_params
+        filters = filters_parse(params)
+        group = _choice(params, "group", GROUPS, "auto")
+        max_nodes = _count(params, "max_nodes", MAX_NODES, MAX_NODES_LIMIT)
+        expand = tuple(value for value in params.getlist("expand") if value)
+        view = connection_view(
+            graph_connections(self._ready_graph(graph_id)), filters, group, max_nodes, expand
+        )
+        if self._csv(request):
+            labels = {node["id"]: node["label"] for node in view["nodes"]}
+            rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]]}
+                    for edge in view["edges"]]  # fmt: skip
+            columns = [
+                "client",
+                "client_label",
+                "server",
+                "server_label",
+                *list(ViewEdgeSerializer().fields)[2:],
+            ]
+            return Response({"columns": columns, "rows": rows})
+        return Response(view)
+
+
+class GraphTopApi(_ConnectionsApi):
+    @extend_schema(
+        operation_id="graphs_top",
+        tags=[TAG],
+        summary="Top lists: talkers, servers, clients, ports, rejected sources, internet in and out",
+        parameters=[
+            OpenApiParameter("of", str, enum=list(TOPS), description="Default talkers."),
+            OpenApiParameter("by", str, enum=list(RANKS), description="Default bytes."),
+            OpenApiParameter("limit", int, description=f"Default 20, at most {TOP_LIMIT}."),
+            *_FILTERS,
+        ],
+        responses={200: TopOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
+    )
+    def get(self, request: Request, graph_id: UUID) -> Response:
+        params = request.query_params
+        filters = filters_parse(params)
+        of = _choice(params, "of", TOPS, "talkers")
+        by = _choice(params, "by", RANKS, "bytes")
+        limit = _count(params, "limit", 20, TOP_LIMIT)
+        top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
+        if self._csv(request):
+            return Response(
+                {"columns": ["key", "label", "bytes", "packets", "connections"], "rows": top["rows"]}
+            )
+        return Response(top)
