@@ -3,7 +3,7 @@
 An address's chain of nodes, finest first:
 - a VPC host: itself; its operator network group (enrichment.NetworkGroup), else its enrichment subnet,
   else its /24 (IPv4) or /64 (IPv6); its VPC (enrichment), else its account; its account (enrichment,
-  else the account of the ENI that owns it in the flow logs, see connections.build);
+  else the account of the ENI that owns it in the flow logs, see digests.connections);
 - a public address: itself at host level; above it, one `internet` node, or the AWS service whose
   published range holds it ("AWS S3 us-east-1", once ip-ranges.json is imported).
 """
@@ -38,7 +38,7 @@ class Place:
 
 def place_of(address: str, info: AddressInfo | None, owner: tuple[str, str]) -> Place:
     """`owner`: the ENI that owns the address in the flow logs ("" when none) and the account that
-    logged it (connections.build)."""
+    logged it (digests.connections)."""
     info = info or AddressInfo()
     parsed = _parse(address)
     owner_eni, owner_account = owner

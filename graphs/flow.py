@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connections.build import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
 from graphs.digesters import digester
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
@@ -64,7 +64,7 @@ class GraphFlow(JobFlow):
         }
 
     def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
-        """The window's connection table and hosts (connections.build), stored beside the DOT."""
+        """The window's connection table and hosts (digests.connections), stored beside the DOT."""
         paths = folder / "connections.parquet", folder / "hosts.parquet"
         figures = connections_build(digest_path, *paths)
         for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):

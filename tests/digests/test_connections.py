@@ -1,4 +1,4 @@
-"""Folding a digest into connections (connections.build): request and reply become one connection,
+"""Folding a digest into connections (digests.connections): request and reply become one connection,
 traffic logged at both ENIs counts once, and an ENI's own address is recognised."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from connections.build import connections_build
+from digests.connections import connections_build
 
 ACCOUNT = "111111111111"
 APP, DB, INTERNET_CLIENT, ALB = "10.0.1.10", "10.0.2.20", "203.0.113.7", "10.0.0.5"
