@@ -6,8 +6,8 @@ import functools
 import shutil
 from typing import IO
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
 from connections.table import ConnectionTable, table_get
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
 from digests.services import digest_flow
 from graphs.flow import DOT_SUFFIX, SVG_SUFFIX, GraphFlow
 from graphs.models import Graph
