@@ -1,8 +1,11 @@
 """A window's digest folded into connections, written as Parquet: the columnar copy the views read.
 
-A connection is client → server:port/protocol. The digest keeps the server's port and sets the client's
-ephemeral port to 0 (docs/go-services-behaviour.md §2.7), so a line whose source port is the kept one is
-a reply (server → client): request and reply become one connection with bytes and packets each way.
+A connection is client → server:port/protocol. The digest keeps the lower port of a record and sets the
+other to 0 (docs/go-services-behaviour.md §2.7), taking the lower one for the server's: a line whose
+source port is the kept one is a reply (server → client), and request and reply become one connection
+with bytes and packets each way. A rejected line is the exception: security groups reject what comes in,
+so its source is the client, and when the digest kept the source port (the client's, lower than the
+server's, as scanners' often are) the server's port is lost: the connection's port is 0, "unknown".
 Traffic between two interfaces of the VPC is logged at both ENIs; each way is counted once (the largest
 figure any one ENI saw, as both saw the same packets). Only `OK` lines count, as in the DOT.
 
@@ -43,12 +46,14 @@ WHERE version = '2' AND lower(trim(status)) = 'ok'
 # Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures.
 _CONNECTIONS = """
 COPY (
-  WITH oriented AS (
-    SELECT (sp <> 0 AND dp = 0) AS reply, account, eni, action, packets, bytes,
-           CASE WHEN sp <> 0 AND dp = 0 THEN dst ELSE src END AS client,
-           CASE WHEN sp <> 0 AND dp = 0 THEN src ELSE dst END AS server,
-           CASE WHEN sp <> 0 AND dp = 0 THEN sp ELSE dp END AS port, proto
-    FROM lines
+  WITH marked AS (
+    SELECT *, upper(action) = 'REJECT' AS rejected_line, (sp <> 0 AND dp = 0) AS source_port_kept FROM lines
+  ), oriented AS (
+    SELECT source_port_kept AND NOT rejected_line AS reply, account, eni, action, packets, bytes,
+           CASE WHEN source_port_kept AND NOT rejected_line THEN dst ELSE src END AS client,
+           CASE WHEN source_port_kept AND NOT rejected_line THEN src ELSE dst END AS server,
+           CASE WHEN NOT source_port_kept THEN dp WHEN rejected_line THEN 0 ELSE sp END AS port, proto
+    FROM marked
   ), per_eni AS (
     SELECT client, server, port, proto, eni, account,
            coalesce(sum(bytes) FILTER (WHERE NOT reply), 0) AS bs,

@@ -121,3 +121,13 @@ def test_an_eni_that_talked_to_one_peer_owns_the_address_no_other_eni_owns(tmp_p
         ),
     )
     assert hosts[DB] == ("eni-db", ACCOUNT) and hosts[APP] == ("eni-app", ACCOUNT)
+
+
+def test_a_rejected_probe_from_a_low_port_keeps_its_direction_and_an_unknown_port(tmp_path: Path) -> None:
+    # scanner:25154 -> ALB:50000; the digest kept the lower, source port and zeroed the destination port
+    rows, _, _ = build(
+        tmp_path, digest(f"{ACCOUNT} eni-alb {INTERNET_CLIENT} {ALB} 25154 0 6 1 40 100 200 REJECT OK")
+    )
+    assert [(row["client"], row["server"], row["port"], row["action"]) for row in rows] == [
+        (INTERNET_CLIENT, ALB, 0, "REJECT")
+    ]
