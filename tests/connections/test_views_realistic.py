@@ -52,7 +52,7 @@ def test_the_host_view_holds_exactly_the_connections_the_vpc_made(
         key = connection.client, connection.server, connection.port, connection.protocol
         actions[key].add(connection.action)
         if unknown:  # either port may stand: decided below against what was drawn
-            actions[key[:2] + (0, key[3])].add("maybe")
+            actions[(*key[:2], 0, key[3])].add("maybe")
     view = get(api, graph, "view", group="host", max_nodes=100_000)
     drawn = {(e["client"], e["server"], e["port"], e["protocol"]): e["action"] for e in view["edges"]}
     assert view["truncated"] is False
@@ -64,7 +64,7 @@ def test_the_host_view_holds_exactly_the_connections_the_vpc_made(
             assert action == ("MIXED" if len(seen) > 1 else next(iter(seen))), key
     missing = {key for key, seen in actions.items() if seen - {"maybe"} and key not in drawn}
     # every connection is drawn, but a probe whose port the digest lost is drawn with port 0
-    assert all(key[:2] + (0, key[3]) in drawn for key in missing), sorted(missing)[:5]
+    assert all((*key[:2], 0, key[3]) in drawn for key in missing), sorted(missing)[:5]
 
 
 def test_the_app_tier_is_what_talks_to_postgres_on_5432(api: APIClient, graph: str, truth: Truth) -> None:
