@@ -20,7 +20,7 @@ LEVELS = ("host", "subnet", "vpc", "account")
 INTERNET = "internet"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     id: str
     kind: str  # host, subnet, vpc, account, internet, aws-service, group
@@ -28,7 +28,7 @@ class Node:
     name: str = ""  # the enrichment name (Name tag, group name), "" when none
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     address: str
     internet: bool  # outside the VPC: a public address no ENI of the flow logs owns

@@ -53,7 +53,9 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
             where.append(_cidr_condition(cursor, table, side, networks))
     # A temporary table, not a view: DuckDB binds no parameters in a view's definition.
     sql = (
-        f"CREATE OR REPLACE TEMP TABLE f AS SELECT c.*, pc.internet AS client_internet, ps.internet AS server_internet "
+        "CREATE OR REPLACE TEMP TABLE f AS SELECT c.client, c.server, c.port, c.protocol, c.action, c.bytes_sent, "
+        "c.bytes_received, c.packets_sent, c.packets_received, c.records, "
+        "pc.internet AS client_internet, ps.internet AS server_internet "
         f"FROM {table.name} c JOIN {table.places_name} pc ON pc.address = c.client "
         f"JOIN {table.places_name} ps ON ps.address = c.server"
     )

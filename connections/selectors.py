@@ -14,16 +14,18 @@ from connections.table import ConnectionTable, table_cursor
 
 GROUPS = ("auto", *LEVELS)
 MAX_NODES = 500
+MAX_PORTS = 20  # per node pair and protocol; the rest merge into port -1
 TOPS = ("talkers", "servers", "clients", "ports", "rejected", "internet_in", "internet_out")
 RANKS = ("bytes", "packets", "connections")
 
 
 def connection_view(
     table: ConnectionTable, filters: Filters, group: str = "auto", max_nodes: int = MAX_NODES,
-    expand: tuple[str, ...] = (),
+    expand: tuple[str, ...] = (), max_ports: int = MAX_PORTS,
 ) -> dict[str, Any]:  # fmt: skip
     """Nodes and edges at `group` (auto: the finest level with at most `max_nodes` nodes), the nodes in
-    `expand` opened one level finer. Beyond `max_nodes`, the heaviest nodes are kept (`truncated`)."""
+    `expand` opened one level finer. Beyond `max_nodes`, the heaviest nodes are kept (`truncated`); beyond
+    `max_ports` ports between two nodes (per protocol), the lightest merge into one edge of port -1."""
     cursor = table_cursor()
     try:
         filtered(cursor, table, filters)
@@ -32,7 +34,7 @@ def connection_view(
             group if group != "auto" else next((lv for lv in LEVELS if levels[lv] <= max_nodes), LEVELS[-1])
         )
         nodes_of = _register_nodes(cursor, table, LEVELS.index(chosen), set(expand))
-        edges = _edges(cursor)
+        edges = _edges(cursor, max_ports)
         nodes = _nodes(cursor)
         totals = _totals(cursor)
     finally:
@@ -97,14 +99,23 @@ _ACTION = (
 )
 
 
-def _edges(cursor: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+def _edges(cursor: duckdb.DuckDBPyConnection, max_ports: int) -> list[tuple[Any, ...]]:
+    """Edges per node pair, port and protocol; beyond the `max_ports` heaviest ports of a pair and protocol
+    the others merge into one edge with port -1 (a scanner's thousand probed ports stay one line)."""
     sql = (
-        f"SELECT mc.node, ms.node, f.port, f.protocol, {_ACTION}, sum(bytes_sent)::BIGINT, "
-        "sum(bytes_received)::BIGINT, sum(packets_sent + packets_received)::BIGINT, sum(records)::BIGINT "
-        "FROM f JOIN node_of mc ON mc.address = f.client JOIN node_of ms ON ms.address = f.server "
-        "GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
+        "WITH pairs AS ("
+        f" SELECT mc.node AS client, ms.node AS server, f.port, f.protocol, {_ACTION} AS action,"
+        " sum(bytes_sent)::BIGINT AS sent, sum(bytes_received)::BIGINT AS received,"
+        " sum(packets_sent + packets_received)::BIGINT AS packets, sum(records)::BIGINT AS records"
+        " FROM f JOIN node_of mc ON mc.address = f.client JOIN node_of ms ON ms.address = f.server GROUP BY ALL"
+        "), ranked AS ("
+        " SELECT *, row_number() OVER (PARTITION BY client, server, protocol ORDER BY sent + received DESC, port)"
+        " AS rank FROM pairs"
+        ") SELECT client, server, CASE WHEN rank <= ? THEN port ELSE -1 END AS port, protocol,"
+        f" {_ACTION}, sum(sent)::BIGINT, sum(received)::BIGINT, sum(packets)::BIGINT,"
+        " sum(records)::BIGINT FROM ranked GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
     )
-    return cursor.execute(sql).fetchall()
+    return cursor.execute(sql, [max_ports]).fetchall()
 
 
 def _nodes(cursor: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:

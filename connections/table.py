@@ -8,12 +8,14 @@ enrichment changes. The least recently used tables are dropped beyond `CACHED_TA
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 import duckdb
@@ -21,6 +23,7 @@ import numpy as np
 
 from connections.places import LEVELS, Place, places_of
 from enrichment.selectors import addresses_describe, enrichment_version
+from ops.tempfiles import PREFIX
 
 CACHED_TABLES = 4
 Opener = Callable[[], IO[bytes]]
@@ -37,14 +40,35 @@ class ConnectionTable:
         return f"{self.name}_places"
 
 
-_database = duckdb.connect()
+# Bounded: beyond the limit DuckDB spills to its temporary folder (swept with the process's other
+# temporary folders, ops.tempfiles) instead of growing the web process.
+MEMORY_LIMIT = "128MB"
+_connection: duckdb.DuckDBPyConnection | None = None
 _lock = threading.Lock()
 _tables: OrderedDict[str, ConnectionTable] = OrderedDict()
 
 
+def _database() -> duckdb.DuckDBPyConnection:
+    """The process's database, opened on first use (only processes that answer views pay for it)."""
+    global _connection
+    if _connection is None:
+        folder = Path(tempfile.gettempdir()) / f"{PREFIX}{os.getpid()}-duckdb"
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": MEMORY_LIMIT,
+            "threads": 2,
+            "temp_directory": str(folder),
+            # Give freed query memory back to the system at once, not after it piles up (128 MB).
+            "allocator_flush_threshold": "8MB",
+            "allocator_bulk_deallocation_flush_threshold": "8MB",
+        }
+        _connection = duckdb.connect(config=config)
+    return _connection
+
+
 def table_cursor() -> duckdb.DuckDBPyConnection:
     """A cursor of the shared database for one request (cursors may be used from different threads)."""
-    return _database.cursor()
+    with _lock:
+        return _database().cursor()
 
 
 def table_get(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
@@ -79,8 +103,8 @@ def _load(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
             with opener() as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
             paths.append(path)
-        _database.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]])
-        _database.execute(
+        _database().execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]])
+        _database().execute(
             f"CREATE OR REPLACE TABLE {name}_hosts AS SELECT * FROM read_parquet(?)", [paths[1]]
         )
     return ConnectionTable(name)
@@ -89,13 +113,15 @@ def _load(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
 def _places_load(table: ConnectionTable, version: str) -> None:
     addresses = [
         row[0]
-        for row in _database.execute(
-            f"SELECT client FROM {table.name} UNION SELECT server FROM {table.name}"
-        ).fetchall()
+        for row in _database()
+        .execute(f"SELECT client FROM {table.name} UNION SELECT server FROM {table.name}")
+        .fetchall()
     ]
-    rows = _database.execute(
-        f"SELECT address, coalesce(eni, ''), coalesce(account, '') FROM {table.name}_hosts"
-    ).fetchall()
+    rows = (
+        _database()
+        .execute(f"SELECT address, coalesce(eni, ''), coalesce(account, '') FROM {table.name}_hosts")
+        .fetchall()
+    )
     owners = {address: (eni, account) for address, eni, account in rows}
     table.places = places_of(addresses, addresses_describe(addresses), owners)
     columns: dict[str, np.ndarray] = {"address": np.array(addresses, dtype=object)}
@@ -103,7 +129,7 @@ def _places_load(table: ConnectionTable, version: str) -> None:
     for index, level in enumerate(LEVELS):
         columns[level] = np.array([table.places[a].chain[index].id for a in addresses], dtype=object)
     columns["search"] = np.array([table.places[a].search for a in addresses], dtype=object)
-    cursor = _database.cursor()
+    cursor = _database().cursor()
     schema = ", ".join(
         ["address VARCHAR", "internet BOOLEAN", *(f"{level} VARCHAR" for level in LEVELS), "search VARCHAR"]
     )
@@ -117,4 +143,4 @@ def _places_load(table: ConnectionTable, version: str) -> None:
 
 def _drop(table: ConnectionTable) -> None:
     for name in (table.name, f"{table.name}_hosts", table.places_name):
-        _database.execute(f"DROP TABLE IF EXISTS {name}").fetchall()
+        _database().execute(f"DROP TABLE IF EXISTS {name}").fetchall()

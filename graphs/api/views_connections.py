@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from connections.filters import FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, RANKS, TOPS, connection_top, connection_view
+from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top, connection_view
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.models import Graph
@@ -177,6 +177,12 @@ class GraphViewApi(_ConnectionsApi):
             ),
             OpenApiParameter("max_nodes", int, description=f"Default {MAX_NODES}."),
             OpenApiParameter("expand", str, many=True, description="Node ids to open one level finer."),
+            OpenApiParameter(
+                "max_ports",
+                int,
+                description=f"Default {MAX_PORTS}: edges between two nodes (per "
+                "protocol) beyond this many ports merge into one edge of port -1.",
+            ),
             *_FILTERS,
         ],
         responses={200: ViewOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
@@ -186,9 +192,10 @@ class GraphViewApi(_ConnectionsApi):
         filters = filters_parse(params)
         group = _choice(params, "group", GROUPS, "auto")
         max_nodes = _count(params, "max_nodes", MAX_NODES, MAX_NODES_LIMIT)
+        max_ports = _count(params, "max_ports", MAX_PORTS, 65536)
         expand = tuple(value for value in params.getlist("expand") if value)
         view = connection_view(
-            graph_connections(self._ready_graph(graph_id)), filters, group, max_nodes, expand
+            graph_connections(self._ready_graph(graph_id)), filters, group, max_nodes, expand, max_ports
         )
         if self._csv(request):
             labels = {node["id"]: node["label"] for node in view["nodes"]}

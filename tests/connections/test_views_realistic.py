@@ -53,7 +53,7 @@ def test_the_host_view_holds_exactly_the_connections_the_vpc_made(
         actions[key].add(connection.action)
         if unknown:  # either port may stand: decided below against what was drawn
             actions[(*key[:2], 0, key[3])].add("maybe")
-    view = get(api, graph, "view", group="host", max_nodes=100_000)
+    view = get(api, graph, "view", group="host", max_nodes=100_000, max_ports=65536)
     drawn = {(e["client"], e["server"], e["port"], e["protocol"]): e["action"] for e in view["edges"]}
     assert view["truncated"] is False
     for key, action in drawn.items():
@@ -126,3 +126,17 @@ def test_enrichment_names_hosts_subnets_and_vpcs(
     assert f"account:{PROD_ACCOUNT}" in accounts
     expanded = {node["id"] for node in get(api, graph, "view", group="vpc", expand=f"vpc:{db.vpc}")["nodes"]}
     assert f"subnet:{db.subnet}" in expanded and f"vpc:{db.vpc}" not in expanded
+
+
+def test_a_scanners_many_ports_merge_into_one_edge_beyond_max_ports(
+    api: APIClient, graph: str, truth: Truth
+) -> None:
+    split = get(api, graph, "view", group="subnet", max_ports=65536)
+    merged = get(api, graph, "view", group="subnet")
+    pairs = {(e["client"], e["server"], e["protocol"]) for e in split["edges"]}
+    assert len(merged["edges"]) < len(split["edges"])
+    assert {(e["client"], e["server"], e["protocol"]) for e in merged["edges"]} == pairs
+    for pair in pairs:
+        ports = [e["port"] for e in merged["edges"] if (e["client"], e["server"], e["protocol"]) == pair]
+        assert len(ports) <= 21 and (len(ports) <= 20 or -1 in ports)
+    assert sum(e["bytes_sent"] for e in merged["edges"]) == sum(e["bytes_sent"] for e in split["edges"])

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.filters import FILTER_PARAMETERS, FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, RANKS, TOPS, connection_top, connection_view
+from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top, connection_view
 from graphs.api.serializers import WindowInvalid, window_clean
 from graphs.models import Graph
 from graphs.selectors import graph_get
@@ -46,6 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--group", choices=GROUPS, default="auto")
         parser.add_argument("--max-nodes", type=int, default=MAX_NODES)
         parser.add_argument("--expand", action="append", default=[], help="A node id to open (repeatable).")
+        parser.add_argument(
+            "--max-ports", type=int, default=MAX_PORTS, help="Ports per node pair; more merge into -1."
+        )
         parser.add_argument("--top", choices=TOPS, help="Print this top list instead of the view.")
         parser.add_argument("--by", choices=RANKS, default="bytes")
         parser.add_argument("--limit", type=int, default=20)
@@ -66,8 +69,9 @@ class Command(BaseCommand):
             top = connection_top(table, filters, options["top"], options["by"], options["limit"])
             self._print(top, top["rows"], TOP_COLUMNS, options["format"])
             return
+        expand = tuple(options["expand"])
         view = connection_view(
-            table, filters, options["group"], options["max_nodes"], tuple(options["expand"])
+            table, filters, options["group"], options["max_nodes"], expand, options["max_ports"]
         )
         self._print(view, view["edges"], EDGE_COLUMNS, options["format"])
         if options["format"] == "table":

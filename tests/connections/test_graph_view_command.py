@@ -1,0 +1,54 @@
+"""`manage.py graph_view`: the API's views and top lists from a shell, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.connections.test_views_api import APP1, APP2, DB, RECORDS, SCANNER
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("graph_view", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_the_view_as_csv_lists_the_filtered_edges(build_graph: Callable[[list[str]], str]) -> None:
+    graph_id = build_graph(RECORDS)
+    lines = run(graph_id, "--group", "host", "--port", "5432", "--format", "csv").splitlines()
+    assert lines[0] == "client,server,port,protocol,action,bytes_sent,bytes_received,packets,records"
+    assert sorted(line.split(",")[:3] for line in lines[1:]) == [[APP1, DB, "5432"], [APP2, DB, "5432"]]
+
+
+def test_a_top_list_by_window_as_json(build_graph: Callable[[list[str]], str]) -> None:
+    build_graph(RECORDS)
+    answer = json.loads(run("--start", "2019-01-01T00:00:00Z", "--stop", "2019-01-01T01:00:00Z",
+                            "--top", "rejected", "--format", "json"))  # fmt: skip
+    assert [row["key"] for row in answer["rows"]] == [SCANNER]
+
+
+def test_the_table_format_aligns_columns(build_graph: Callable[[list[str]], str]) -> None:
+    graph_id = build_graph(RECORDS)
+    lines = run(graph_id, "--top", "talkers", "--limit", "2").splitlines()
+    assert lines[0].split() == ["key", "label", "bytes", "packets", "connections"]
+    assert len(lines) == 3
+    assert lines[1].split()[0] == lines[1][: len(lines[1].split()[0])]  # rows start with the key, padded
+    assert lines[1].index(lines[1].split()[2]) == lines[0].index("bytes")  # numbers under their header
+
+
+def test_a_bad_filter_names_its_option(build_graph: Callable[[list[str]], str]) -> None:
+    graph_id = build_graph(RECORDS)
+    with pytest.raises(CommandError, match="port: 'https'"):
+        run(graph_id, "--port", "https")
+
+
+def test_an_unknown_window_says_how_to_request_it() -> None:
+    with pytest.raises(CommandError, match="graph_create"):
+        run("--start", "2019-01-01T00:00:00Z", "--stop", "2019-01-01T01:00:00Z")
