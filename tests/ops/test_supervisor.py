@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,3 +78,17 @@ def test_the_supervisor_serves_and_ctrl_c_stops_every_child(tmp_path: Path) -> N
         supervisor.send_signal(signal.SIGINT)
         assert supervisor.wait(timeout=60) == 0
     assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+
+
+def test_manage_py_serve_becomes_the_supervisor(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import call_command
+
+    started: list[list[str]] = []
+
+    def execv(path: str, argv: list[str]) -> None:
+        started.append(argv)
+
+    monkeypatch.setattr(os, "execv", execv)
+    monkeypatch.chdir(ROOT)
+    call_command("serve", "--web-threads", "8")
+    assert started == [[sys.executable, "-m", "ops.supervisor", "--web-workers", "1", "--web-threads", "8"]]

@@ -17,8 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--web-workers", type=int, default=2, help="gunicorn worker processes (default 2)"
+            "--web-workers", type=int, default=1, help="gunicorn worker processes (default 1)"
         )
+        parser.add_argument("--web-threads", type=int, default=4, help="threads per web worker (default 4)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.flush()
