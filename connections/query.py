@@ -6,12 +6,14 @@ are decided in Python over the window's distinct addresses, then joined), never 
 
 from __future__ import annotations
 
-import duckdb
-import numpy as np
+from typing import TYPE_CHECKING
 
 from connections.filters import Filters, Network
 from connections.places import address_in
 from connections.table import ConnectionTable
+
+if TYPE_CHECKING:
+    import duckdb
 
 ACTIONS_OF = {"accept": ("ACCEPT", "MIXED"), "reject": ("REJECT", "MIXED"), "mixed": ("MIXED",)}
 
@@ -67,6 +69,8 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
 def _cidr_condition(
     cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, side: str, networks: tuple[Network, ...]
 ) -> str:
+    import numpy as np
+
     matched = [address for address in table.places if address_in(address, list(networks))]
     name = f"cidr_{side}"
     cursor.register(name, {"address": np.array(matched or [""], dtype=object)})

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from connections.filters import Filters
 from connections.places import LEVELS, Node
 from connections.query import filtered
 from connections.table import ConnectionTable, table_cursor
+
+if TYPE_CHECKING:
+    import duckdb
 
 GROUPS = ("auto", *LEVELS)
 MAX_NODES = 500
@@ -79,6 +79,8 @@ def _register_nodes(
     cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, level: int, expand: set[str]
 ) -> dict[str, Node]:
     """Each address's node at `level`, one level finer wherever its node is expanded (repeatedly)."""
+    import numpy as np
+
     addresses, node_ids, nodes_of = [], [], {}
     for address, place in table.places.items():
         index = level

@@ -16,14 +16,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
-
-import duckdb
-import numpy as np
+from typing import IO, TYPE_CHECKING
 
 from connections.places import LEVELS, Place, places_of
 from enrichment.selectors import addresses_describe, enrichment_version
 from ops.tempfiles import PREFIX
+
+if TYPE_CHECKING:  # duckdb and numpy load on the first view, not when Django starts
+    import duckdb
 
 CACHED_TABLES = 4
 Opener = Callable[[], IO[bytes]]
@@ -52,6 +52,8 @@ def _database() -> duckdb.DuckDBPyConnection:
     """The process's database, opened on first use (only processes that answer views pay for it)."""
     global _connection
     if _connection is None:
+        import duckdb
+
         folder = Path(tempfile.gettempdir()) / f"{PREFIX}{os.getpid()}-duckdb"
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": MEMORY_LIMIT,
@@ -124,6 +126,8 @@ def _places_load(table: ConnectionTable, version: str) -> None:
     )
     owners = {address: (eni, account) for address, eni, account in rows}
     table.places = places_of(addresses, addresses_describe(addresses), owners)
+    import numpy as np
+
     columns: dict[str, np.ndarray] = {"address": np.array(addresses, dtype=object)}
     columns["internet"] = np.array([table.places[a].internet for a in addresses], dtype=bool)
     for index, level in enumerate(LEVELS):

@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+FOLD_MEMORY_LIMIT = "256MB"
 CONNECTIONS_SUFFIX = ".connections.parquet"
 HOSTS_SUFFIX = ".hosts.parquet"
 
@@ -110,8 +109,11 @@ class ConnectionFigures:
 
 def connections_build(digest: Path, connections_out: Path, hosts_out: Path) -> ConnectionFigures:
     """Fold the digest text at `digest` into the two Parquet files."""
-    with duckdb.connect() as db:
-        db.execute("SET threads TO 2")  # a worker shares the machine with the web tier and other jobs
+    import duckdb  # here: only the processes that fold a digest pay for it
+
+    # Two threads and a bounded memory: the worker shares the machine with the web tier and other jobs;
+    # beyond the limit DuckDB spills to the temp dir.
+    with duckdb.connect(config={"threads": 2, "memory_limit": FOLD_MEMORY_LIMIT}) as db:
         db.execute(_LINES, [str(digest)]).fetchall()
         (lines,) = db.execute("SELECT count(*) FROM lines").fetchone() or (0,)
         db.execute(_CONNECTIONS, [str(connections_out)])
