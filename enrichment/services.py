@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.db import transaction
 
-from enrichment.aws import aws_account, aws_region_documents, aws_session
 from enrichment.errors import DocumentInvalid, EnrichmentError, RefreshFailed
 from enrichment.group_files import network_groups_parse
 from enrichment.models import EnrichmentImport, Kind, NetworkGroup
@@ -119,6 +118,9 @@ def enrichment_refresh() -> list[ImportSummary]:
     naming the region and call) leaves that region's earlier imports as they were; regions refreshed
     before it stay refreshed.
     """
+    # boto3 loads here: every process imports this module (the admin does), few ever refresh.
+    from enrichment.aws import aws_account, aws_region_documents, aws_session
+
     config = config_get()
     session = aws_session(config)
     regions = list(config.scan_regions) or ([session.region_name] if session.region_name else [])
