@@ -115,10 +115,10 @@ def connections_build(digest: Path, connections_out: Path, hosts_out: Path) -> C
     # beyond the limit DuckDB spills to the temp dir.
     with duckdb.connect(config={"threads": 2, "memory_limit": FOLD_MEMORY_LIMIT}) as db:
         db.execute(_LINES, [str(digest)]).fetchall()
-        (lines,) = db.execute("SELECT count(*) FROM lines").fetchone() or (0,)
-        db.execute(_CONNECTIONS, [str(connections_out)])
-        db.execute(_HOSTS, [str(hosts_out)])
+        (lines,) = db.execute("SELECT count(*) FROM lines").fetchall()[0]
+        db.execute(_CONNECTIONS, [str(connections_out)]).fetchall()
+        db.execute(_HOSTS, [str(hosts_out)]).fetchall()
         (connections,) = db.execute(
             "SELECT count(*) FROM read_parquet(?)", [str(connections_out)]
-        ).fetchone() or (0,)
+        ).fetchall()[0]
     return ConnectionFigures(lines=int(lines), connections=int(connections))
