@@ -105,10 +105,13 @@ def _load(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
             with opener() as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
             paths.append(path)
-        _database().execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]])
-        _database().execute(
+        database = _database()
+        database.execute(
+            f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]]
+        ).fetchall()
+        database.execute(
             f"CREATE OR REPLACE TABLE {name}_hosts AS SELECT * FROM read_parquet(?)", [paths[1]]
-        )
+        ).fetchall()
     return ConnectionTable(name)
 
 
