@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from enrichment.lookup import AddressInfo
 
@@ -36,31 +36,63 @@ class Place:
     search: str  # lower-case text the `search` filter matches: address, names and ids
 
 
-def place_of(address: str, info: AddressInfo | None, owner: tuple[str, str]) -> Place:
-    """`owner`: the ENI that owns the address in the flow logs ("" when none) and the account that
-    logged it (digests.connections)."""
-    info = info or AddressInfo()
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """What the flow logs say of an address (digests.connections): the ENI that owns it ("" when none),
+    the account that logged it, and the ENI's VPC, subnet and instance from rich records."""
+
+    eni: str = ""
+    account: str = ""
+    vpc: str = ""
+    subnet: str = ""
+    instance: str = ""
+
+
+def place_of(address: str, info: AddressInfo | None, owner: Owner) -> Place:
+    """Enrichment (`info`) wins over what the flow logs say (`owner`)."""
+    info = _with_logs(info or AddressInfo(), owner)
     parsed = _parse(address)
-    owner_eni, owner_account = owner
-    public = parsed is not None and not _vpc_range(parsed) and not info.eni and not owner_eni
+    public = parsed is not None and not _vpc_range(parsed) and not info.eni and not owner.eni
     host_kind = ("aws-service" if info.aws_service else INTERNET) if public else "host"
     host = Node(address, host_kind, info.name or address, info.name)
     if public:
         above = Node(f"aws:{info.aws_service}", "aws-service", info.aws_service) if info.aws_service else None
         outside = above or Node(INTERNET, INTERNET, "internet")
         return Place(address, True, (host, outside, outside, outside), _search(address, info))
-    account_id = info.account or owner_account
+    account_id = info.account or owner.account
     account = Node(f"account:{account_id or 'unknown'}", "account", f"account {account_id or 'unknown'}")
     vpc = Node(f"vpc:{info.vpc}", "vpc", info.vpc_name or info.vpc, info.vpc_name) if info.vpc else account
     return Place(address, False, (host, _subnet(parsed, info), vpc, account), _search(address, info))
 
 
+def _with_logs(info: AddressInfo, owner: Owner) -> AddressInfo:
+    """Enrichment's view, completed by the flow logs' own vpc-id, subnet-id and instance-id."""
+    if not (owner.vpc or owner.subnet or owner.instance):
+        return info
+    return replace(
+        info,
+        vpc=info.vpc or owner.vpc,
+        subnet=info.subnet or owner.subnet,
+        instance=info.instance or owner.instance,
+        name=info.name or owner.instance,
+        eni=info.eni or owner.eni,
+    )
+
+
 def places_of(
-    addresses: Iterable[str], infos: Mapping[str, AddressInfo], owners: Mapping[str, tuple[str, str]]
+    addresses: Iterable[str], infos: Mapping[str, AddressInfo], owners: Mapping[str, Owner]
 ) -> dict[str, Place]:
-    return {
-        address: place_of(address, infos.get(address), owners.get(address, ("", ""))) for address in addresses
-    }
+    """Every address's place; the group nodes many addresses share are one object each (a day of a large
+    VPC has tens of thousands of addresses in a few hundred groups)."""
+    shared: dict[Node, Node] = {}
+    places = {}
+    for address in addresses:
+        place = place_of(address, infos.get(address), owners.get(address, Owner()))
+        subnet, vpc, account = (shared.setdefault(node, node) for node in place.chain[1:])
+        places[address] = Place(
+            place.address, place.internet, (place.chain[0], subnet, vpc, account), place.search
+        )
+    return places
 
 
 def _subnet(parsed: ipaddress.IPv4Address | ipaddress.IPv6Address | None, info: AddressInfo) -> Node:

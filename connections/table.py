@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from connections.places import LEVELS, Place, places_of
+from connections.places import LEVELS, Owner, Place, places_of
 from enrichment.selectors import addresses_describe, enrichment_version
 from ops.tempfiles import PREFIX
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # duckdb and numpy load on the first view, not when Django st
     import duckdb
 
 CACHED_TABLES = 4
+OWNER_COLUMNS = ("eni", "account", "vpc", "subnet", "instance")
 Opener = Callable[[], IO[bytes]]
 
 
@@ -122,12 +123,12 @@ def _places_load(table: ConnectionTable, version: str) -> None:
         .execute(f"SELECT client FROM {table.name} UNION SELECT server FROM {table.name}")
         .fetchall()
     ]
-    rows = (
-        _database()
-        .execute(f"SELECT address, coalesce(eni, ''), coalesce(account, '') FROM {table.name}_hosts")
-        .fetchall()
-    )
-    owners = {address: (eni, account) for address, eni, account in rows}
+    database = _database()
+    present = {row[0] for row in database.execute(f"DESCRIBE {table.name}_hosts").fetchall()}
+    # Host tables written before rich records were read have no vpc, subnet and instance columns.
+    selected = [f"coalesce({name}, '')" if name in present else "''" for name in OWNER_COLUMNS]
+    rows = database.execute(f"SELECT address, {', '.join(selected)} FROM {table.name}_hosts").fetchall()
+    owners = {address: Owner(*fields) for address, *fields in rows}
     table.places = places_of(addresses, addresses_describe(addresses), owners)
     import numpy as np
 

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digests.rich import RichCopies
+from digests.rich_lines import rich_lines_merge
+
 FOLD_MEMORY_LIMIT = "256MB"
 CONNECTIONS_SUFFIX = ".connections.parquet"
 HOSTS_SUFFIX = ".hosts.parquet"
@@ -74,29 +77,41 @@ COPY (
 ) TO ? (FORMAT parquet, COMPRESSION zstd)
 """
 
-_HOSTS = """
+# RFC 1918 and the shared 100.64/10: the private IPv4 ranges a VPC gives its interfaces.
+PRIVATE_IPV4 = (
+    r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.)"
+)
+
+_HOSTS = f"""
 COPY (
-  WITH totals AS (SELECT eni, count(*) AS lines FROM lines GROUP BY eni),
+  WITH totals AS (SELECT eni, count(*) AS lines FROM addr_lines GROUP BY eni),
   seen AS (
     SELECT eni, account, address, count(*) AS lines FROM (
-      SELECT eni, account, src AS address FROM lines
-      UNION ALL SELECT eni, account, dst FROM lines WHERE dst <> src
+      SELECT eni, account, src AS address FROM addr_lines
+      UNION ALL SELECT eni, account, dst FROM addr_lines WHERE dst <> src
     ) GROUP BY ALL
   ), candidates AS (  -- the addresses in every one of an ENI's lines
     SELECT seen.eni, seen.account, seen.address, count(*) OVER (PARTITION BY seen.eni) AS choices
     FROM seen JOIN totals ON seen.eni = totals.eni AND seen.lines = totals.lines
   ), sure AS (SELECT eni, account, address FROM candidates WHERE choices = 1),
-  owned AS (  -- an ENI with two candidates (it only talked to one peer) owns the one no other ENI owns
+  unsure AS (  -- an ENI with two candidates (it only talked to one peer) owns the one no other ENI owns,
+    SELECT * FROM candidates WHERE choices > 1 AND address NOT IN (SELECT address FROM sure)
+  ), owned AS (  -- or else the only private one: flow logs write an ENI's private address, never a public one
     SELECT * FROM sure
-    UNION ALL SELECT eni, any_value(account), any_value(address) FROM candidates
-    WHERE choices > 1 AND address NOT IN (SELECT address FROM sure) GROUP BY eni HAVING count(*) = 1
+    UNION ALL SELECT eni, any_value(account), any_value(address) FROM unsure GROUP BY eni HAVING count(*) = 1
+    UNION ALL SELECT eni, any_value(account), any_value(address) FROM unsure
+    WHERE regexp_matches(address, '{PRIVATE_IPV4}')
+    AND eni IN (SELECT eni FROM unsure GROUP BY eni HAVING count(*) > 1) GROUP BY eni HAVING count(*) = 1
   ), accounts AS (  -- any address: the account of the ENIs that logged it, when they agree
     SELECT address, any_value(account) AS account FROM seen GROUP BY address HAVING count(DISTINCT account) = 1
+  ), hosts AS (
+    SELECT address, arg_max(owned.eni, totals.lines) AS eni,
+           coalesce(arg_max(owned.account, totals.lines), any_value(accounts.account)) AS account
+    FROM accounts FULL JOIN owned USING (address) LEFT JOIN totals ON totals.eni = owned.eni
+    GROUP BY address
   )
-  SELECT address, arg_max(owned.eni, totals.lines) AS eni,
-         coalesce(arg_max(owned.account, totals.lines), any_value(accounts.account)) AS account
-  FROM accounts FULL JOIN owned USING (address) LEFT JOIN totals ON totals.eni = owned.eni
-  GROUP BY address ORDER BY address
+  SELECT hosts.*, eni_places.vpc, eni_places.subnet, eni_places.instance  -- an ENI's place, from rich records
+  FROM hosts LEFT JOIN eni_places USING (eni) ORDER BY address
 ) TO ? (FORMAT parquet, COMPRESSION zstd)
 """
 
@@ -107,15 +122,28 @@ class ConnectionFigures:
     connections: int
 
 
-def connections_build(digest: Path, connections_out: Path, hosts_out: Path) -> ConnectionFigures:
-    """Fold the digest text at `digest` into the two Parquet files."""
+def connections_build(
+    digest: Path, connections_out: Path, hosts_out: Path, rich: RichCopies | None = None,
+    window: tuple[int, int] = (0, 0),
+) -> ConnectionFigures:  # fmt: skip
+    """Fold the digest text at `digest` (plain or gzip, by its name) into the two Parquet files. With the
+    `rich` copies of the window's objects (and the window, Unix seconds), the ENIs they hold are read
+    from their records instead (digests.rich_lines)."""
     import duckdb  # here: only the processes that fold a digest pay for it
 
     # Two threads and a bounded memory: the worker shares the machine with the web tier and other jobs;
     # beyond the limit DuckDB spills to the temp dir.
-    with duckdb.connect(config={"threads": 2, "memory_limit": FOLD_MEMORY_LIMIT}) as db:
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "threads": 2,
+        "memory_limit": FOLD_MEMORY_LIMIT,
+        "preserve_insertion_order": False,
+    }
+    with duckdb.connect(config=config) as db:
         db.execute(_LINES, [str(digest)]).fetchall()
         (lines,) = db.execute("SELECT count(*) FROM lines").fetchall()[0]
+        # An ENI owns the address in each of its lines as the flow logs wrote them, before NAT correction.
+        db.execute("CREATE TEMP TABLE addr_lines AS SELECT eni, account, src, dst FROM lines").fetchall()
+        rich_lines_merge(db, rich, window)
         db.execute(_CONNECTIONS, [str(connections_out)]).fetchall()
         db.execute(_HOSTS, [str(hosts_out)]).fetchall()
         (connections,) = db.execute(

@@ -4,19 +4,22 @@ the engine, store `<id>.log.gz`."""
 from __future__ import annotations
 
 import contextlib
-import tempfile
+from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from isal import igzip
 
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
 from digests.engine.objects import FlowLogReadError
 from digests.models import Digest
+from digests.rich import RichCopies
 from digests.sources import flow_log_source
 from digests.sources.prefetch import fetch_objects
 from jobs.flow import JobFlow
 from jobs.models import Job
 from jobs.window import Window
 from ops.config import config_get
+from ops.tempfiles import temp_folder
 
 
 class DigestFlow(JobFlow):
@@ -43,13 +46,18 @@ class DigestFlow(JobFlow):
         source = flow_log_source()
         refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
         fetched = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
+        start, stop = window.start.epoch_seconds, window.stop.epoch_seconds
         # closing() cancels queued downloads and joins the threads when the digest fails half-way.
-        with tempfile.TemporaryFile() as stored, contextlib.closing(fetched) as objects:
-            # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
-            with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-                start, stop = window.start.epoch_seconds, window.stop.epoch_seconds
-                figures = digest_objects(objects, start, stop, cast(BinaryIO, text))
-            size = self.store().save(str(job.id), self.suffix, stored)
+        with temp_folder() as folder, contextlib.closing(fetched) as objects:
+            (folder / "rich").mkdir()
+            rich = RichCopies(folder / "rich")
+            digest_path = folder / "digest.log.gz"
+            with digest_path.open("w+b") as stored:
+                # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
+                with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
+                    figures = digest_objects(rich.watch(objects), start, stop, cast(BinaryIO, text))
+                size = self.store().save(str(job.id), self.suffix, stored)
+            connections = self.connections_store(str(job.id), digest_path, folder, rich, (start, stop))
         return {
             "files": figures.files,
             "bytes_read": figures.bytes_read,
@@ -59,4 +67,17 @@ class DigestFlow(JobFlow):
             "skipped": figures.skipped,
             "skipped_keys": len(source.skipped_keys),
             "digest_bytes": size,
+            "connections": connections,
         }
+
+    def connections_store(
+        self, job_id: str, digest_path: Path, folder: Path, rich: RichCopies, window: tuple[int, int]
+    ) -> int:
+        """The window's connection table and hosts (digests.connections), from the digest and the rich
+        records, stored beside the digest for the graphs of the window."""
+        paths = folder / "connections.parquet", folder / "hosts.parquet"
+        figures = connections_build(digest_path, *paths, rich=rich, window=window)
+        for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):
+            with path.open("rb") as content:
+                self.store().save(job_id, suffix, content)
+        return figures.connections

@@ -23,6 +23,9 @@ class Digest(Job):
         default=0, help_text="Objects whose names could not be parsed."
     )
     digest_bytes = models.BigIntegerField(default=0, help_text="Stored (gzip) size.")
+    connections = models.BigIntegerField(
+        default=0, help_text="Connections in the window's connection table, stored beside the digest."
+    )
 
     class Meta(Job.Meta):
         verbose_name = "digest"

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
+from digests.flow import DigestFlow
+from digests.models import Digest
 from graphs.digesters import digester
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
@@ -17,6 +19,7 @@ from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
 from jobs.flow import JobFlow
 from jobs.models import Job
 from jobs.window import Window
+from jobs.window import job_window as window_of
 from ops.config import config_get
 from ops.tempfiles import temp_folder
 
@@ -64,13 +67,29 @@ class GraphFlow(JobFlow):
         }
 
     def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
-        """The window's connection table and hosts (digests.connections), stored beside the DOT."""
+        """The window's connection table and hosts, stored beside the DOT: the built-in digester's (made
+        from the records, rich fields included), else folded from the digest text (digests.connections)."""
+        copied = self._connections_of_digest(job_id, folder)
+        if copied is not None:
+            return copied
         paths = folder / "connections.parquet", folder / "hosts.parquet"
         figures = connections_build(digest_path, *paths)
         for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):
             with path.open("rb") as content:
                 self.store().save(job_id, suffix, content)
         return figures.connections
+
+    def _connections_of_digest(self, job_id: str, folder: Path) -> int | None:
+        if config_get().digester_endpoint:
+            return None
+        digest = Digest.objects.filter(id=self._digest_id(job_id)).first()
+        store = DigestFlow().store()
+        if digest is None or not store.exists(str(digest.id), CONNECTIONS_SUFFIX):
+            return None  # a digest built before connection tables: fold its text
+        for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX):
+            with store.open(str(digest.id), suffix) as content:
+                self.store().save(job_id, suffix, content)
+        return digest.connections
 
     def _svg_build(self, job_id: str, digest_path: Path) -> dict[str, Any]:
         """The SVG is a convenience: when it cannot be made the graph is still done, and the page says why."""
@@ -84,6 +103,10 @@ class GraphFlow(JobFlow):
                 return {"svg_bytes": 0, "svg_engine": "", "svg_error": str(error)}
             size = self.store().save(job_id, SVG_SUFFIX, svg)
         return {"svg_bytes": size, "svg_engine": figures.engine, "svg_error": ""}
+
+    def _digest_id(self, job_id: str) -> str:
+        graph = Graph.objects.get(id=job_id)
+        return window_of(graph).job_id("digest")
 
 
 def _edges(path: Path) -> Iterator[Edge]:

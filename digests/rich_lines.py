@@ -1,0 +1,109 @@
+"""The fold's rich records: the copied objects (digests.rich) read with DuckDB, by their own layouts,
+filtered as the engine filters (status OK or none, numbers that parse, start in the window), and put in
+place of the digest lines of their ENIs.
+
+- Endpoints are NAT-correct: `pkt-srcaddr`/`pkt-dstaddr` stand for `srcaddr`/`dstaddr` when given. At an
+  interface that translates (a NAT gateway: some record's packet address differs from its address), the
+  untranslated records are the gateway's own outer leg of those same flows, and are left out.
+- Ports are exact: the record has both. The server's is kept and the client's set to 0 as the digest
+  does (the lower port is the server's), except that a rejected record's source is the client (security
+  groups reject what comes in), so a probe from a low port keeps the port it probed.
+- `vpc-id`, `subnet-id` and `instance-id` place each ENI (table `eni_places`, used by the hosts table).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from digests.rich import RichCopies
+
+if TYPE_CHECKING:
+    import duckdb
+
+# field: (its name in text headers, in Parquet columns)
+_FIELDS = {
+    "account": "account-id", "eni": "interface-id", "srcaddr": "srcaddr", "dstaddr": "dstaddr",
+    "psrc": "pkt-srcaddr", "pdst": "pkt-dstaddr", "srcport": "srcport", "dstport": "dstport",
+    "protocol": "protocol", "packets": "packets", "bytes": "bytes", "first": "start", "last": "end",
+    "action": "action", "status": "log-status", "vpc": "vpc-id", "subnet": "subnet-id", "instance": "instance-id",
+}  # fmt: skip
+_NUMBERS = ("srcport", "dstport", "protocol", "packets", "bytes", "first", "last")
+MILLISECONDS_ABOVE = 2**31 - 1  # as the engine reads start and end (digests/engine/kernel.py)
+
+_TYPED = f"""
+CREATE TEMP TABLE rich AS
+WITH typed AS (
+  SELECT *, {", ".join(f"try_cast(nullif({n}, '-') AS BIGINT) AS {n}_n" for n in _NUMBERS)},
+         coalesce(nullif(psrc, '-'), srcaddr) AS src, coalesce(nullif(pdst, '-'), dstaddr) AS dst
+  FROM raw
+  WHERE (status IS NULL OR status = '-' OR upper(status) = 'OK')
+    AND {" AND ".join(f"({n} IS NULL OR {n} = '-' OR try_cast({n} AS BIGINT) IS NOT NULL)" for n in _NUMBERS)}
+), timed AS (
+  SELECT *, CASE WHEN first_n > {MILLISECONDS_ABOVE} THEN first_n // 1000 ELSE first_n END AS s,
+            CASE WHEN last_n > {MILLISECONDS_ABOVE} THEN last_n // 1000 ELSE last_n END AS e
+  FROM typed
+)
+SELECT coalesce(account, '-') AS account, coalesce(eni, '-') AS eni, src, dst, srcaddr, dstaddr,
+       coalesce(action, '-') AS action,
+       coalesce(protocol_n, -1)::INTEGER AS proto, packets_n AS packets, bytes_n AS bytes,
+       coalesce(srcport_n, 0)::INTEGER AS sp, coalesce(dstport_n, 0)::INTEGER AS dp,
+       (src IS DISTINCT FROM srcaddr OR dst IS DISTINCT FROM dstaddr) AS translated,
+       nullif(vpc, '-') AS vpc, nullif(subnet, '-') AS subnet, nullif(instance, '-') AS instance
+FROM timed
+WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> '-' AND dst <> '-'
+  AND CASE WHEN s IS NOT NULL THEN s >= ? AND s < ? WHEN e IS NOT NULL THEN e >= ? AND e < ? ELSE true END
+"""
+
+# The digest's port rule on both ports, a rejected record's source being the client.
+_MERGE = """
+DELETE FROM lines WHERE eni IN (SELECT DISTINCT eni FROM rich);
+INSERT INTO lines
+SELECT account, eni, src, dst, action,
+       CASE WHEN upper(action) = 'REJECT' THEN 0 WHEN sp < dp THEN sp ELSE 0 END AS sp,
+       CASE WHEN upper(action) = 'REJECT' THEN dp WHEN sp < dp THEN 0 ELSE dp END AS dp,
+       proto, packets, bytes
+FROM rich
+WHERE translated OR eni NOT IN (SELECT eni FROM rich WHERE translated);
+DELETE FROM addr_lines WHERE eni IN (SELECT DISTINCT eni FROM rich);
+INSERT INTO addr_lines SELECT eni, account, srcaddr, dstaddr FROM rich;
+"""
+
+
+def rich_lines_merge(db: duckdb.DuckDBPyConnection, rich: RichCopies | None, window: tuple[int, int]) -> None:
+    """Replaces the `lines` (and `addr_lines`) of the rich objects' ENIs by their records; fills
+    `eni_places`."""
+    db.execute(
+        "CREATE TEMP TABLE eni_places (eni VARCHAR, vpc VARCHAR, subnet VARCHAR, instance VARCHAR)"
+    ).fetchall()
+    if rich is None or not rich.found:
+        return
+    selects = []
+    if rich.text:
+        # 1 MB buffers (a record is well under 1 KB): the default ones, one per file, outgrow the memory cap.
+        reader = (
+            "read_csv(?, delim=' ', header=true, union_by_name=true, all_varchar=true, ignore_errors=true, "
+            "buffer_size=1048576)"
+        )
+        selects.append((reader, rich.text, "-"))
+    if rich.parquet:
+        selects.append(("read_parquet(?, union_by_name=true)", rich.parquet, "_"))
+    parts, params = [], []
+    for reader, files, separator in selects:
+        paths = [str(path) for path in files]
+        columns = {row[0] for row in db.execute(f"DESCRIBE SELECT * FROM {reader}", [paths]).fetchall()}
+        picked = []
+        for alias, name in _FIELDS.items():
+            column = name.replace("-", separator)
+            picked.append(
+                f'"{column}"::VARCHAR AS {alias}' if column in columns else f"NULL::VARCHAR AS {alias}"
+            )
+        parts.append(f"SELECT {', '.join(picked)} FROM {reader}")
+        params.append(paths)
+    start, stop = window
+    db.execute(f"CREATE TEMP TABLE raw AS {' UNION ALL '.join(parts)}", params).fetchall()
+    db.execute(_TYPED, [start, stop, start, stop]).fetchall()
+    db.execute(_MERGE).fetchall()
+    db.execute(
+        "INSERT INTO eni_places SELECT eni, any_value(vpc), any_value(subnet), any_value(instance) FROM rich "
+        "WHERE coalesce(vpc, subnet, instance) IS NOT NULL GROUP BY eni"
+    ).fetchall()
