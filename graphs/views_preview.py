@@ -1,7 +1,9 @@
-"""Preview pages under `/graphs/`: recent graphs, a form to request a window, and the graph viewer.
+"""Preview pages under `/graphs/`: recent graphs, a form to request a window, the classic SVG viewer and
+the stored files. The graph explorer (`/graphs/<id>/`) is graphs/views_explorer.py.
 
 Views validate, call one service and map its errors; the SVG itself is never inlined by the server: the
-page fetches it from `svg` (served so that nothing inside it can run) and sanitises it before insertion.
+classic page fetches it from `svg` (served so that nothing inside it can run) and sanitises it before
+insertion. The classic page is the explorer's fallback for browsers without WebGL.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ REFRESH_SECONDS = 2
 QUEUE_FAILED = "could not queue, try again"
 
 # The pages load only their own script and style; the SVG's inline `style` attributes need 'unsafe-inline'.
-PAGE_CSP = (
+SVG_PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
@@ -43,19 +45,24 @@ PAGE_CSP = (
 View = Callable[..., HttpResponseBase]
 
 
-def _page_csp(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
-        response.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
+def page_csp(policy: str) -> Callable[[View], View]:
+    """Give a page's answers this Content-Security-Policy, unless the view set its own."""
 
-    return wrapped
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response = view(request, *args, **kwargs)
+            response.setdefault("Content-Security-Policy", policy)
+            return response
+
+        return wrapped
+
+    return decorate
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_page_csp
+@page_csp(SVG_PAGE_CSP)
 def graph_list(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.POST if request.method == "POST" else None)
     if form.is_valid() and (done := _request_window(request, form)):
@@ -80,15 +87,16 @@ def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | No
         log.warning("graph request from the preview page failed: %s", error)
         form.add_error(None, QUEUE_FAILED)
         return None
-    messages.success(request, "Graph requested; this page refreshes until it is done.")
+    messages.success(request, "Graph requested; this page follows it until it is done.")
     return redirect("graphs:detail", job.id)
 
 
 @login_required
 @require_GET
-@_page_csp
-def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
-    graph = _graph(graph_id)
+@page_csp(SVG_PAGE_CSP)
+def graph_svg_preview(request: HttpRequest, graph_id: UUID) -> HttpResponse:
+    """The classic page: the SVG preview rendered by the worker, with pan, zoom, search and hover."""
+    graph = graph_get_or_404(graph_id)
     active = graph.status in ACTIVE_STATUSES and graph_busy(graph)
     context = {
         "graph": graph,
@@ -98,22 +106,22 @@ def graph_detail(request: HttpRequest, graph_id: UUID) -> HttpResponse:
         "refresh_seconds": REFRESH_SECONDS if active else None,
         "has_svg": graph.status == JobStatus.DONE and not graph.svg_error,
     }
-    return render(request, "graphs/detail.html", context)
+    return render(request, "graphs/svg_preview.html", context)
 
 
 @login_required
 @require_GET
 def graph_svg(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
-    return _artifact(_graph(graph_id), SVG_SUFFIX, download=request.GET.get("download") == "1")
+    return _artifact(graph_get_or_404(graph_id), SVG_SUFFIX, download=request.GET.get("download") == "1")
 
 
 @login_required
 @require_GET
 def graph_dot(request: HttpRequest, graph_id: UUID) -> HttpResponseBase:
-    return _artifact(_graph(graph_id), DOT_SUFFIX, download=True)
+    return _artifact(graph_get_or_404(graph_id), DOT_SUFFIX, download=True)
 
 
-def _graph(graph_id: UUID) -> Graph:
+def graph_get_or_404(graph_id: UUID) -> Graph:
     graph = selectors.graph_get(graph_id)
     if graph is None:
         raise Http404(f"graph {graph_id} does not exist")
@@ -124,13 +132,13 @@ def _artifact(graph: Graph, suffix: str, *, download: bool) -> HttpResponseBase:
     try:
         return artifact_response(graph, suffix, download=download)
     except NotFound:
-        return _plain(404, f"no {suffix[1:].upper()} stored for graph {graph.id}\n")
+        return plain_response(404, f"no {suffix[1:].upper()} stored for graph {graph.id}\n")
     except DependencyFailure as error:
         log.error("preview could not open %s%s: %s", graph.id, suffix, error)
-        return _plain(503, "the graph storage is unavailable, try again\n")
+        return plain_response(503, "the graph storage is unavailable, try again\n")
 
 
-def _plain(status: int, text: str) -> HttpResponse:
+def plain_response(status: int, text: str) -> HttpResponse:
     response = HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -81,3 +81,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = body["database"] == OK and worker == OK
     body["status"] = OK if healthy else "failing"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def worker_seen() -> str:
+    """`worker_check`'s verdict for the pages and the API: "ok", or why no worker counts as seen.
+
+    The verdict reads the cache. In a savepoint, so that a failed read (the database cache's table not
+    created yet) cannot leave the caller's transaction aborted on PostgreSQL."""
+    try:
+        with transaction.atomic():
+            verdict, _ = worker_check()
+    except DatabaseError as error:
+        return f"unknown: the cache is unreadable ({type(error).__name__})"
+    return verdict

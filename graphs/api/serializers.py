@@ -129,6 +129,25 @@ class GraphOutputSerializer(serializers.Serializer):
         return graph_links(graph, self.context.get("request"))
 
 
+class GraphProgressSerializer(serializers.Serializer):
+    busy = serializers.BooleanField(
+        help_text="Queued within the marker lifetime or running within the task timeout; false for a queued "
+        "or running graph means its worker stopped (request the window again)."
+    )
+    worker = serializers.CharField(
+        help_text="`ok` when a worker was seen recently (as `/healthz` judges), else why not; a graph "
+        "queued while no worker runs waits until one starts."
+    )
+
+
+class GraphDetailOutputSerializer(GraphOutputSerializer):
+    progress = serializers.SerializerMethodField()
+
+    @extend_schema_field(GraphProgressSerializer)
+    def get_progress(self, graph: Graph) -> dict[str, object]:
+        return self.context["progress"]
+
+
 def graph_links(graph: Graph, request: Request | None) -> dict[str, str]:
     """Absolute when a request is at hand (API answers), else site-relative."""
     names = ("detail", "dot", "svg", "rerun", "view", "top")

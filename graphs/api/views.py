@@ -26,6 +26,7 @@ from graphs.api.serializers import (
     DependencyErrorSerializer,
     ErrorSerializer,
     GraphConflictSerializer,
+    GraphDetailOutputSerializer,
     GraphOutputSerializer,
     WindowErrorsSerializer,
     WindowInputSerializer,
@@ -35,8 +36,9 @@ from graphs.models import Graph
 from graphs.selectors import graph_get, graph_list
 from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_request, graph_rerun
 from jobs.errors import ArtifactExists, JobInProgress
-from jobs.models import Job, JobStatus
+from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.ports import DependencyFailure, NotFound
+from ops.health import worker_seen
 
 log = logging.getLogger("grapherd.api")
 TAG = "graphs"
@@ -188,11 +190,16 @@ class GraphDetailApi(GraphApi):
         operation_id="graphs_retrieve",
         tags=[TAG],
         summary="A graph job",
-        responses={200: GraphOutputSerializer, 401: _UNAUTHENTICATED, 404: _MISSING},
+        description="`progress` says whether a queued or running graph is still being worked on, and "
+        "whether any worker is alive: what a page polling the job shows.",
+        responses={200: GraphDetailOutputSerializer, 401: _UNAUTHENTICATED, 404: _MISSING},
     )
     def get(self, request: Request, graph_id: UUID) -> Response:
         graph = self._graph(graph_id)
-        return Response(GraphOutputSerializer(graph, context={"request": request}).data)
+        active = graph.status in ACTIVE_STATUSES
+        progress = {"busy": active and graph_busy(graph), "worker": worker_seen()}
+        context = {"request": request, "progress": progress}
+        return Response(GraphDetailOutputSerializer(graph, context=context).data)
 
 
 class GraphRerunApi(GraphApi):

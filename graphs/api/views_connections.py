@@ -19,7 +19,7 @@ from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, con
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.models import Graph
-from graphs.services import graph_busy, graph_connections
+from graphs.services import ConnectionsMissing, graph_busy, graph_connections
 from jobs.models import JobStatus
 
 MAX_NODES_LIMIT = 100_000
@@ -61,6 +61,8 @@ class _ConnectionsApi(GraphApi):
         if isinstance(exc, FilterInvalid | ViewInvalid):
             parameter = exc.parameter
             return Response({"detail": str(exc), "parameter": parameter}, status=400)
+        if isinstance(exc, ConnectionsMissing):  # built before connection tables, its digest gone: re-run it
+            return Response({"detail": str(exc)}, status=409)
         return super().handle_exception(exc)
 
     def _ready_graph(self, graph_id: UUID) -> Graph:

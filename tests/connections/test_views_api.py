@@ -186,3 +186,23 @@ def test_a_graph_that_is_not_done_has_no_view_yet(
 def test_the_view_needs_authentication(client: Any, view: View) -> None:
     graph_id = "96069e46-92fe-5bb8-aa83-14139ca72643"
     assert client.get(f"/api/v1/graphs/{graph_id}/view").status_code in (401, 403)
+
+
+def test_a_graph_without_table_or_stored_digest_is_a_409_saying_to_rerun_it(
+    api: APIClient, view: View, settings: Any
+) -> None:
+    from django.core.files.storage import storages
+
+    from connections.table import tables_forget
+
+    graph_id = api.get("/api/v1/graphs/").json()["results"][0]["id"]
+    for alias, suffixes in (
+        ("graphs", (".connections.parquet", ".hosts.parquet")),
+        ("digests", (".log.gz",)),
+    ):
+        for name in storages[alias].listdir("")[1]:
+            if name.endswith(suffixes):
+                storages[alias].delete(name)
+    tables_forget()
+    response = api.get(f"/api/v1/graphs/{graph_id}/view")
+    assert response.status_code == 409 and "re-run" in response.json()["detail"]

@@ -1,4 +1,5 @@
-"""The preview pages under /graphs/: the list and request form, the graph page, and the file downloads."""
+"""The preview pages under /graphs/: the list and request form, the classic SVG page (`svg-preview`, the
+explorer's fallback), and the file downloads. The explorer itself: tests/graphs/test_explorer.py."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def done_graph(flowlogs_dir: Path) -> Graph:
 
 
 def detail(client: Client, graph: Graph) -> str:
-    response = client.get(f"/graphs/{graph.id}/")
+    response = client.get(f"/graphs/{graph.id}/svg-preview")
     assert response.status_code == 200
     return response.content.decode()
 
@@ -96,7 +97,7 @@ def detail(client: Client, graph: Graph) -> str:
 # --- login ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ["", "{id}/", "{id}/svg", "{id}/dot"])
+@pytest.mark.parametrize("suffix", ["", "{id}/", "{id}/svg-preview", "{id}/view.svg", "{id}/svg", "{id}/dot"])
 def test_anonymous_visitors_are_sent_to_the_site_login_page(client: Client, suffix: str) -> None:
     graph = make_graph(1, JobStatus.DONE)
     path = "/graphs/" + suffix.format(id=graph.id)
@@ -306,7 +307,7 @@ def test_a_window_that_cannot_be_queued_asks_to_try_again(
     assert response.context["form"].non_field_errors() == ["could not queue, try again"]
 
 
-# --- the graph page -------------------------------------------------------------------------------
+# --- the classic SVG page ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.RUNNING])
@@ -363,8 +364,9 @@ def test_a_graph_too_large_for_a_preview_says_why_and_offers_the_dot(
     assert graph.status == JobStatus.DONE
     assert graph.svg_error
     content = detail(reader, graph)
-    assert "No preview for this graph" in content
+    assert "No SVG preview for this graph" in content
     assert escape(graph.svg_error) in content
+    assert f'href="/graphs/{graph.id}/"' in content  # the explorer draws it whatever its size
     assert f'href="/graphs/{graph.id}/dot"' in content
     assert "preview.js" not in content
     assert "svg?download=1" not in content
@@ -373,7 +375,7 @@ def test_a_graph_too_large_for_a_preview_says_why_and_offers_the_dot(
 
 def test_an_unknown_graph_is_not_found(reader: Client) -> None:
     unknown = "00000000-0000-5000-8000-000000000000"
-    for suffix in ("/", "/svg", "/dot"):
+    for suffix in ("/", "/svg-preview", "/view.svg", "/svg", "/dot"):
         assert reader.get(f"/graphs/{unknown}{suffix}").status_code == 404
 
 
