@@ -15,14 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from connections.filters import FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top, connection_view
+from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
+from graphs.view_query import ViewInvalid, choice_param, count_param, view_query
 from jobs.models import JobStatus
 
-MAX_NODES_LIMIT = 100_000
 TOP_LIMIT = 1000
 
 
@@ -48,12 +48,6 @@ class CsvRenderer(BaseRenderer):
         return out.getvalue().encode()
 
 
-class ViewInvalid(Exception):
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-
-
 class _ConnectionsApi(GraphApi):
     renderer_classes = (JSONRenderer, CsvRenderer)
 
@@ -73,20 +67,6 @@ class _ConnectionsApi(GraphApi):
 
     def _csv(self, request: Request) -> bool:
         return request.accepted_renderer.format == "csv"
-
-
-def _choice(params: Any, name: str, choices: tuple[str, ...], default: str) -> str:
-    value = params.get(name, default).strip() or default
-    if value not in choices:
-        raise ViewInvalid(name, f"{name}: {value!r} must be one of {', '.join(choices)}")
-    return value
-
-
-def _count(params: Any, name: str, default: int, limit: int) -> int:
-    value = params.get(name, str(default)).strip() or str(default)
-    if not value.isdigit() or not 1 <= int(value) <= limit:
-        raise ViewInvalid(name, f"{name}: {value!r} must be a whole number from 1 to {limit}")
-    return int(value)
 
 
 _FILTERS = [
@@ -190,15 +170,7 @@ class GraphViewApi(_ConnectionsApi):
         responses={200: ViewOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
     )
     def get(self, request: Request, graph_id: UUID) -> Response:
-        params = request.query_params
-        filters = filters_parse(params)
-        group = _choice(params, "group", GROUPS, "auto")
-        max_nodes = _count(params, "max_nodes", MAX_NODES, MAX_NODES_LIMIT)
-        max_ports = _count(params, "max_ports", MAX_PORTS, 65536)
-        expand = tuple(value for value in params.getlist("expand") if value)
-        view = connection_view(
-            graph_connections(self._ready_graph(graph_id)), filters, group, max_nodes, expand, max_ports
-        )
+        view = view_query(request.query_params).run(self._ready_graph(graph_id))
         if self._csv(request):
             labels = {node["id"]: node["label"] for node in view["nodes"]}
             rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]]}
@@ -230,9 +202,9 @@ class GraphTopApi(_ConnectionsApi):
     def get(self, request: Request, graph_id: UUID) -> Response:
         params = request.query_params
         filters = filters_parse(params)
-        of = _choice(params, "of", TOPS, "talkers")
-        by = _choice(params, "by", RANKS, "bytes")
-        limit = _count(params, "limit", 20, TOP_LIMIT)
+        of = choice_param(params, "of", TOPS, "talkers")
+        by = choice_param(params, "by", RANKS, "bytes")
+        limit = count_param(params, "limit", 20, TOP_LIMIT)
         top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
         if self._csv(request):
             return Response(
