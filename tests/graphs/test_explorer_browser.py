@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django_q.conf import Conf
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from graphs.models import Graph
@@ -206,7 +207,9 @@ def test_a_queued_graph_shows_its_status_then_draws_once_built_without_a_reload(
     job = graph_request(window)
     page.goto(f"{live_server.url}/graphs/{job.id}/")
     assert page.inner_text("#job-title") == "No worker is running"
-    page.wait_for_function("document.getElementById('job-elapsed').textContent.includes('queued for')")
+    # Playwright's expect polls with its own injected script; wait_for_function would eval a string, which
+    # the page's CSP (no 'unsafe-eval') refuses whenever the first check is not already true.
+    expect(page.locator("#job-elapsed")).to_contain_text("queued for", timeout=10000)
     screenshot(page, "explorer-queued.png")
     assert "not seen" in page.inner_text("#job-note")
     page.evaluate("window.notReloaded = true")
