@@ -39,6 +39,22 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the running attempt is doing ("reading files 3/12, 40 MB"), written by jobs.progress.
+    stage = models.CharField(max_length=200, blank=True, default="")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Why the result may be empty or partial, in plain words."
+    )
+    complete = models.BooleanField(
+        default=True,
+        help_text="False when built from no flow-log file, or before AWS's delivery delay had passed: "
+        "a new request rebuilds it (jobs.completeness).",
+    )
+    rebuild_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the delivery delay has passed and the schedule rebuilds this incomplete window.",
+    )
 
     class Meta:
         abstract = True
