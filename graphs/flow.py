@@ -46,6 +46,10 @@ class GraphFlow(JobFlow):
         # The Go service printed the start time twice here; the stop time is what was meant.
         return f"graph for the time {window.start.rfc3339()} to {window.stop.rfc3339()} already exists"
 
+    def rerun(self, job: Job, **values: Any) -> Job:
+        """A re-run reads the flow logs again (its digest is rebuilt) unless `reuse_digest=True`."""
+        return super().rerun(job, **{"reuse_digest": False, **values})
+
     def build(self, job: Job, window: Window) -> dict[str, Any]:
         progress = JobProgress(Graph, str(job.id))
         progress.stage("digesting" if not config_get().digester_endpoint else "waiting for the digester")

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from django.db.models import Model
+from django.utils import timezone
 
-from jobs.models import JobStatus
+from jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 MIN_INTERVAL_S = 0.5
@@ -102,6 +103,16 @@ class JobProgress:
                 listener(text)
             except Exception as error:
                 log.warning("progress listener failed: %s", error)
+
+
+def job_elapsed(job: Job) -> float | None:
+    """Seconds the job has been queued or running, or the duration of its last attempt once finished."""
+    if job.status == JobStatus.RUNNING and job.started_at:
+        return (timezone.now() - job.started_at).total_seconds()
+    if job.status == JobStatus.QUEUED:
+        since = job.queued_at or job.created_at
+        return (timezone.now() - since).total_seconds() if since else None
+    return job.duration_seconds
 
 
 def megabytes(size: int) -> str:
