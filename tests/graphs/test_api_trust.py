@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from digests.models import Digest
 from graphs.models import Graph
 from graphs.tasks import graph_run_task
 from jobs.window import window_parse
+from tests.apiclients import token_client
 from tests.flowlogs import write_flow_log
 from tests.rows import job_row
 
@@ -30,11 +29,8 @@ GRAPHS = "/api/v1/graphs/"
 
 
 @pytest.fixture
-def api(django_user_model: type[User]) -> APIClient:
-    user = django_user_model.objects.create_user("analyst", password="correct horse battery")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+def api() -> APIClient:
+    return token_client()
 
 
 def requested(api: APIClient) -> dict[str, Any]:
