@@ -108,6 +108,6 @@ def files_counted(
     for number, flow_log in enumerate(objects, start=1):
         read += len(flow_log.data)
         text = f"reading files {number}/{len(refs)}, {megabytes(read)} of {megabytes(total)}"
-        progress.stage(text, new=False)
+        progress.stage(text, new=number == 1)  # the first file at once, then at most twice a second
         yield flow_log
     progress.stage(f"digesting the records of {len(refs)} files")
