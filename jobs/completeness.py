@@ -10,12 +10,14 @@ rebuilt on a timer, but the next request builds it again instead of answering 40
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from jobs.models import Job
 from ops.config import config_get
+
+if TYPE_CHECKING:  # jobs.models uses incomplete_reason for its property
+    from jobs.models import Job
 
 
 def delivery_delay() -> timedelta:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from jobs.completeness import incomplete_reason
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -62,6 +64,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_text} → {self.stop_text} ({self.status})"
+
+    @property
+    def incompleteness(self) -> str:
+        """Why a built job is not final, in plain words; empty when it is (jobs.completeness)."""
+        return incomplete_reason(self)
 
     @property
     def duration_seconds(self) -> float | None:

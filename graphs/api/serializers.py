@@ -130,6 +130,9 @@ class GraphOutputSerializer(serializers.Serializer):
         help_text="False when built from no flow-log file (the next request builds it again) or before "
         "AWS's delivery delay had passed (rebuilt automatically at `rebuild_at`)."
     )
+    incomplete_reason = serializers.CharField(
+        source="incompleteness", help_text="Why the graph is incomplete, in plain words; empty when complete."
+    )
     rebuild_at = serializers.DateTimeField(
         allow_null=True, help_text="When an incomplete window is rebuilt by the schedule; null otherwise."
     )

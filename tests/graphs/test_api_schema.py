@@ -69,7 +69,8 @@ def test_the_list_documents_its_filters_and_pagination(schema: dict[str, Any]) -
 def test_a_graph_documents_its_nested_parts(schema: dict[str, Any]) -> None:
     graph = schema["components"]["schemas"]["GraphOutput"]["properties"]
     assert set(graph) == {
-        "id", "window", "status", "attempts", "error", "warnings", "complete", "rebuild_at", "stage",
+        "id", "window", "status", "attempts", "error", "warnings", "complete", "incomplete_reason",
+        "rebuild_at", "stage",
         "elapsed", "timings", "figures", "links",
     }  # fmt: skip
     links = schema["components"]["schemas"]["GraphLinks"]["properties"]
