@@ -136,7 +136,7 @@ class GraphOutputSerializer(serializers.Serializer):
     rebuild_at = serializers.DateTimeField(
         allow_null=True, help_text="When an incomplete window is rebuilt by the schedule; null otherwise."
     )
-    stage = serializers.CharField(
+    stage = serializers.SerializerMethodField(
         help_text="What the running attempt is doing (listing, reading files n/m, digesting, writing "
         "DOT, rendering, connections); empty unless running."
     )
@@ -150,6 +150,11 @@ class GraphOutputSerializer(serializers.Serializer):
     @extend_schema_field(GraphLinksSerializer)
     def get_links(self, graph: Graph) -> dict[str, str]:
         return graph_links(graph, self.context.get("request"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_stage(self, graph: Graph) -> str:
+        # A failed attempt leaves its last stage on the row (the admin shows it); here it would mislead.
+        return graph.stage if graph.status == JobStatus.RUNNING else ""
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_elapsed(self, graph: Graph) -> float | None:

@@ -111,3 +111,8 @@ def test_the_schema_documents_warnings_completeness_stage_and_the_rerun_paramete
     assert [parameter["name"] for parameter in rerun["parameters"] if parameter["in"] == "query"] == [
         "reuse_digest"
     ]
+
+
+def test_a_failed_graph_shows_no_stage_left_over_from_its_last_attempt(api: APIClient) -> None:
+    job_row(Graph, WINDOW, status="failed", error="boom", stage="writing DOT")
+    assert api.get(f"{GRAPHS}{GRAPH_ID}/").json()["stage"] == ""
