@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
 import shutil
-import sys
 import time
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
 from graphs.api.serializers import WindowInvalid, window_clean
+from graphs.management.stdout import copy_to_stdout
 from graphs.models import Graph
 from graphs.selectors import graph_get
 from graphs.services import (
@@ -234,7 +233,7 @@ class Command(BaseCommand):
             raise CommandError(f"could not read the graph: {error}") from error
         with handle:
             if target == "-":
-                _copy_to_stdout(handle, self.stdout)
+                copy_to_stdout(handle, self.stdout)
             else:
                 with Path(target).open("wb") as out:
                     shutil.copyfileobj(handle, out)
@@ -295,17 +294,3 @@ def _missing(graph_id: str, graph: Graph | None, suffix: str) -> str:
     if graph is not None and suffix == SVG_SUFFIX and graph.svg_error:
         return f"graph {graph_id} has no SVG preview: {graph.svg_error}"
     return f"graph {graph_id} has no stored {suffix[1:].upper()}"
-
-
-def _copy_to_stdout(handle: Any, stdout: Any) -> None:
-    # Real stdout takes the bytes unchanged; a captured (text) stream gets them decoded.
-    target = getattr(stdout, "_out", stdout)
-    if target is sys.stdout and hasattr(sys.stdout, "buffer"):
-        sys.stdout.flush()
-        shutil.copyfileobj(handle, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    for chunk in iter(lambda: handle.read(1 << 16), b""):
-        target.write(decoder.decode(chunk))
-    target.write(decoder.decode(b"", final=True))
