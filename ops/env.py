@@ -94,6 +94,7 @@ class Config:
     workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+    delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
     stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
@@ -176,6 +177,7 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "workers": r.integer("GRAPHERD_WORKERS", 2, minimum=1),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
     }
 
 
