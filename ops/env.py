@@ -94,7 +94,7 @@ class Config:
     workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
-    stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
+    stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
     stats_tags: tuple[str, ...] = ()
@@ -180,9 +180,12 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
 
 
 def _stats_values(r: EnvReader) -> dict[str, Any]:
+    # Metrics are off unless configured: the Go default (DATADOG to localhost:8125) filled the log with
+    # send errors wherever no agent listens. Naming an agent address alone is enough to turn them on.
+    configured = bool(r.raw("RUNTIME_STATS_DATADOG_ADDRESS"))
     host, port = r.address("RUNTIME_STATS_DATADOG_ADDRESS", "localhost:8125")
     return {
-        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG", STATS_OUTPUTS),
+        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG" if configured else "NULL", STATS_OUTPUTS),
         "stats_host": host,
         "stats_port": port,
         "stats_tags": r.items("RUNTIME_STATS_DATADOG_TAGS", ", "),
