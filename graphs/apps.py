@@ -5,3 +5,15 @@ class GraphsConfig(AppConfig):
     name = "graphs"
     verbose_name = "Graphs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_prune_schedule, sender=self)
+
+
+def _prune_schedule(**kwargs: object) -> None:
+    """Every deploy migrates: schedule pruning when GRAPHERD_PRUNE_AFTER is set, unschedule it when not."""
+    from graphs.prune import prune_schedule_ensure
+
+    prune_schedule_ensure()

@@ -3,8 +3,13 @@ id and call one service."""
 
 from __future__ import annotations
 
+from graphs.prune import scheduled_prune
 from graphs.services import graph_flow
 
 
 def graph_run_task(job_id: str) -> str:
     return graph_flow().run_queued(job_id)
+
+
+def prune_task() -> str:
+    return scheduled_prune()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ class Config:
     workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+    prune_after: timedelta | None = None  # GRAPHERD_PRUNE_AFTER: finished jobs older than this are removed
     stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
@@ -176,6 +178,7 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "workers": r.integer("GRAPHERD_WORKERS", 2, minimum=1),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        "prune_after": r.age("GRAPHERD_PRUNE_AFTER"),
     }
 
 
