@@ -52,3 +52,17 @@ def test_a_bad_filter_names_its_option(build_graph: Callable[[list[str]], str]) 
 def test_an_unknown_window_says_how_to_request_it() -> None:
     with pytest.raises(CommandError, match="graph_create"):
         run("--start", "2019-01-01T00:00:00Z", "--stop", "2019-01-01T01:00:00Z")
+
+
+def test_a_window_in_common_time_forms_finds_the_same_graph(build_graph: Callable[[list[str]], str]) -> None:
+    build_graph(RECORDS)
+    answer = json.loads(run("--start", "2019-01-01", "--stop", "2019-01-01 01:00", "--top", "rejected",
+                            "--format", "json"))  # fmt: skip
+    assert [row["key"] for row in answer["rows"]] == [SCANNER]
+
+
+def test_a_bad_time_is_explained_in_plain_words() -> None:
+    with pytest.raises(
+        CommandError, match=r'^stop "2019-01-01 01:60" is not a time: minute must be in 0\.\.59; use '
+    ):
+        run("--start", "2019-01-01", "--stop", "2019-01-01 01:60")
