@@ -15,16 +15,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from jobs.window import NS_PER_SECOND, Instant, Window, WindowError, instant_parse
 from ops.ages import AgeInvalid, age_parse
 
+EMPTY_AFTER_TRUNCATION = (
+    "the window is empty after truncation to whole minutes: stop must be at least a minute after start"
+)
 USE = "use 2019-01-01T00:00:00Z, 2019-01-01 00:00, 2019-01-01, epoch seconds, now or -1h"
 _DATE_TIME = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:[Tt ]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?)?"
-    r" *(?P<zone>[Zz]|UTC|utc|[+-]\d{2}:?\d{2})?"
+    r" *(?P<zone>[Zz]|UTC|utc|[+-]\d{2}:?\d{2})?",
+    re.ASCII,  # \d is 0-9 only, not every script's digits
 )
-_EPOCH = re.compile(r"(?P<seconds>\d+)(?:\.(?P<fraction>\d{1,9}))?")
+_EPOCH = re.compile(r"(?P<seconds>\d+)(?:\.(?P<fraction>\d{1,9}))?", re.ASCII)
 _RELATIVE = re.compile(r"(?:now)? *- *(?P<age>.+)", re.IGNORECASE)
-# Epoch seconds have at least 9 digits from 1973 to 2286: shorter numbers are more likely a mistake
-# (a year, a count), and 10^11 and above are milliseconds or microseconds, not seconds.
+# Epoch seconds since March 1973 have at least 9 digits: a shorter number is more likely a mistake (a
+# year, a count), and 10^11 (the year 5138) and above are milliseconds or microseconds, not seconds.
 EPOCH_MIN, EPOCH_MAX = 10**8, 10**11
 
 
@@ -61,11 +65,7 @@ def window_from_texts(start: str, stop: str, *, now: datetime) -> Window:
         raise WindowInvalid({None: "start must be before stop"})
     window = Window(begin.truncate_minute(), end.truncate_minute())
     if window.start.epoch_ns == window.stop.epoch_ns:
-        raise WindowInvalid(
-            {
-                None: "the window is empty after truncation to whole minutes: stop must be at least a minute after start"
-            }
-        )
+        raise WindowInvalid({None: EMPTY_AFTER_TRUNCATION})
     return window
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_PART = re.compile(r"(\d+)([wdhms])")
+_PART = re.compile(r"(\d+)([wdhms])", re.ASCII)
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 AGE_EXAMPLES = "30d, 12h, 90m or 1d12h"
 

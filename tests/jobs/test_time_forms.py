@@ -198,3 +198,10 @@ def test_ages_are_numbers_with_units(text: str, age: timedelta) -> None:
 def test_other_ages_are_refused_with_examples(text: str) -> None:
     with pytest.raises(AgeInvalid, match="is not an age like 30d, 12h, 90m or 1d12h"):
         age_parse(text)
+
+
+def test_only_ascii_digits_are_digits() -> None:
+    with pytest.raises(TimeFormInvalid):
+        parse("\u0662\u0660\u0661\u0669-01-01")  # 2019 in Arabic-Indic digits
+    with pytest.raises(AgeInvalid):
+        age_parse("\u0661d")
