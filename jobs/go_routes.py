@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -115,6 +116,8 @@ class GoRootView(_GoRouteView):
 
     artifact_content_type = "application/octet-stream"
     methods = ("GET", "POST")
+    # Where a browser opening the bare route is sent (a URL name); Go clients never send what it needs.
+    browser_page: ClassVar[str] = ""
 
     def post(self, request: Request) -> HttpResponse:
         flow = type(self).flow()
@@ -133,6 +136,8 @@ class GoRootView(_GoRouteView):
         return empty(202)
 
     def get(self, request: Request) -> HttpResponseBase:
+        if self.browser_page and browser_wants_page(request._request):
+            return redirect(self.browser_page)
         flow = type(self).flow()
         try:
             window = window_parse(_first(request, "start"), _first(request, "stop"))
@@ -152,6 +157,16 @@ class GoRootView(_GoRouteView):
         if "Content-Disposition" in response:
             del response["Content-Disposition"]
         return response
+
+
+def browser_wants_page(request: HttpRequest) -> bool:
+    """A browser opening the bare URL: no query string, and `text/html` named in Accept with the highest
+    preference. Go clients send a query and no Accept (or `*/*`), so they keep Go's answers."""
+    if request.META.get("QUERY_STRING"):
+        return False
+    accepted = request.accepted_types
+    html = [kind for kind in accepted if (kind.main_type, kind.sub_type) == ("text", "html")]
+    return bool(html) and html[0].quality >= accepted[0].quality
 
 
 class GoWorkerView(_GoRouteView):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ class Config:
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
     delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
-    stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
+    prune_after: timedelta | None = None  # GRAPHERD_PRUNE_AFTER: finished jobs older than this are removed
+    stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
     stats_tags: tuple[str, ...] = ()
@@ -178,13 +180,17 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
         "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
+        "prune_after": r.age("GRAPHERD_PRUNE_AFTER"),
     }
 
 
 def _stats_values(r: EnvReader) -> dict[str, Any]:
+    # Metrics are off unless configured: the Go default (DATADOG to localhost:8125) filled the log with
+    # send errors wherever no agent listens. Naming an agent address alone is enough to turn them on.
+    configured = bool(r.raw("RUNTIME_STATS_DATADOG_ADDRESS"))
     host, port = r.address("RUNTIME_STATS_DATADOG_ADDRESS", "localhost:8125")
     return {
-        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG", STATS_OUTPUTS),
+        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG" if configured else "NULL", STATS_OUTPUTS),
         "stats_host": host,
         "stats_port": port,
         "stats_tags": r.items("RUNTIME_STATS_DATADOG_TAGS", ", "),
