@@ -210,6 +210,15 @@ _GO_TYPES = {
 }
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(name: str) -> None:
+    """Python reads NaN and Infinity; Go's decoder, like JSON, does not."""
+    raise _NotJson(f"{name} is not a JSON value")
+
+
 def worker_payload(body: bytes) -> tuple[str, str, str]:
     """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct (`payload`
     in package `v1`): the first JSON value only, keys matched case-insensitively (Go's folding also matches
@@ -218,9 +227,12 @@ def worker_payload(body: bytes) -> tuple[str, str, str]:
     if not text:
         raise ValueError("EOF")
     try:
-        value, _ = json.JSONDecoder(object_pairs_hook=_JsonObject).raw_decode(text)
+        decoder = json.JSONDecoder(object_pairs_hook=_JsonObject, parse_constant=_not_json)
+        value, _ = decoder.raw_decode(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
+    except _NotJson as error:
+        raise ValueError(f"invalid JSON: {error}") from None
     if value is None:
         value = _JsonObject()
     if not isinstance(value, _JsonObject):

@@ -60,3 +60,9 @@ def test_keys_fold_as_in_go_where_a_long_s_matches_s() -> None:
 def test_null_and_unknown_keys_leave_the_fields_as_they_are() -> None:
     body = f'{{"id": "x", "start": "{START}", "start": null, "stop": "{STOP}", "other": [1, {{}}]}}'
     assert worker_payload(body.encode()) == ("x", START, STOP)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_as_for_go(constant: str) -> None:
+    with pytest.raises(ValueError, match=rf"^invalid JSON: {constant} is not a JSON value$"):
+        worker_payload(f'{{"id": {constant}}}'.encode())
