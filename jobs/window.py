@@ -2,7 +2,8 @@
 
 Existing clients depend on the exact 400 messages and ids, so parsing follows Go's `time.Parse` for the
 layout `2006-01-02T15:04:05.999999999Z07:00` step by step (Go 1.12 rules: only `.` as the fraction
-separator), and ids are built from Go's `Time.String()` of the truncated times, as the Go services do.
+separator, year `0000` taken, no range check on the zone offset), and ids are built from Go's
+`Time.String()` of the truncated times, as the Go services do.
 """
 
 from __future__ import annotations
