@@ -211,33 +211,55 @@ def _job_id_check(job_id: str, window: Window, namespace: str) -> str:
     return expected
 
 
-_GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+class _JsonObject(list[tuple[str, Any]]):
+    """A JSON object's members in order, repeated keys included, as Go's decoder meets them."""
+
+
+_GO_TYPES = {
+    bool: "bool",
+    int: "number",
+    float: "number",
+    list: "array",
+    _JsonObject: "object",
+    str: "string",
+}
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(name: str) -> None:
+    """Python reads NaN and Infinity; Go's decoder, like JSON, does not."""
+    raise _NotJson(f"{name} is not a JSON value")
 
 
 def worker_payload(body: bytes) -> tuple[str, str, str]:
-    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct: the first
-    JSON value only, keys matched case-insensitively, unknown keys ignored, null as empty."""
+    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct (`payload`
+    in package `v1`): the first JSON value only, keys matched case-insensitively (Go's folding also matches
+    U+017F, the long s, to `s`), unknown keys ignored, null as no value, the first type error reported."""
     text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
     if not text:
         raise ValueError("EOF")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
+        decoder = json.JSONDecoder(object_pairs_hook=_JsonObject, parse_constant=_not_json)
+        value, _ = decoder.raw_decode(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
+    except _NotJson as error:
+        raise ValueError(f"invalid JSON: {error}") from None
     if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise ValueError(
-            f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct"
-        )
+        value = _JsonObject()
+    if not isinstance(value, _JsonObject):
+        raise ValueError(f"json: cannot unmarshal {_GO_TYPES[type(value)]} into Go value of type v1.payload")
     fields = {"id": "", "start": "", "stop": ""}
-    for key, item in value.items():
-        name = key.lower()
+    for key, item in value:
+        name = key.lower().replace("\u017f", "s")
         if name not in fields or item is None:
             continue
         if not isinstance(item, str):
             raise ValueError(
-                f"json: cannot unmarshal {_GO_TYPES.get(type(item), 'value')} into Go struct field .{name} of type string"
+                f"json: cannot unmarshal {_GO_TYPES[type(item)]} into Go struct field payload.{name} of type string"
             )
         fields[name] = item
     if not fields["id"]:
