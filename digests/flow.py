@@ -3,7 +3,6 @@ the engine, store `<id>.log.gz`."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -14,7 +13,6 @@ from digests.engine.objects import FlowLogReadError
 from digests.models import Digest
 from digests.rich import RichCopies
 from digests.sources import flow_log_source
-from digests.sources.prefetch import fetch_objects
 from jobs.flow import JobFlow
 from jobs.models import Job
 from jobs.window import Window
@@ -38,24 +36,24 @@ class DigestFlow(JobFlow):
         return f"digest {job_id} already exists"
 
     def build(self, job: Job, window: Window) -> dict[str, Any]:
-        # The engine's compiled stack (numba, polars, pyarrow) loads here, in the worker, never in the
-        # web processes: `digests.engine` is imported by nothing else the web tier loads.
-        from digests.engine.digest import digest_objects
+        # The engines' stacks (numba, polars, pyarrow, duckdb) load here, in the worker, never in the web
+        # processes: `digests.engines` is imported by nothing else the web tier loads.
+        from digests.engines import digest_engine
+        from digests.engines.base import EngineInput
 
-        config = config_get()
+        engine = digest_engine()
         source = flow_log_source()
         refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
-        fetched = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
         start, stop = window.start.epoch_seconds, window.stop.epoch_seconds
-        # closing() cancels queued downloads and joins the threads when the digest fails half-way.
-        with temp_folder() as folder, contextlib.closing(fetched) as objects:
+        with temp_folder() as folder:
             (folder / "rich").mkdir()
             rich = RichCopies(folder / "rich")
             digest_path = folder / "digest.log.gz"
             with digest_path.open("w+b") as stored:
                 # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
                 with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-                    figures = digest_objects(rich.watch(objects), start, stop, cast(BinaryIO, text))
+                    run = engine.digest(EngineInput(source, refs, start, stop), cast(BinaryIO, text), rich)
+                    figures = run.figures
                 size = self.store().save(str(job.id), self.suffix, stored)
             connections = self.connections_store(str(job.id), digest_path, folder, rich, (start, stop))
         return {
@@ -68,6 +66,8 @@ class DigestFlow(JobFlow):
             "skipped_keys": len(source.skipped_keys),
             "digest_bytes": size,
             "connections": connections,
+            "engine": engine.name,
+            "engine_figures": run.extra,
         }
 
     def connections_store(
