@@ -48,10 +48,28 @@ def _column(name: str) -> str:
     return name.replace("-", "_")
 
 
-def _positions() -> str:
+_LAID_FIELDS = (*_TEXT_FIELDS, *_NUMBER_FIELDS, "log-status")
+
+
+def _header_positions() -> str:
+    """Each field's token number (1-based; 0: not in the layout) in a header's names, once per header."""
     return ",\n    ".join(
-        f"coalesce(array_position(names, '{name}'), 0) AS p_{_column(name)}"
-        for name in (*_TEXT_FIELDS, *_NUMBER_FIELDS, "log-status")
+        f"coalesce(array_position(names, '{name}'), 0) AS p_{_column(name)}" for name in _LAID_FIELDS
+    )
+
+
+def _default_position(name: str, fields: tuple[str, ...]) -> int:
+    return fields.index(name) + 1 if name in fields else 0
+
+
+def _line_positions() -> str:
+    """A line's positions: its header's, else those of the default layout for its token count."""
+    return ",\n    ".join(
+        f"CASE WHEN h.path IS NOT NULL THEN h.p_{_column(name)} "
+        f"WHEN cardinality(d.tokens) = 14 THEN {_default_position(name, tuple(V2_FIELDS))} "
+        f"WHEN cardinality(d.tokens) = 36 THEN {_default_position(name, tuple(TGW_FIELDS))} "
+        f"END AS p_{_column(name)}"
+        for name in _LAID_FIELDS
     )
 
 
@@ -96,9 +114,8 @@ def digest_sql() -> str:
     """The digest query (Athena's dialect) with `{start}` and `{stop}` placeholders (Unix seconds)."""
     return _TEMPLATE.format(
         known="|".join(sorted(KNOWN_FIELDS)),
-        v2=" ".join(V2_FIELDS),
-        tgw=" ".join(TGW_FIELDS),
-        positions=_positions(),
+        header_positions=_header_positions(),
+        line_positions=_line_positions(),
         values=_values(),
         numbers=_numbers(),
         bad=_any("bad_", "OR"),
@@ -145,7 +162,9 @@ class QueryResult:
 
 _TEMPLATE = """
 WITH lines AS (
-  SELECT path, line_no, regexp_replace(regexp_replace(line, '[\t\r ]+', ' '), '^ | $', '') AS text
+  SELECT path, line_no,
+    CASE WHEN line LIKE '%  %' OR line LIKE ' %' OR line LIKE '% ' OR line LIKE '%\t%' OR line LIKE '%\r%'
+      THEN regexp_replace(regexp_replace(line, '[\t\r ]+', ' '), '^ | $', '') ELSE line END AS text
   FROM flow_lines
 ),
 marked AS (
@@ -160,31 +179,29 @@ ordered AS (
   FROM marked
 ),
 headers AS (
-  SELECT path, line_no, min(replace(text, '_', '-')) AS header
-  FROM ordered
-  WHERE is_header
-  GROUP BY path, line_no
+  SELECT path, line_no, cardinality(names) AS width,
+    {header_positions}
+  FROM (
+    SELECT path, line_no, split(min(replace(text, '_', '-')), ' ') AS names
+    FROM ordered
+    WHERE is_header
+    GROUP BY path, line_no
+  ) AS named
 ),
 data AS (
-  SELECT path, text, is_header,
+  SELECT path, split(text, ' ') AS tokens, is_header,
     max(CASE WHEN is_header THEN line_no END) OVER (
       PARTITION BY path ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS header_no
   FROM ordered
 ),
-laid AS (
-  SELECT split(d.text, ' ') AS tokens,
-    split(coalesce(h.header, CASE cardinality(split(d.text, ' '))
-      WHEN 14 THEN '{v2}' WHEN 36 THEN '{tgw}' END), ' ') AS names
+placed AS (
+  SELECT d.tokens,
+    CASE WHEN h.path IS NULL AND cardinality(d.tokens) NOT IN (14, 36) THEN 'unknown_layout'
+      WHEN h.path IS NOT NULL AND cardinality(d.tokens) <> h.width THEN 'field_count' END AS layout_skip,
+    {line_positions}
   FROM data d LEFT JOIN headers h ON h.path = d.path AND h.line_no = d.header_no
   WHERE NOT d.is_header
-),
-placed AS (
-  SELECT tokens, names,
-    CASE WHEN names IS NULL THEN 'unknown_layout'
-      WHEN cardinality(tokens) <> cardinality(names) THEN 'field_count' END AS layout_skip,
-    {positions}
-  FROM laid
 ),
 fielded AS (
   SELECT layout_skip, p_log_status > 0 AS has_status,
