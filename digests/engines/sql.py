@@ -130,11 +130,11 @@ def digest_query(start: int, stop: int, dialect: str = "trino") -> str:
     sql = digest_sql().replace("{start}", str(int(start))).replace("{stop}", str(int(stop)))
     if dialect == "trino":
         return sql
-    return _translated(sql, dialect)
+    return translated(sql, dialect)
 
 
 @functools.cache
-def _translated(sql: str, dialect: str) -> str:
+def translated(sql: str, dialect: str) -> str:
     import sqlglot  # only the engines that translate need it
 
     return str(sqlglot.transpile(sql, read="trino", write=dialect)[0])

@@ -80,9 +80,10 @@ def test_every_corpus_file_digests_to_the_builtin_engines_bytes(path: Path, tmp_
     assert_same([FlowLogObject(path.name, path.read_bytes())], tmp_path)
 
 
-def test_a_generated_vpc_day_digests_to_the_builtin_engines_bytes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fields", ["v2", "v5"])
+def test_generated_vpc_hours_digest_to_the_builtin_engines_bytes(tmp_path: Path, fields: str) -> None:
     root = tmp_path / "logs"
-    vpc_generate(root, datetime(2019, 1, 1, tzinfo=UTC), 2)
+    vpc_generate(root, datetime(2019, 1, 1, tzinfo=UTC), 2, fields=fields)
     objects = [FlowLogObject(str(p), p.read_bytes()) for p in sorted(root.rglob("*.gz"))]
     digest = assert_same(objects, tmp_path, window=(1_546_300_800 + 600, 1_546_300_800 + 4_200))
     assert digest.count(b"\n") > 50
