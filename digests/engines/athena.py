@@ -10,8 +10,10 @@ an Athena window have no rich fields (vpc-id, pkt-srcaddr...): see the README's 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -82,7 +84,14 @@ class AthenaEngine:
         layout = self.layout(given.source)
         sql = athena_query(layout, self.settings, given.start, given.stop)
         query_id = self.start(sql)
-        execution = self.wait(query_id)
+        try:
+            execution = self.wait(query_id)
+        except AthenaQueryError:
+            raise
+        except BaseException:  # a time limit or a shutdown: the query must not go on costing money
+            with contextlib.suppress(Exception):
+                self.client.stop_query_execution(QueryExecutionId=query_id)
+            raise
         result = QueryResult()
         for kind, text, records in self.rows(query_id):
             if (line := result.add_row(kind, text, records)) is not None:
@@ -121,7 +130,7 @@ class AthenaEngine:
                 raise AthenaQueryError(f"athena query {query_id}", str(reason))
             time.sleep(self.poll_seconds)
 
-    def rows(self, query_id: str) -> Any:
+    def rows(self, query_id: str) -> Iterator[tuple[int, str, int]]:
         """(kind, text, records) of every result row, page by page; the first row names the columns."""
         first = True
         for page in self.client.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):

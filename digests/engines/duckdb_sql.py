@@ -101,6 +101,8 @@ def duckdb_rows(paths: list[Path], start: int, stop: int) -> Iterator[tuple[int,
     with duckdb.connect() as connection:
         # This optimizer spends seconds planning the query's chain of CASE expressions (DuckDB 2.0.1)
         connection.execute(f"SET disabled_optimizers = '{SLOW_OPTIMIZERS}'")
+        if paths:  # what does not fit in memory spills beside the staged files, in the job's own folder
+            connection.execute("SET temp_directory = ?", [str(paths[0].parent / "duckdb-spill")])
         connection.execute("CREATE TABLE flow_lines (path VARCHAR, line_no BIGINT, line VARCHAR)")
         if paths:
             connection.execute(

@@ -155,3 +155,23 @@ def test_a_failed_query_fails_the_digest_with_athenas_reason() -> None:
 def test_the_cost_estimate_is_five_dollars_a_terabyte_at_least_ten_megabytes() -> None:
     assert athena_cost(2 * 10**12) == 10.0
     assert athena_cost(0) == athena_cost(10 * 10**6) == 0.00005
+
+
+def test_a_digest_stopped_while_athena_runs_stops_the_query(monkeypatch: pytest.MonkeyPatch, s3: Any) -> None:
+    put(s3, DeliveryLayout.DEFAULT, flow_log_bytes())
+    client = boto3.client("athena", region_name=REGION)
+    stub = Stubber(client)
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
+    running = {"QueryExecution": {"QueryExecutionId": "q-2", "Status": {"State": "RUNNING"}}}
+    stub.add_response("get_query_execution", running)
+    stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-2"})
+
+    def time_limit(seconds: float) -> None:
+        raise KeyboardInterrupt  # what django-q2's timeout or a shutdown raises in the worker
+
+    monkeypatch.setattr("digests.engines.athena.time.sleep", time_limit)
+    engine = AthenaEngine(SETTINGS, client)
+    given = EngineInput(S3Source(BUCKET, client=s3), [], *WINDOW)
+    with stub, pytest.raises(KeyboardInterrupt):
+        engine.digest(given, io.BytesIO(), RichCopies(Path("unused")))
+    stub.assert_no_pending_responses()
