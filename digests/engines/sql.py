@@ -37,7 +37,9 @@ from digests.engine.layouts import KNOWN_FIELDS, TGW_FIELDS, V2_FIELDS
 SKIP_UNKNOWN_STATUS = "unknown_status"
 SQL_SKIP_REASONS = (*SKIP_REASONS, SKIP_UNKNOWN_STATUS)
 MILLISECONDS_FROM = 100_000_000_000
-FIGURES, LINES = 0, 1  # the `kind` of a result row
+FIGURES = 0  # the `kind` of a figures row (1: a digest line)
+# Stand-ins for the window in the text sqlglot translates (once per dialect), replaced afterwards.
+_START, _STOP = "7777777777777771", "7777777777777772"
 
 _TEXT_FIELDS = ("account-id", "interface-id", "srcaddr", "dstaddr", "action")
 _NUMBER_FIELDS = ("srcport", "dstport", "protocol", "packets", "bytes", "start", "end")
@@ -92,10 +94,7 @@ def _numbers() -> str:
     for name in _NUMBER_FIELDS:
         column = f"t_{_column(name)}"
         number = f"CASE WHEN regexp_like({column}, '{_INT64}') THEN try_cast({column} AS BIGINT) END"
-        if name in (
-            "start",
-            "end",
-        ):  # milliseconds: drop the last three digits (no division: dialects differ)
+        if name in ("start", "end"):  # milliseconds: drop the last 3 digits (no division: dialects differ)
             number = (
                 f"CASE WHEN ({number}) >= {MILLISECONDS_FROM} "
                 f"THEN try_cast(substr({column}, 1, length({column}) - 3) AS BIGINT) ELSE {number} END"
@@ -127,14 +126,15 @@ def digest_sql() -> str:
 
 def digest_query(start: int, stop: int, dialect: str = "trino") -> str:
     """The digest query for the window [start, stop), in `dialect` (sqlglot's name: trino, duckdb)."""
-    sql = digest_sql().replace("{start}", str(int(start))).replace("{stop}", str(int(stop)))
-    if dialect == "trino":
-        return sql
-    return translated(sql, dialect)
+    template = digest_sql().replace("{start}", _START).replace("{stop}", _STOP)
+    if dialect != "trino":
+        template = translated(template, dialect)
+    return template.replace(_START, str(int(start))).replace(_STOP, str(int(stop)))
 
 
 @functools.cache
 def translated(sql: str, dialect: str) -> str:
+    """`sql` (Athena's dialect) in another dialect; cached, so each text is translated once."""
     import sqlglot  # only the engines that translate need it
 
     return str(sqlglot.transpile(sql, read="trino", write=dialect)[0])
