@@ -143,7 +143,8 @@ def athena_ddl(layout: TableLayout, database: str, table: str) -> str:
         "storage.location.template": f"s3://{layout.bucket}/{layout.template}",
     }
     listed = ",\n".join(f"  '{key}' = '{_quoted(value)}'" for key, value in properties.items())
-    root = layout.template.split("${", 1)[0]
+    fixed = layout.template.split("${", 1)[0]  # `…/AWSLogs/`, or `…/AWSLogs/aws-account-id=` for Hive
+    root = fixed[: fixed.rfind("/") + 1]
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n{columns}\n)\n"
         "PARTITIONED BY (`account_id` string, `region` string, `dt` string)\n"

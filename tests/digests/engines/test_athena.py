@@ -84,6 +84,7 @@ def test_the_ddl_projects_the_partitions_of_the_layout_found_in_the_bucket(
     assert f"'projection.account_id.values' = '{ACCOUNT}'" in ddl
     assert f"'projection.region.values' = '{REGION}'" in ddl
     assert "STORED AS TEXTFILE" in ddl
+    assert f"LOCATION 's3://{BUCKET}/AWSLogs/'" in ddl
 
 
 def test_the_ddl_of_parquet_logs_names_their_columns_under_the_key_prefix(s3: Any) -> None:
