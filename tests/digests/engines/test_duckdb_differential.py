@@ -69,7 +69,8 @@ def corpus_files() -> list[Path]:
     root = DATA / "corpora" if (DATA / "corpora").is_dir() else SHARED  # the same files, one copy each
     files = [
         path
-        for path in sorted(root.rglob("*"))
+        for folder in (root, DATA / "go-fixtures")
+        for path in sorted(folder.rglob("*"))
         if path.is_file() and path.suffix in (".log", ".gz", ".parquet", ".txt")
     ]
     return [path for path in files if not any(mark in str(path) for mark in CHANGING)]
