@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -176,3 +178,17 @@ def test_a_digest_stopped_while_athena_runs_stops_the_query(monkeypatch: pytest.
     with stub, pytest.raises(KeyboardInterrupt):
         engine.digest(given, io.BytesIO(), RichCopies(Path("unused")))
     stub.assert_no_pending_responses()
+
+
+def test_athena_ddl_prints_the_ddl_for_a_bucket_in_the_configured_database(s3: Any, set_env: Any) -> None:
+    set_env(GRAPHERD_ATHENA_DATABASE="flowlogs")
+    put(s3, DeliveryLayout.HOURLY, flow_log_bytes())
+    out = io.StringIO()
+    call_command("athena_ddl", "--bucket", BUCKET, "--table", "vpc_hourly", stdout=out)
+    assert out.getvalue().startswith("CREATE EXTERNAL TABLE IF NOT EXISTS `flowlogs`.`vpc_hourly`")
+    assert "'projection.dt.interval.unit' = 'HOURS'" in out.getvalue()
+
+
+def test_athena_ddl_names_what_it_could_not_find(s3: Any) -> None:
+    with pytest.raises(CommandError, match=f"no AWSLogs account/region prefix found in s3://{BUCKET}"):
+        call_command("athena_ddl", "--bucket", BUCKET)
