@@ -18,8 +18,6 @@ from django.core.management.base import CommandError
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from digests.engine.figures import DigestFigures
-from digests.engine.objects import FlowLogObject
 from digests.engine.tally import KERNEL_FIELDS
 from digests.engines.athena import (
     CANONICAL_FIELDS,
@@ -31,11 +29,11 @@ from digests.engines.athena import (
 )
 from digests.engines.athena_ddl import athena_ddl, layout_detect
 from digests.engines.base import EngineInput
-from digests.engines.duckdb_sql import duckdb_digest, duckdb_rows, stage_objects
 from digests.rich import RichCopies
 from digests.sources.delivery import DeliveryLayout, day_segment, hour_segment, region_prefix
 from digests.sources.s3 import S3Source
 from tests.awsmock import aws_mocked
+from tests.digests.engines.athena_results import athena_rows
 from tests.flowlogs import FILE_NAME, T0, flow_log_bytes
 
 REGION = "us-east-1"
@@ -111,20 +109,10 @@ def test_the_query_reads_the_windows_days_of_the_table_only(s3: Any) -> None:
     assert query.count('FROM (SELECT "$path" AS path') == 1
 
 
-def expected_rows(tmp_path: Path, data: bytes) -> tuple[list[dict[str, Any]], bytes]:
-    """What Athena returns for these objects: the rows of the same SQL run by DuckDB, and their digest."""
-    paths = stage_objects([FlowLogObject("a", data)], tmp_path, DigestFigures())
-    out = io.BytesIO()
-    duckdb_digest(paths, *WINDOW, out)
-    header = [{"Data": [{"VarCharValue": name} for name in ("kind", "text", "records")]}]
-    rows = [{"Data": [{"VarCharValue": str(value)} for value in row]} for row in duckdb_rows(paths, *WINDOW)]
-    return header + rows, out.getvalue()
-
-
 def test_a_digest_is_one_query_whose_rows_stream_into_the_digest(s3: Any, tmp_path: Path) -> None:
     data = flow_log_bytes()
     put(s3, DeliveryLayout.DEFAULT, data)
-    rows, digest = expected_rows(tmp_path, data)
+    rows, digest = athena_rows(tmp_path, data, WINDOW)
     backend = athena_backends[DEFAULT_ACCOUNT_ID][REGION]
     backend.query_results_queue.append(QueryResults(rows=rows, column_info=[]))
     engine = AthenaEngine(SETTINGS, boto3.client("athena", region_name=REGION), poll_seconds=0)
