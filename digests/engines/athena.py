@@ -203,10 +203,17 @@ def _parquet_line(layout: TableLayout) -> str:
             parts.append(f"coalesce(nullif(regexp_replace({text}, '[ \\t\\n\\r\\x0B\\f]', '_'), ''), '-')")
         elif kind in ("tinyint", "smallint", "int", "bigint"):
             parts.append(f"coalesce({text}, '-')")
+        elif kind in ("float", "double"):  # the built-in engine reads 1.0 as 1 (Arrow writes it "1")
+            value = f'"{name}"'
+            parts.append(
+                f"CASE WHEN {value} IS NULL THEN '-' "
+                f"WHEN {value} = floor({value}) AND abs({value}) < 1e15 "
+                f"THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) ELSE '?' END"
+            )
         else:
             parts.append(
                 f"CASE WHEN {text} IS NULL OR {text} IN ('-', 'None', '') THEN '-' "
-                f"WHEN try_cast({text} AS BIGINT) IS NULL THEN '?' "
+                f"WHEN NOT regexp_like({text}, '^[+-]?[0-9]+$') OR try_cast({text} AS BIGINT) IS NULL THEN '?' "
                 f"ELSE CAST(try_cast({text} AS BIGINT) AS VARCHAR) END"
             )
     return " || ' ' || ".join(parts)

@@ -34,8 +34,21 @@ PARTITION_FORMATS = {
     ),
 }
 FIRST_DAY = "2015/06/01"  # VPC Flow Logs were launched in June 2015
-# Arrow types → Hive types; anything else is read as a string (the digest SQL judges its text).
-_HIVE_TYPES = {"int8": "tinyint", "int16": "smallint", "int32": "int", "int64": "bigint"}
+# Arrow types → the Hive types Athena reads them as; a column of another type is left out of the table.
+_HIVE_TYPES = {
+    "int8": "tinyint",
+    "int16": "smallint",
+    "int32": "int",
+    "int64": "bigint",
+    "uint8": "smallint",
+    "uint16": "int",
+    "uint32": "bigint",
+    "float": "float",
+    "double": "double",
+    "bool": "boolean",
+    "string": "string",
+    "large_string": "string",
+}
 
 
 class LayoutNotFound(Exception):
@@ -72,7 +85,7 @@ def layout_detect(source: S3Source) -> TableLayout:
     first = prefixes[0]
     key, size = _first_object(source, first)
     delivery = _delivery(first, key)
-    columns = _parquet_columns(source.read(FlowLogRef(key, size, None))) if ".parquet" in key else ()
+    columns = parquet_columns(source.read(FlowLogRef(key, size, None))) if ".parquet" in key else ()
     return TableLayout(
         bucket=source.bucket,
         template=_template(first),
@@ -108,14 +121,15 @@ def _template(where: RegionPrefix) -> str:
     return root + spelled + region_segment("${region}", where.hive) + "${dt}/"
 
 
-def _parquet_columns(data: bytes) -> tuple[tuple[str, str], ...]:
+def parquet_columns(data: bytes) -> tuple[tuple[str, str], ...]:
     import pyarrow.parquet as pq  # the worker's stack
 
     schema = pq.read_schema(io.BytesIO(data))
     return tuple(
-        (field.name, _HIVE_TYPES.get(str(field.type), "string"))
+        (field.name, _HIVE_TYPES[str(field.type)])
         for field in schema
-        if field.name.isidentifier()  # a column Athena could not name is not one the digest reads
+        # a column Athena could not name is not one the digest reads
+        if field.name.isidentifier() and str(field.type) in _HIVE_TYPES
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 from digests.engine.digest import digest_objects
 from digests.engine.objects import FlowLogObject
 from digests.engines.athena import AthenaSettings, athena_query
-from digests.engines.athena_ddl import TableLayout
+from digests.engines.athena_ddl import TableLayout, parquet_columns
 from digests.engines.sql import QueryResult, translated
 from digests.sources.delivery import DeliveryLayout
 from tests.flowlogs import HEADER, RECORDS, T0
@@ -74,7 +74,10 @@ def test_text_objects_digest_alike_one_header_per_object(connection: duckdb.Duck
     assert run_athena_sql(connection, text_layout()) == expected
 
 
-def test_parquet_objects_digest_alike(connection: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+@pytest.mark.parametrize("packets", [pa.int64(), pa.float64(), pa.string()])
+def test_parquet_objects_digest_alike(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path, packets: pa.DataType
+) -> None:
     table = pa.table(
         {
             "account_id": ["1", "1", None, "1"],
@@ -84,7 +87,7 @@ def test_parquet_objects_digest_alike(connection: duckdb.DuckDBPyConnection, tmp
             "srcport": pa.array([40000, 40001, None, 40000], pa.int32()),
             "dstport": pa.array([443, 443, 22, 443], pa.int64()),
             "protocol": ["6", "None", "x", "6"],
-            "packets": pa.array([1, 2, 3, 4], pa.int64()),
+            "packets": pa.array([1, 2, None, 4], pa.int64()).cast(packets),
             "bytes": pa.array([10, 20, 30, 40], pa.int64()),
             "start": pa.array([T0 + 1, T0 + 2, T0 + 3, (T0 + 4) * 1000], pa.int64()),
             "end": pa.array([T0 + 61, T0 + 62, T0 + 63, T0 + 64], pa.int64()),
@@ -98,10 +101,7 @@ def test_parquet_objects_digest_alike(connection: duckdb.DuckDBPyConnection, tmp
         'CREATE TABLE flowlogs.vpc_flow_logs AS SELECT ? AS "$path", ? AS dt, * FROM read_parquet(?)',
         ["s3://b/flows.parquet", DAY, str(path)],
     )
-    columns = tuple(
-        (field.name, {"int32": "int", "int64": "bigint"}.get(str(field.type), "string"))
-        for field in table.schema
-    )
+    columns = parquet_columns(path.read_bytes())
     layout = TableLayout("b", text_layout().template, ("1",), ("r",), DeliveryLayout.DEFAULT, columns)
     expected = builtin(path.read_bytes())
     assert expected.count(b"\n") == 3
