@@ -38,6 +38,7 @@ LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "WARNING": "W
 # The Go runtime's README said NULLSTAT while its code accepted NULL; both mean "no stats" here.
 STATS_OUTPUTS = {"DATADOG": "DATADOG", "NULL": "NULL", "NULLSTAT": "NULL"}
 LOG_OUTPUTS = {"STDOUT": "STDOUT", "NULL": "NULL"}
+DIGEST_ENGINES = {"BUILTIN": "builtin", "DUCKDB": "duckdb", "ATHENA": "athena"}
 
 # Check ids of the rules in this module (the typed reads have theirs in ops.env_reader).
 BAD_DATABASE_URL = "grapherd.E008"
@@ -46,7 +47,8 @@ BUCKETS_APART = "grapherd.E010"
 NO_CREDENTIALS = "grapherd.E011"
 KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
-BAD_BROKER_URL = "grapherd.E020"
+ATHENA_WITHOUT_BUCKET = "grapherd.E015"
+BAD_BROKER_URL = "grapherd.E017"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
 
@@ -83,6 +85,12 @@ class Config:
     digester_endpoint: str = ""
     digester_polling_interval_ms: int = 1000
     digester_polling_timeout_ms: int = 600_000
+    digest_engine: str = "builtin"
+    athena_database: str = "default"
+    athena_table: str = "vpc_flow_logs"
+    athena_workgroup: str = "primary"
+    athena_output: str = ""
+    athena_region: str = ""
     flow_logs_bucket: str = ""
     flow_logs_region: str = ""
     flow_logs_role: str = ""
@@ -123,7 +131,11 @@ def config_read(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[Pr
     r = EnvReader(env)
     r.raw("GRAPHERD_DATA_DIR")  # read by data_dir_read; known here
     config = Config(
-        data_dir=data_dir, **_django_values(r), **_service_values(r, data_dir), **_stats_values(r)
+        data_dir=data_dir,
+        **_django_values(r),
+        **_service_values(r, data_dir),
+        **_stats_values(r),
+        **_engine_values(r),
     )
     _check_database_url(r, config.database_url)
     _check_consistency(r, config)
@@ -213,6 +225,17 @@ def _broker_url(r: EnvReader) -> str:
     return url
 
 
+def _engine_values(r: EnvReader) -> dict[str, Any]:
+    return {
+        "digest_engine": r.choice("GRAPHERD_DIGEST_ENGINE", "BUILTIN", DIGEST_ENGINES),
+        "athena_database": r.text("GRAPHERD_ATHENA_DATABASE", "default"),
+        "athena_table": r.text("GRAPHERD_ATHENA_TABLE", "vpc_flow_logs"),
+        "athena_workgroup": r.text("GRAPHERD_ATHENA_WORKGROUP", "primary"),
+        "athena_output": r.text("GRAPHERD_ATHENA_OUTPUT_LOCATION"),
+        "athena_region": r.text("GRAPHERD_ATHENA_REGION"),
+    }
+
+
 def _check_database_url(r: EnvReader, url: str) -> None:
     if not url:
         return
@@ -261,6 +284,12 @@ def _check_consistency(r: EnvReader, config: Config) -> None:
         r.problem(KEY_WITHOUT_SECRET, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not.")
     if config.flow_logs_bucket and r.raw("VPC_FLOW_LOGS_PATH"):
         r.problem(TWO_SOURCES, "Set VPC_FLOW_LOGS_BUCKET or VPC_FLOW_LOGS_PATH, not both.")
+    if config.digest_engine == "athena" and not config.flow_logs_bucket:
+        message = (
+            "GRAPHERD_DIGEST_ENGINE=athena reads the flow logs where Athena can: set VPC_FLOW_LOGS_BUCKET "
+            "(a local folder needs builtin or duckdb)."
+        )
+        r.problem(ATHENA_WITHOUT_BUCKET, message)
 
 
 def _check_unknown(r: EnvReader) -> None:

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from graphs.models import Graph
+from graphs.selectors import graph_digest_engine
 from jobs.models import JobStatus
 from jobs.progress import job_elapsed
 from jobs.time_forms import WindowInvalid, window_from_texts
@@ -95,6 +96,13 @@ class GraphFiguresSerializer(serializers.Serializer):
     svg_engine = serializers.CharField()
     svg_error = serializers.CharField(help_text="Why no SVG preview was made; empty when there is one.")
     connections = serializers.IntegerField(help_text="Connections in the window's connection views.")
+    digest_engine = serializers.SerializerMethodField(
+        help_text="The engine that built the window's digest (builtin, duckdb, athena; "
+        "GRAPHERD_DIGEST_ENGINE); empty when a remote digesterd built it."
+    )
+
+    def get_digest_engine(self, graph: Graph) -> str:
+        return graph_digest_engine(graph)
 
 
 class GraphLinksSerializer(serializers.Serializer):

@@ -227,8 +227,10 @@ def test_a_built_graph_shows_its_window_timings_figures_and_links(api: APIClient
     assert figures["connections"] == 2  # 10.0.1.10 → 10.0.2.20:443 (request and reply), the rejected probe
     assert min(figures["edges"], figures["nodes"], figures["dot_bytes"]) > 0
     assert set(figures) == {
-        "records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error", "connections"
+        "records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error", "connections",
+        "digest_engine",
     }  # fmt: skip
+    assert figures["digest_engine"] == "builtin"
     base = f"http://testserver/api/v1/graphs/{built}"
     assert body["links"] == {
         "self": f"{base}/",
