@@ -18,7 +18,8 @@ from rest_framework.settings import api_settings
 
 from graphs.models import Graph
 from jobs.models import JobStatus
-from jobs.window import Window, WindowError, instant_parse, window_parse
+from jobs.window import Window, WindowError, instant_parse, window_check_length, window_parse
+from ops.config import config_get
 
 RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
 
@@ -47,7 +48,7 @@ def window_clean(start: str, stop: str) -> Window:
     if errors:
         raise WindowInvalid(errors)
     try:
-        return window_parse(start, stop)
+        return window_check_length(window_parse(start, stop), config_get().max_window_s)
     except WindowError as error:
         raise WindowInvalid({None: str(error)}) from error
 

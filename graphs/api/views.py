@@ -17,6 +17,7 @@ from rest_framework.exceptions import NotFound as HttpNotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -202,7 +203,18 @@ class GraphDetailApi(GraphApi):
         return Response(GraphDetailOutputSerializer(graph, context=context).data)
 
 
+class _CanRerun(BasePermission):
+    """Re-running replaces a graph's artifacts: it needs `graphs.change_graph`, not only a login."""
+
+    message = "re-running a graph needs the permission graphs.change_graph"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("graphs.change_graph"))
+
+
 class GraphRerunApi(GraphApi):
+    permission_classes = (IsAuthenticated, _CanRerun)
+
     @extend_schema(
         operation_id="graphs_rerun",
         tags=[TAG],
@@ -212,6 +224,7 @@ class GraphRerunApi(GraphApi):
         responses={
             202: GraphOutputSerializer,
             401: _UNAUTHENTICATED,
+            403: OpenApiResponse(ErrorSerializer, description="No permission graphs.change_graph."),
             404: _MISSING,
             409: _BUSY,
             503: _UNAVAILABLE,

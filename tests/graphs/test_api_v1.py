@@ -19,6 +19,7 @@ from graphs.tasks import graph_run_task
 from jobs.window import GO_LAYOUT, window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
+from tests.users import permission_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,9 @@ FLOW_LOG = FLOW_LOG_TEXT
 
 @pytest.fixture
 def user(django_user_model: type[User]) -> User:
-    return django_user_model.objects.create_user("analyst", password="correct horse battery")
+    user = django_user_model.objects.create_user("analyst", password="correct horse battery")
+    permission_grant(user, "graphs.change_graph")  # re-running a graph needs it
+    return user
 
 
 @pytest.fixture
