@@ -58,7 +58,10 @@ def plain(status: int, message: str) -> HttpResponse:
 
 
 def not_found_page(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Go's http.NotFound, for every unknown path."""
+    """Go's http.NotFound, for every unknown path; JSON under `/api/`, whose schema promises JSON errors
+    (e.g. `/api/v1/graphs/not-a-uuid/`)."""
+    if request.path.startswith("/api/"):
+        return HttpResponse(b'{"detail":"Not found."}', status=404, content_type="application/json")
     return plain(404, "404 page not found\n")
 
 

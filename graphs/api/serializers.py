@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -22,6 +23,9 @@ from jobs.window import Window, WindowError, instant_parse, window_check_length,
 from ops.config import config_get
 
 RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 class WindowInvalid(Exception):
@@ -53,12 +57,24 @@ def window_clean(start: str, stop: str) -> Window:
         raise WindowInvalid({None: str(error)}) from error
 
 
+@extend_schema_field({"type": "string", "pattern": RFC3339_PATTERN, "example": "2019-01-01T00:00:00Z"})
+class GoTimeField(serializers.CharField):
+    """A time as Go's RFC3339Nano layout reads it. The schema's pattern is that layout's shape (the ranges
+    of months, days and hours it cannot say), so a blank is not schema-valid; it is refused by the
+    parser all the same, whose message names the input."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":
+            return data
+        return super().run_validation(data)
+
+
 class WindowInputSerializer(serializers.Serializer):
     """A time window `[start, stop)`; each time is parsed as Go's `time.RFC3339Nano` layout."""
 
     # Whitespace and blanks go to the Go parser untouched, so its message names the exact input.
-    start = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
-    stop = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
+    start = GoTimeField(trim_whitespace=False, help_text=RFC3339_HELP)
+    stop = GoTimeField(trim_whitespace=False, help_text=RFC3339_HELP)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:

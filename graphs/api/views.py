@@ -119,6 +119,23 @@ class GraphPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """Pages count from 1: `page=0` or a non-number is a 400 naming the parameter (DRF's answer, a
+        404 "Invalid page.", is kept for pages past the last, as the schema says)."""
+        number = super().get_page_number(request, paginator)
+        if number in self.last_page_strings:
+            return number
+        if not str(number).isdigit() or int(number) < 1:
+            raise serializers.ValidationError({"page": ["a page number from 1"]})
+        return number
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
 
 _CONFLICT = OpenApiResponse(GraphConflictSerializer, description="In progress, or already built.")
 _BUSY = OpenApiResponse(GraphConflictSerializer, description="Queued or running.")
@@ -151,8 +168,9 @@ class GraphListCreateApi(GraphApi):
         parameters=[FilterSerializer],
         responses={
             200: GraphOutputSerializer(many=True),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters, by field."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters or page, by field."),
             401: _UNAUTHENTICATED,
+            404: OpenApiResponse(ErrorSerializer, description="A page past the last."),
         },
     )
     def get(self, request: Request) -> Response:
