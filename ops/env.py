@@ -16,6 +16,7 @@ from typing import Any
 
 import dj_database_url
 
+from ops.env_https import SecureSettings, secure_values
 from ops.env_reader import EnvReader, Problem
 
 # Variables with these prefixes belong to grapherd (or the Go services); one it does not read is a typo.
@@ -48,19 +49,6 @@ KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
-
-
-@dataclass(frozen=True)
-class SecureSettings:
-    """Django's HTTPS settings, under their Django names; all off by default (plain HTTP on localhost)."""
-
-    ssl_redirect: bool = False
-    proxy_ssl_header: str = ""  # e.g. X-Forwarded-Proto: the proxy in front terminates TLS
-    hsts_seconds: int = 0
-    hsts_include_subdomains: bool = False
-    hsts_preload: bool = False
-    session_cookie_secure: bool = False
-    csrf_cookie_secure: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +140,7 @@ def _django_values(r: EnvReader) -> dict[str, Any]:
         "secret_key": r.text("SECRET_KEY", DEFAULT_SECRET_KEY),
         "allowed_hosts": r.items("ALLOWED_HOSTS") or LOCAL_HOSTS,
         "csrf_trusted_origins": r.items("CSRF_TRUSTED_ORIGINS"),
-        "secure": _secure_values(r),
+        "secure": secure_values(r),
         "database_url": r.text("DATABASE_URL"),
         "database_conn_max_age": r.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0, unit="seconds"),
         # libpq refuses connect timeouts under 2 s; a hung database must not hold a request for long.
@@ -167,18 +155,6 @@ def _django_values(r: EnvReader) -> dict[str, Any]:
         "aws_credentials_file": r.text("AWS_CREDENTIALS_FILE"),
         "aws_credentials_profile": r.text("AWS_CREDENTIALS_PROFILE"),
     }
-
-
-def _secure_values(r: EnvReader) -> SecureSettings:
-    return SecureSettings(
-        ssl_redirect=r.flag("SECURE_SSL_REDIRECT", False),
-        proxy_ssl_header=r.text("SECURE_PROXY_SSL_HEADER"),
-        hsts_seconds=r.integer("SECURE_HSTS_SECONDS", 0, minimum=0, unit="seconds"),
-        hsts_include_subdomains=r.flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", False),
-        hsts_preload=r.flag("SECURE_HSTS_PRELOAD", False),
-        session_cookie_secure=r.flag("SESSION_COOKIE_SECURE", False),
-        csrf_cookie_secure=r.flag("CSRF_COOKIE_SECURE", False),
-    )
 
 
 def _auth_values(r: EnvReader) -> dict[str, Any]:

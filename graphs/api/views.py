@@ -15,7 +15,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound as HttpNotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -23,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from graphs.api.pagination import GraphPagination
 from graphs.api.serializers import (
     DependencyErrorSerializer,
     ErrorSerializer,
@@ -113,28 +113,6 @@ class GraphApi(APIView):
     def _accepted(self, job: Job) -> Response:
         data = GraphOutputSerializer(job, context={"request": self.request}).data
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["links"]["self"]})
-
-
-class GraphPagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_page_number(self, request: Request, paginator: Any) -> Any:
-        """Pages count from 1: `page=0` or a non-number is a 400 naming the parameter (DRF's answer, a
-        404 "Invalid page.", is kept for pages past the last, as the schema says)."""
-        number = super().get_page_number(request, paginator)
-        if number in self.last_page_strings:
-            return number
-        if not str(number).isdigit() or int(number) < 1:
-            raise serializers.ValidationError({"page": ["a page number from 1"]})
-        return number
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_query_param:
-                parameter["schema"]["minimum"] = 1
-        return parameters
 
 
 _CONFLICT = OpenApiResponse(GraphConflictSerializer, description="In progress, or already built.")

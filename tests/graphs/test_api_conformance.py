@@ -9,12 +9,15 @@ vocabulary (protocol names, CIDRs), so such requests are rightly refused with a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import positive_data_acceptance
@@ -26,6 +29,17 @@ SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]  # an invalid one fails here
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def test_connection_kept() -> Iterator[None]:
+    """The WSGI app closes the database connection after each request, as in production; in a test that
+    connection holds the test's transaction (PostgreSQL). Django's test client keeps it the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
