@@ -12,3 +12,4 @@ class DigestRootView(GoRootView):
 
 class DigestWorkerView(GoWorkerView):
     flow = staticmethod(digest_flow)
+    deliver_permission = "digests.add_digest"

@@ -14,6 +14,7 @@ from typing import Any
 import dj_database_url
 
 from ops.env import Config, config_read, data_dir_read
+from ops.secret_key import secret_key_get
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = data_dir_read(os.environ, BASE_DIR)
@@ -21,10 +22,24 @@ DATA_DIR = data_dir_read(os.environ, BASE_DIR)
 GRAPHERD_ENV: dict[str, str] = dict(os.environ)
 CONFIG: Config = config_read(GRAPHERD_ENV, DATA_DIR)[0]
 
-SECRET_KEY = CONFIG.secret_key
+SECRET_KEY = secret_key_get(CONFIG)
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
+
+# HTTPS, from the environment under Django's names (README "Production"); off by default for plain HTTP.
+SECURE_SSL_REDIRECT = CONFIG.secure.ssl_redirect
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if CONFIG.secure.proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + CONFIG.secure.proxy_ssl_header.upper().replace("-", "_"),
+        "https",
+    )
+SECURE_HSTS_SECONDS = CONFIG.secure.hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = CONFIG.secure.hsts_include_subdomains
+SECURE_HSTS_PRELOAD = CONFIG.secure.hsts_preload
+SESSION_COOKIE_SECURE = CONFIG.secure.session_cookie_secure
+CSRF_COOKIE_SECURE = CONFIG.secure.csrf_cookie_secure
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,10 +98,18 @@ TEMPLATES = [
 def _database(config: Config) -> dict[str, Any]:
     url = config.database_url or f"sqlite:///{DATA_DIR / 'grapherd.sqlite3'}"
     try:
-        return dict(dj_database_url.parse(url, conn_max_age=config.database_conn_max_age))
+        database = dict(dj_database_url.parse(url, conn_max_age=config.database_conn_max_age))
     except Exception:
         # The dummy backend refuses every query, so a typo never silently writes to another database.
         return {"ENGINE": "django.db.backends.dummy"}
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # A database that hangs must not hang every request: bounded connects and statements.
+        options: dict[str, Any] = {**database.get("OPTIONS", {})}  # type: ignore[dict-item]
+        options.setdefault("connect_timeout", config.database_connect_timeout_s)
+        statement = f"-c statement_timeout={config.database_statement_timeout_ms}"
+        options["options"] = f"{options.get('options', '')} {statement}".strip()
+        database["OPTIONS"] = options
+    return database
 
 
 DATABASES = {"default": _database(CONFIG)}

@@ -13,3 +13,4 @@ class GraphRootView(GoRootView):
 
 class GraphWorkerView(GoWorkerView):
     flow = staticmethod(graph_flow)
+    deliver_permission = "graphs.add_graph"

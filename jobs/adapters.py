@@ -35,3 +35,9 @@ def queuer(task: str, group: str) -> Queuer:
     if endpoint:
         return HttpQueuer(endpoint)
     return DjangoQQueuer(task, group)
+
+
+def worker_pool_queuer(task: str, group: str) -> Queuer:
+    """This service's own django-q2 pool, whatever queuer the API uses: the worker route hands the jobs
+    delivered to it there."""
+    return DjangoQQueuer(task, group)

@@ -152,6 +152,18 @@ class JobFlow:
         job.refresh_from_db()
         return job
 
+    def deliver(self, job_id: str, window: Window) -> bool:
+        """The worker route: give a delivered job a row and hand it to this service's django-q2 pool, so
+        that no web worker builds it. Returns whether it was queued: False when there is nothing to do
+        (done, running within the task timeout, or out of attempts). A job queued twice is built once
+        (the claim)."""
+        self._ensure_row(job_id, window)
+        if not self._rows().filter(Q(id=job_id) & self._claimable(timezone.now())).exists():
+            return False
+        # Never the configured queuer: with a stream appliance that would send the job back to it.
+        adapters.worker_pool_queuer(self.task, self.namespace).queue(job_id, window)
+        return True
+
     def run_queued(self, job_id: str) -> str:
         """The django-q2 task body: run a queued job by id (the row holds its window). Failures are
         recorded on the row and re-queued while attempts remain, so the task itself always completes."""
@@ -236,19 +248,22 @@ class JobFlow:
             pass
 
     def _claim(self, job_id: str) -> bool:
-        """Queued, failed (the stream appliance retries a 500) or abandoned, with attempts left."""
+        """Move a claimable job to RUNNING; of concurrent claims exactly one succeeds."""
         now = timezone.now()
-        abandoned = Q(status=JobStatus.RUNNING, started_at__lt=now - self.stale_after())
-        claimable = (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | abandoned) & Q(
-            attempts__lt=self.max_attempts()
-        )
         values = {
             "status": JobStatus.RUNNING,
             "started_at": now,
             "finished_at": None,
             "attempts": F("attempts") + 1,
         }
-        return bool(self._set(Q(id=job_id) & claimable, **values))
+        return bool(self._set(Q(id=job_id) & self._claimable(now), **values))
+
+    def _claimable(self, now: datetime) -> Q:
+        """Queued, failed (the stream appliance retries a 500) or abandoned, with attempts left."""
+        abandoned = Q(status=JobStatus.RUNNING, started_at__lt=now - self.stale_after())
+        return (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | abandoned) & Q(
+            attempts__lt=self.max_attempts()
+        )
 
     def _after_error(self, job: Job, window: Window, error: BaseException, requeue: bool) -> None:
         log.warning("dependency-failure %s %s attempt %s: %s", self.namespace, job.id, job.attempts, error)

@@ -6,11 +6,13 @@ deliberate differences). Views only validate, call one job service and map its e
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
@@ -19,11 +21,10 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from jobs.errors import ArtifactExists, JobFailed, JobInProgress
+from jobs.errors import ArtifactExists, JobInProgress
 from jobs.flow import JobFlow
-from jobs.models import ACTIVE_STATUSES
 from jobs.ports import DependencyFailure, NotFound
-from jobs.window import Window, WindowError, window_parse, worker_window
+from jobs.window import Window, WindowError, window_check_length, window_parse, worker_window
 from ops.config import config_get
 
 log = logging.getLogger("grapherd.api")
@@ -58,7 +59,10 @@ def plain(status: int, message: str) -> HttpResponse:
 
 
 def not_found_page(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Go's http.NotFound, for every unknown path."""
+    """Go's http.NotFound, for every unknown path; JSON under `/api/`, whose schema promises JSON errors
+    (e.g. `/api/v1/graphs/not-a-uuid/`)."""
+    if request.path.startswith("/api/"):
+        return HttpResponse(b'{"detail":"Not found."}', status=404, content_type="application/json")
     return plain(404, "404 page not found\n")
 
 
@@ -79,7 +83,7 @@ class _GoRouteView(APIView):
     """Only the declared methods exist: anything else (HEAD and OPTIONS too) is an empty 405, as chi does."""
 
     flow: ClassVar[Callable[[], JobFlow]]  # the job flow behind the routes (graph or digest)
-    permission_classes = (_GoRoutePermission,)
+    permission_classes: Sequence[type[BasePermission]] = (_GoRoutePermission,)
 
     methods: ClassVar[tuple[str, ...]] = ()
 
@@ -123,7 +127,7 @@ class GoRootView(_GoRouteView):
         flow = type(self).flow()
         try:
             window = window_parse(_first(request, "start"), _first(request, "stop"))
-            flow.request(window)
+            flow.request(window_check_length(window, config_get().max_window_s))
         except WindowError as error:
             log.info("invalid-input: %s", error)
             return json_message(400, str(error))
@@ -169,10 +173,28 @@ def browser_wants_page(request: HttpRequest) -> bool:
     return bool(html) and html[0].quality >= accepted[0].quality
 
 
+class _WorkerPermission(BasePermission):
+    """The worker route with authentication required: the stream appliance's `Authorization: Bearer
+    <GRAPHERD_WORKER_TOKEN>`, or a user holding the view's `deliver_permission`; not any logged-in user."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        config = config_get()
+        if not config.require_auth:
+            return True
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if config.worker_token and scheme.lower() == "bearer":
+            return hmac.compare_digest(token.strip().encode(), config.worker_token.encode())
+        return bool(request.user and request.user.has_perm(view.deliver_permission))
+
+
 class GoWorkerView(_GoRouteView):
-    """`POST /{topic}/{event}`: the stream appliance delivers a queued job; 204 once it is built."""
+    """`POST /{topic}/{event}`: the stream appliance delivers a queued job. Valid jobs are handed to the
+    django-q2 pool and answered 204 at once: no web worker builds a job (the Go service answered after
+    the build)."""
 
     methods = ("POST",)
+    permission_classes = (_WorkerPermission,)
+    deliver_permission: ClassVar[str]  # e.g. "graphs.add_graph"
 
     def internal_error(self) -> HttpResponse:
         return plain(500, "Internal Server Error")
@@ -180,26 +202,42 @@ class GoWorkerView(_GoRouteView):
     def post(self, request: Request, topic: str, event: str) -> HttpResponse:
         flow = type(self).flow()
         try:
-            job_id, start, stop = worker_payload(request.body)
+            job_id, start, stop = worker_payload(_body(request._request))
             window = worker_window(start, stop)
+            window_check_length(window, config_get().max_window_s)
             job_id = _job_id_check(job_id, window, flow.namespace)
+        except BodyTooLarge as error:
+            log.info("invalid-input: %s", error)
+            return plain(413, str(error))
         except (WindowError, ValueError) as error:
             log.info("invalid-input: %s", error)
             return plain(400, str(error))
         try:
-            built = flow.run(job_id, window, requeue_on_failure=False)
-            if built is None and flow.status(job_id) in ACTIVE_STATUSES:
-                # Another delivery is building it: not done yet, so ask the appliance to come back.
-                return plain(
-                    503, f"{flow.namespace} {job_id} is being built by another delivery; retry later"
-                )
-        except JobFailed as error:
-            log.error("dependency-failure %s: %s", flow.namespace, error)
-            return plain(500, f"{flow.namespace} {job_id} failed; see the job for details")
+            flow.deliver(job_id, window)
         except DependencyFailure as error:
             log.error("dependency-failure %s: %s", error.dependency, error.detail)
             return plain(500, f"{error.dependency} failed for {flow.namespace} {job_id}")
         return empty(204)
+
+
+class BodyTooLarge(ValueError):
+    """A worker-route body larger than any job message could be (Django's DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The body, read up to the limit: a declared or actual size above it is refused before it is held."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
+    message = f"the body is larger than {limit} bytes; a job message is {{id, start, stop}}"
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise BodyTooLarge(message)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge(message)
+    return body
 
 
 def _job_id_check(job_id: str, window: Window, namespace: str) -> str:
@@ -248,6 +286,8 @@ def worker_payload(body: bytes) -> tuple[str, str, str]:
         raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
     except _NotJson as error:
         raise ValueError(f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply for a job message") from None
     if value is None:
         value = _JsonObject()
     if not isinstance(value, _JsonObject):

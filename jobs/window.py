@@ -283,6 +283,17 @@ def window_parse(start: str, stop: str) -> Window:
     return window
 
 
+def window_check_length(window: Window, max_seconds: float) -> Window:
+    """Refuse a window longer than GRAPHERD_MAX_WINDOW: its work (S3 listings, the digest) grows with the
+    length, and a 20-year window ran until the task timeout (the Go services had no limit)."""
+    if window.stop.epoch_ns - window.start.epoch_ns > max_seconds * NS_PER_SECOND:
+        limit = f"{max_seconds / 3600:g}h" if max_seconds >= 3600 else f"{max_seconds:g}s"
+        raise WindowError(
+            f"the window is longer than {limit} (GRAPHERD_MAX_WINDOW): ask for several shorter windows"
+        )
+    return window
+
+
 class _WindowText(Protocol):
     start_text: str
     stop_text: str

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from ops.env_https import SecureSettings, secure_values
 from ops.env_reader import EnvReader, Problem
 
 # Variables with these prefixes belong to grapherd (or the Go services); one it does not read is a typo.
@@ -33,6 +34,8 @@ UNSUPPORTED = (
     "DIGEST_STORAGE_BUCKET_ROLE",
     "DIGEST_PROGRESS_BUCKET_ROLE",
 )
+# Without ALLOWED_HOSTS only local names are served: a production deployment names its hosts.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 DEFAULT_SECRET_KEY = "grapherd-embedded-default-not-for-production"  # noqa: S105  (a documented default)
 LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "WARNING": "WARNING", "ERROR": "ERROR"}
 # The Go runtime's README said NULLSTAT while its code accepted NULL; both mean "no stats" here.
@@ -60,8 +63,11 @@ class Config:
     secret_key: str = DEFAULT_SECRET_KEY
     allowed_hosts: tuple[str, ...] = ("*",)
     csrf_trusted_origins: tuple[str, ...] = ()
+    secure: SecureSettings = field(default_factory=SecureSettings)
     database_url: str = ""  # empty: SQLite in the data folder
     database_conn_max_age: int = 0
+    database_connect_timeout_s: int = 5
+    database_statement_timeout_ms: int = 60_000
     static_root: str = ""
     log_level: str = "INFO"
     log_output: str = "STDOUT"
@@ -70,7 +76,10 @@ class Config:
     aws_credentials_profile: str = ""
     http_host: str = "0.0.0.0"
     http_port: int = 8080
-    require_auth: bool = False
+    require_auth: bool = True
+    worker_token: str = ""
+    digester_token: str = ""
+    max_window_s: float = 7 * 24 * 3600.0
     graph_storage_bucket: str = ""
     graph_storage_region: str = ""
     graph_progress_bucket: str = ""
@@ -147,10 +156,16 @@ def _django_values(r: EnvReader) -> dict[str, Any]:
     return {
         "debug": r.flag("DEBUG", False),
         "secret_key": r.text("SECRET_KEY", DEFAULT_SECRET_KEY),
-        "allowed_hosts": r.items("ALLOWED_HOSTS") or ("*",),
+        "allowed_hosts": r.items("ALLOWED_HOSTS") or LOCAL_HOSTS,
         "csrf_trusted_origins": r.items("CSRF_TRUSTED_ORIGINS"),
+        "secure": secure_values(r),
         "database_url": r.text("DATABASE_URL"),
         "database_conn_max_age": r.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0, unit="seconds"),
+        # libpq refuses connect timeouts under 2 s; a hung database must not hold a request for long.
+        "database_connect_timeout_s": r.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=2, unit="seconds"),
+        "database_statement_timeout_ms": r.integer(
+            "DATABASE_STATEMENT_TIMEOUT", 60_000, minimum=0, unit="milliseconds"
+        ),
         "static_root": r.text("STATIC_ROOT"),
         "log_level": r.choice("RUNTIME_LOGGER_LEVEL", "INFO", LOG_LEVELS),
         "log_output": r.choice("RUNTIME_LOGGER_OUTPUT", "STDOUT", LOG_OUTPUTS),
@@ -160,12 +175,21 @@ def _django_values(r: EnvReader) -> dict[str, Any]:
     }
 
 
+def _auth_values(r: EnvReader) -> dict[str, Any]:
+    return {
+        "require_auth": r.flag("GRAPHERD_REQUIRE_AUTH", True),
+        "worker_token": r.text("GRAPHERD_WORKER_TOKEN"),
+        "digester_token": r.text("DIGESTER_TOKEN"),
+    }
+
+
 def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
     host, port = r.address("RUNTIME_HTTPSERVER_ADDRESS", ":8080")
     return {
         "http_host": host,
         "http_port": port,
-        "require_auth": r.flag("GRAPHERD_REQUIRE_AUTH", False),
+        **_auth_values(r),
+        "max_window_s": r.duration("GRAPHERD_MAX_WINDOW", 7 * 24 * 3600.0, minimum=60.0),
         "graph_storage_bucket": r.text("GRAPH_STORAGE_BUCKET"),
         "graph_storage_region": r.text("GRAPH_STORAGE_BUCKET_REGION"),
         "graph_progress_bucket": r.text("GRAPH_PROGRESS_BUCKET"),

@@ -104,8 +104,8 @@ class EnvReader:
             raw = raw.replace(separator, separators[0])
         return tuple(part.strip() for part in raw.split(separators[0]) if part.strip())
 
-    def duration(self, name: str, default: float) -> float:
-        """A Go duration such as `10s`, `500ms` or `1m30s`, in seconds."""
+    def duration(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        """A Go duration such as `10s`, `500ms`, `1m30s` or `168h`, in seconds."""
         raw = self.raw(name)
         if not raw:
             return default
@@ -113,7 +113,11 @@ class EnvReader:
         if not parts or "".join(number + unit for number, unit in parts) != raw:
             self.problem(NOT_A_DURATION, f"{name}={raw!r} is not a duration like 10s, 500ms or 1m30s.")
             return default
-        return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+        value = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+        if minimum is not None and value < minimum:
+            self.problem(BELOW_MINIMUM, f"{name}={raw} must be at least {minimum:g}s.")
+            return default
+        return value
 
     def choice(self, name: str, default: str, choices: Mapping[str, str]) -> str:
         """One of `choices` (case-insensitive); the value is what the choice maps to."""

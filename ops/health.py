@@ -14,6 +14,7 @@ Both live in the cache, so a process-local cache (LocMemCache) can never show th
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from django.core.cache.backends.dummy import DummyCache
@@ -32,9 +33,36 @@ log = logging.getLogger(__name__)
 OK = "ok"
 # The schedule fires every minute and the scheduler looks every 30 s; allow for a queue ahead of it.
 HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+# /healthz answers within 2 s: the database gets this long. Probes stuck on a hung database (until the
+# connect or statement timeout frees them) are at most four.
+DATABASE_DEADLINE_S = 1.5
+_probe_slots = threading.BoundedSemaphore(4)
 
 
 def database_check() -> str:
+    """Ask the database in a probe thread and wait at most DATABASE_DEADLINE_S: a database that accepts
+    connections and never answers must not hold the health check (nor the load balancer asking it).
+    Daemon threads, so a probe stuck until the connect timeout never delays the process's exit."""
+    if not _probe_slots.acquire(blocking=False):
+        return "unreachable (earlier checks are still waiting for it)"
+    answers: list[str] = []
+
+    def probe() -> None:
+        try:
+            answers.append(_database_ping())
+        finally:
+            _probe_slots.release()
+
+    thread = threading.Thread(target=probe, name="healthz-database", daemon=True)
+    thread.start()
+    thread.join(DATABASE_DEADLINE_S)
+    if answers:
+        return answers[0]
+    log.error("healthz: the database did not answer within %s s", DATABASE_DEADLINE_S)
+    return f"unreachable (no answer within {DATABASE_DEADLINE_S} s)"
+
+
+def _database_ping() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -42,6 +70,8 @@ def database_check() -> str:
     except DatabaseError as error:
         log.error("healthz: database unreachable: %s", error)
         return f"unreachable ({type(error).__name__})"
+    finally:
+        connection.close()  # the probe thread's own connection; a hung one is abandoned with it
     return OK
 
 
@@ -76,8 +106,12 @@ def _live_clusters() -> int:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    worker, seen = worker_check()
-    body: dict[str, object] = {"database": database_check(), "worker": worker, **seen}
+    database = database_check()
+    if database == OK:
+        worker, seen = worker_check()
+    else:  # the worker's traces are in the database (cache, broker): asking would hang or fail too
+        worker, seen = "unknown: the database does not answer", {}
+    body: dict[str, object] = {"database": database, "worker": worker, **seen}
     healthy = body["database"] == OK and worker == OK
     body["status"] = OK if healthy else "failing"
     return JsonResponse(body, status=200 if healthy else 503)

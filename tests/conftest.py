@@ -44,6 +44,15 @@ def grapherd_env(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     config_reset()
 
 
+@pytest.fixture(autouse=True)
+def go_routes_open(request: pytest.FixtureRequest, grapherd_env: dict[str, str]) -> None:
+    """Flow data requires authentication by default; tests call the Go-compatible routes anonymously, as
+    the Go services' clients did, unless marked `@pytest.mark.auth` (those test the real default)."""
+    if request.node.get_closest_marker("auth") is None:
+        grapherd_env["GRAPHERD_REQUIRE_AUTH"] = "false"
+        config_reset()
+
+
 @pytest.fixture
 def set_env(grapherd_env: dict[str, str]) -> Callable[..., None]:
     """Set grapherd environment variables for this test: `set_env(GRAPH_PROGRESS_TIMEOUT="1000")`."""

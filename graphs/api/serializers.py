@@ -22,7 +22,8 @@ from graphs.selectors import graph_digest_engine
 from jobs.models import JobStatus
 from jobs.progress import job_elapsed
 from jobs.time_forms import WindowInvalid, window_from_texts
-from jobs.window import Window
+from jobs.window import Window, WindowError, window_check_length
+from ops.config import config_get
 
 __all__ = ["WindowInvalid", "window_clean"]
 TIME_HELP = (
@@ -34,23 +35,27 @@ TIME_HELP = (
 
 def window_clean(start: str, stop: str) -> Window:
     """The window `[start, stop)` of two typed times (`jobs.time_forms`), or WindowInvalid."""
-    return window_from_texts(start, stop, now=timezone.now())
+    window = window_from_texts(start, stop, now=timezone.now())
+    try:
+        return window_check_length(window, config_get().max_window_s)
+    except WindowError as error:
+        raise WindowInvalid({None: str(error)}) from error
 
 
 class WindowInputSerializer(serializers.Serializer):
     """A time window `[start, stop)` in any of the forms of `jobs.time_forms`."""
 
-    # Blanks reach window_clean, which says "stop is required" as the missing field does.
+    # A blank is said as a missing time is; the schema then says minLength 1.
     start = serializers.CharField(
         trim_whitespace=False,
-        allow_blank=True,
-        error_messages={"required": "start is required"},
+        min_length=1,
+        error_messages={"required": "start is required", "blank": "start is required"},
         help_text=TIME_HELP,
     )
     stop = serializers.CharField(
         trim_whitespace=False,
-        allow_blank=True,
-        error_messages={"required": "stop is required"},
+        min_length=1,
+        error_messages={"required": "stop is required", "blank": "stop is required"},
         help_text=TIME_HELP,
     )
 

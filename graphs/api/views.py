@@ -15,13 +15,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound as HttpNotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from graphs.api.pagination import GraphPagination
 from graphs.api.serializers import (
     DependencyErrorSerializer,
     ErrorSerializer,
@@ -115,11 +116,6 @@ class GraphApi(APIView):
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["links"]["self"]})
 
 
-class GraphPagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 _CONFLICT = OpenApiResponse(GraphConflictSerializer, description="In progress, or already built.")
 _BUSY = OpenApiResponse(GraphConflictSerializer, description="Queued or running.")
 _UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token or session.")
@@ -151,8 +147,9 @@ class GraphListCreateApi(GraphApi):
         parameters=[FilterSerializer],
         responses={
             200: GraphOutputSerializer(many=True),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters, by field."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters or page, by field."),
             401: _UNAUTHENTICATED,
+            404: OpenApiResponse(ErrorSerializer, description="A page past the last."),
         },
     )
     def get(self, request: Request) -> Response:
@@ -208,7 +205,18 @@ class GraphDetailApi(GraphApi):
         return Response(GraphDetailOutputSerializer(graph, context=context).data)
 
 
+class _CanRerun(BasePermission):
+    """Re-running replaces a graph's artifacts: it needs `graphs.change_graph`, not only a login."""
+
+    message = "re-running a graph needs the permission graphs.change_graph"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("graphs.change_graph"))
+
+
 class GraphRerunApi(GraphApi):
+    permission_classes = (IsAuthenticated, _CanRerun)
+
     @extend_schema(
         operation_id="graphs_rerun",
         tags=[TAG],
@@ -221,6 +229,7 @@ class GraphRerunApi(GraphApi):
             202: GraphOutputSerializer,
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="`reuse_digest` is not a boolean."),
             401: _UNAUTHENTICATED,
+            403: OpenApiResponse(ErrorSerializer, description="No permission graphs.change_graph."),
             404: _MISSING,
             409: _BUSY,
             503: _UNAVAILABLE,

@@ -13,7 +13,7 @@ def digester() -> Digester:
         from graphs.digesters.http import HttpDigester
 
         interval, timeout = config.digester_polling_interval_ms, config.digester_polling_timeout_ms
-        return HttpDigester(config.digester_endpoint, interval, timeout)
+        return HttpDigester(config.digester_endpoint, interval, timeout, token=config.digester_token)
     from graphs.digesters.builtin import BuiltinDigester
 
     return BuiltinDigester()

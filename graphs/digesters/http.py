@@ -1,4 +1,5 @@
-"""Digester client for a remote vpcflow-digesterd (or another grapherd's `/digests/`) (docs/go-services-behaviour.md §3.7).
+"""Digester client for a remote vpcflow-digesterd (or another grapherd's `/digests/`, with `DIGESTER_TOKEN`
+as its API token) (docs/go-services-behaviour.md §3.7).
 
 POST the window (202 or 409 both mean "it is coming"), then poll GET: 200 is the gzip digest, 204 means
 wait and poll again, anything else fails. A polling timeout <= 0 means no deadline, as the Go service's README
@@ -36,6 +37,7 @@ class HttpDigester:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        token: str = "",
     ) -> None:
         self.endpoint = endpoint
         self.interval = max(interval_ms, 0) / 1000
@@ -43,6 +45,8 @@ class HttpDigester:
         self.session = session or shared_session()
         self.clock = clock
         self.sleep = sleep
+        # DIGESTER_TOKEN: an API token of a grapherd whose `/digests/` require authentication.
+        self.headers = {"Authorization": f"Token {token}"} if token else {}
 
     def digest(self, window: Window, into: IO[bytes], *, reuse: bool = True) -> None:
         # A remote digesterd cannot be told to read again: `reuse` does not apply (the Go protocol).
@@ -81,7 +85,7 @@ class HttpDigester:
 
     def _call(self, method: str, url: str, timeout: float, stream: bool = False) -> requests.Response:
         try:
-            return self.session.request(method, url, timeout=timeout, stream=stream)
+            return self.session.request(method, url, timeout=timeout, stream=stream, headers=self.headers)
         except requests.RequestException as error:
             raise DependencyFailure("digester", f"{method} {url}: {error}") from error
 

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from connections.table import tables_forget
 from graphs.tasks import graph_run_task
 from jobs.window import window_parse
+from tests.users import permission_grant
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 T0 = 1546300800  # 2019-01-01T00:00:00Z
@@ -30,6 +31,7 @@ def _fresh_tables() -> Iterator[None]:
 def api(django_user_model: type[User]) -> APIClient:
     client = APIClient()
     user = django_user_model.objects.create_user("analyst", password="correct horse battery")
+    permission_grant(user, "graphs.change_graph")  # the tests re-run graphs
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
 

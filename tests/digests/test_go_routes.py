@@ -73,10 +73,13 @@ def test_post_queues_a_digest_job_and_marks_it(client: Client) -> None:
     assert client.get(QUERY).status_code == 204
 
 
-def test_the_worker_route_builds_the_digest(client: Client, flowlogs_dir: Path) -> None:
+def test_the_worker_route_hands_the_digest_to_the_worker_pool_which_builds_it(
+    client: Client, flowlogs_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
     write_flow_log(flowlogs_dir)
     body = f'{{"id":"{DIGEST_ID}","start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z"}}'
-    response = client.post("/digests/digest/event", data=body, content_type="application/octet-stream")
+    with django_capture_on_commit_callbacks(execute=True):  # the queued task runs inline (SYNC)
+        response = client.post("/digests/digest/event", data=body, content_type="application/octet-stream")
     assert response.status_code == 204
     digest = Digest.objects.get(id=DIGEST_ID)
     assert (digest.status, digest.groups, digest.in_window) == ("done", 3, 4)

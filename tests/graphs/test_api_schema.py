@@ -89,7 +89,7 @@ def test_artifacts_document_their_media_type_and_json_errors(
 
 def test_the_rerun_documents_its_conflict(schema: dict[str, Any]) -> None:
     rerun = schema["paths"][GRAPH + "rerun"]["post"]
-    assert set(rerun["responses"]) == {"202", "400", "401", "404", "409", "503"}
+    assert set(rerun["responses"]) == {"202", "400", "401", "403", "404", "409", "503"}
     assert "requestBody" not in rerun  # `reuse_digest` is a query parameter
 
 

@@ -30,7 +30,7 @@ GRAPHS = "/api/v1/graphs/"
 
 @pytest.fixture
 def api() -> APIClient:
-    return token_client()
+    return token_client("analyst", "graphs.change_graph")  # re-running a graph needs the permission
 
 
 def requested(api: APIClient) -> dict[str, Any]:

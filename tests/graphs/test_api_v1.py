@@ -20,6 +20,7 @@ from jobs.time_forms import USE
 from jobs.window import window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
+from tests.users import permission_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,9 @@ FLOW_LOG = FLOW_LOG_TEXT
 
 @pytest.fixture
 def user(django_user_model: type[User]) -> User:
-    return django_user_model.objects.create_user("analyst", password="correct horse battery")
+    user = django_user_model.objects.create_user("analyst", password="correct horse battery")
+    permission_grant(user, "graphs.change_graph")  # re-running a graph needs it
+    return user
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Callable
 
 import pytest
 
+from graphs.digesters import digester
 from graphs.digesters.http import HttpDigester, digester_url
 from jobs.ports import DependencyFailure
 from jobs.window import window_parse
@@ -82,3 +84,20 @@ def test_a_body_that_is_not_gzip_fails(http_stub: HttpStub, body: bytes, message
     http_stub.script(Answer(202), Answer(200, body))
     with pytest.raises(DependencyFailure, match=message):
         digest(http_stub)
+
+
+def test_digester_token_is_sent_as_an_api_token_on_every_request(
+    http_stub: HttpStub, set_env: Callable[..., None]
+) -> None:
+    set_env(DIGESTER_ENDPOINT=http_stub.url + "/", DIGESTER_TOKEN="remote-grapherd-token")
+    http_stub.script(Answer(202), Answer(200, gzip.compress(b"a digest")))
+    digester().digest(WINDOW, io.BytesIO())
+    assert [request.headers["Authorization"] for request in http_stub.requests] == [
+        "Token remote-grapherd-token"
+    ] * 2
+
+
+def test_without_digester_token_no_credentials_are_sent(http_stub: HttpStub) -> None:
+    http_stub.script(Answer(202), Answer(200, gzip.compress(b"a digest")))
+    digest(http_stub)
+    assert all("Authorization" not in request.headers for request in http_stub.requests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.test import Client
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ, Schedule
 
+from graphs.flow import GraphFlow
 from graphs.models import Graph
+from jobs.window import window_parse
 from tests.fakes import ReadOnlyStorage, use_storage
 from tests.httpstub import Answer, HttpStub
 from tests.rows import job_row
@@ -31,8 +37,15 @@ def payload(job_id: str = GRAPH_ID, start: str = START, stop: str = STOP) -> str
     return json.dumps({"id": job_id, "start": start, "stop": stop})
 
 
-def deliver(client: Client, body: str | bytes, path: str = "/graph/event") -> Any:
-    return client.post(path, data=body, content_type="application/octet-stream")
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """POST a job to the worker route; the task it queues runs inline (django-q2's SYNC) on commit."""
+
+    def post(client: Client, body: str | bytes, path: str = "/graph/event") -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(path, data=body, content_type="application/octet-stream")
+
+    return post
 
 
 @pytest.fixture
@@ -67,7 +80,9 @@ def digesterd(http_stub: HttpStub, set_env: Any) -> HttpStub:
         ),
     ],
 )
-def test_bad_jobs_are_400_with_a_plain_text_message(client: Client, body: str, message: str | None) -> None:
+def test_bad_jobs_are_400_with_a_plain_text_message(
+    client: Client, deliver: Callable[..., Any], body: str, message: str | None
+) -> None:
     response = deliver(client, body)
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
@@ -76,20 +91,22 @@ def test_bad_jobs_are_400_with_a_plain_text_message(client: Client, body: str, m
 
 
 def test_keys_match_case_insensitively_and_unknown_keys_and_trailing_data_are_ignored(
-    client: Client, digesterd: HttpStub
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
 ) -> None:
     digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
     body = f'{{"ID": "{GRAPH_ID}", "Start": "{START}", "stop": "{STOP}", "extra": 1}} trailing'
     assert deliver(client, body).status_code == 204
 
 
-def test_any_two_segment_path_is_the_worker_route(client: Client, digesterd: HttpStub) -> None:
+def test_any_two_segment_path_is_the_worker_route(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
+) -> None:
     digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
     assert deliver(client, payload(), path="/anything/goes").status_code == 204
 
 
-def test_a_delivered_job_is_built_stored_unmarked_and_answered_with_204(
-    client: Client, digesterd: HttpStub
+def test_a_delivered_job_is_answered_204_and_built_by_the_worker_pool(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
 ) -> None:
     storages["graph-progress"].save(f"{GRAPH_ID}_in_progress", ContentFile(b"2999-01-01T00:00:00Z"))
     digesterd.script(Answer(202), Answer(204), Answer(200, gzip.compress(DIGEST)))
@@ -104,7 +121,9 @@ def test_a_delivered_job_is_built_stored_unmarked_and_answered_with_204(
     assert job.dot_bytes == len(dot.encode())
 
 
-def test_the_digester_is_asked_for_the_jobs_window(client: Client, digesterd: HttpStub) -> None:
+def test_the_digester_is_asked_for_the_jobs_window(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
+) -> None:
     digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
     deliver(client, payload())
     post = digesterd.requests[0]
@@ -112,7 +131,9 @@ def test_the_digester_is_asked_for_the_jobs_window(client: Client, digesterd: Ht
     assert post.path == "/?start=2019-01-01T00%3A00%3A00Z&stop=2019-01-01T01%3A00%3A00Z"
 
 
-def test_a_redelivered_job_is_not_built_twice(client: Client, digesterd: HttpStub) -> None:
+def test_a_redelivered_job_is_not_built_twice(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
+) -> None:
     digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
     assert deliver(client, payload()).status_code == 204
     assert deliver(client, payload()).status_code == 204
@@ -120,65 +141,101 @@ def test_a_redelivered_job_is_not_built_twice(client: Client, digesterd: HttpStu
     assert Graph.objects.get(id=GRAPH_ID).attempts == 1
 
 
-def test_a_digester_failure_is_a_500_that_names_no_internal_detail(
-    client: Client, digesterd: HttpStub
+def test_a_digester_failure_is_recorded_on_the_job_and_retried_by_the_pool_not_by_the_appliance(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub
 ) -> None:
     digesterd.script(Answer(500), Answer(500), Answer(500), Answer(500))
-    response = deliver(client, payload())
-    assert response.status_code == 500
-    assert response.content.decode() == f"graph {GRAPH_ID} failed; see the job for details"
+    assert deliver(client, payload()).status_code == 204
     job = Graph.objects.get(id=GRAPH_ID)
-    assert job.status == "failed"
+    assert (job.status, job.attempts) == ("queued", 1)  # the retry is a django-q2 schedule
     assert "Received unexpected response from digester 500" in job.error
+    assert Schedule.objects.filter(args__contains=GRAPH_ID).count() == 1
 
 
-def test_a_storage_failure_is_a_500(
-    client: Client, digesterd: HttpStub, settings: Any, tmp_path: Path
+def test_a_storage_failure_is_recorded_on_the_job(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub, settings: Any, tmp_path: Path
 ) -> None:
     use_storage(settings, "graphs", ReadOnlyStorage, tmp_path)
     digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
-    assert deliver(client, payload()).status_code == 500
+    assert deliver(client, payload()).status_code == 204
     assert "storage failed" in Graph.objects.get(id=GRAPH_ID).error
 
 
-def test_an_unmark_failure_is_a_500_so_the_appliance_retries(
-    client: Client, digesterd: HttpStub, settings: Any, tmp_path: Path
-) -> None:
-    use_storage(settings, "graph-progress", ReadOnlyStorage, tmp_path)
-    digesterd.script(Answer(202), Answer(200, gzip.compress(DIGEST)))
-    response = deliver(client, payload())
-    assert response.status_code == 500
-    assert response.content.decode() == f"marker failed for graph {GRAPH_ID}"
-
-
-def test_a_failed_job_can_be_delivered_again_until_its_attempts_run_out(
-    client: Client, digesterd: HttpStub, set_env: Any
+def test_a_job_is_delivered_again_until_its_attempts_run_out_then_acknowledged_without_work(
+    client: Client, deliver: Callable[..., Any], digesterd: HttpStub, set_env: Any
 ) -> None:
     set_env(GRAPHERD_MAX_ATTEMPTS="2")
     digesterd.script(Answer(404))
-    assert deliver(client, payload()).status_code == 500
+    assert deliver(client, payload()).status_code == 204
     digesterd.script(Answer(404))
-    assert deliver(client, payload()).status_code == 500
-    # Out of attempts: acknowledged so that the appliance stops redelivering; the row keeps the error.
+    assert deliver(client, payload()).status_code == 204
     assert deliver(client, payload()).status_code == 204
     assert len(digesterd.requests) == 2
     job = Graph.objects.get(id=GRAPH_ID)
     assert (job.status, job.attempts) == ("failed", 2)
 
 
-def test_a_job_another_delivery_is_building_gets_a_503_so_the_appliance_comes_back(client: Client) -> None:
-    from django.utils import timezone
+def test_a_job_being_built_is_acknowledged_and_not_queued_again(
+    client: Client, deliver: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    job_row(Graph, window_parse(START, STOP), status="running", attempts=1, started_at=timezone.now())
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post("/graph/event", data=payload(), content_type="application/octet-stream")
+    assert response.status_code == 204
+    assert queued == []
 
-    from jobs.window import window_parse
 
-    window = window_parse(START, STOP)
-    job_row(
-        Graph,
-        window,
-        status="running",
-        attempts=1,
-        started_at=timezone.now(),
+def test_the_worker_route_queues_the_job_and_answers_before_it_is_built(
+    client: Client,
+    deliver: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Issue 12, defect 3: the route built jobs in the web worker, and two deliveries blocked all HTTP.
+    monkeypatch.setattr(Conf, "SYNC", False)  # a real queue: nothing runs the task in this process
+    monkeypatch.setattr(GraphFlow, "build", _never_in_the_web_process)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/graph/event", data=payload(), content_type="application/octet-stream")
+        second = client.post("/other/event", data=payload(), content_type="application/octet-stream")
+    assert (first.status_code, second.status_code) == (204, 204)
+    assert Graph.objects.get(id=GRAPH_ID).status == "queued"
+    assert OrmQ.objects.count() == 2  # the claim builds it once
+    assert client.get("/healthz").status_code in (200, 503)  # answered: no web worker is held
+
+
+def _never_in_the_web_process(self: GraphFlow, job: Any, window: Any) -> dict[str, Any]:
+    raise AssertionError("a job was built in the web process")
+
+
+def test_a_body_larger_than_any_job_message_is_413(client: Client, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = payload()[:-1] + ', "padding": "' + "x" * 2000 + '"}'
+    response = client.post("/graph/event", data=body, content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert response.content.decode() == (
+        "the body is larger than 1000 bytes; a job message is {id, start, stop}"
     )
+
+
+def test_a_body_of_several_megabytes_is_413_at_the_default_limit(client: Client) -> None:
+    body = b'{"id": "' + b"x" * 4_000_000 + b'"}'
+    response = client.post("/graph/event", data=body, content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
+def test_deeply_nested_json_is_400_not_500(client: Client) -> None:
+    body = '{"id": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post("/graph/event", data=body, content_type="application/octet-stream")
+    assert response.status_code == 400
+    assert response.content.decode() == "invalid JSON: nested too deeply for a job message"
+
+
+def test_a_window_longer_than_the_maximum_is_400(
+    client: Client, deliver: Callable[..., Any], set_env: Any
+) -> None:
+    set_env(GRAPHERD_MAX_WINDOW="30m")
     response = deliver(client, payload())
-    assert response.status_code == 503
-    assert response.content.decode() == f"graph {GRAPH_ID} is being built by another delivery; retry later"
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "the window is longer than 1800s (GRAPHERD_MAX_WINDOW): ask for several shorter windows"
+    )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -19,6 +25,7 @@ from django_q.status import Stat, Status
 from django_q.tasks import async_task
 
 from ops.heartbeat import HEARTBEAT_KEY, heartbeat_cache, heartbeat_schedule_ensure
+from ops.supervisor import BASE_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +96,10 @@ def test_an_unreachable_database_is_503_naming_the_database(
 ) -> None:
     cluster_running()
 
-    def unreachable() -> Any:
+    def unreachable(*args: Any) -> Any:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(connection, "cursor", unreachable)
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", unreachable)  # the probe runs in its own thread
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable (OperationalError)"
@@ -115,3 +122,29 @@ def test_the_heartbeat_schedule_is_created_once_and_runs_every_minute() -> None:
         Schedule.MINUTES,
         1,
     )
+
+
+def test_a_database_that_accepts_and_never_answers_is_503_within_the_deadline(tmp_path: Path) -> None:
+    """Issue 12, defect 5: a hung database froze /healthz for 40 s. A TCP server that accepts and stays
+    silent stands for it; the connect timeout is set far above the deadline, so only the deadline can
+    answer before the subprocess times out."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://grapherd@127.0.0.1:{silent.getsockname()[1]}/grapherd",
+            "DATABASE_CONNECT_TIMEOUT": "60",
+            "GRAPHERD_DATA_DIR": str(tmp_path),
+            "RUNTIME_STATS_OUTPUT": "NULL",
+        }
+        script = (
+            "import django; django.setup()\n"
+            "from django.test import Client\n"
+            "r = Client().get('/healthz', HTTP_HOST='localhost')\n"
+            "print(r.status_code, r.json()['database'])\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30, cwd=BASE_DIR
+        )
+    assert done.stdout.strip() == "503 unreachable (no answer within 1.5 s)", done.stderr[-2000:]

@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 from django.core.files.storage import storages
-from django.test import Client
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -18,14 +17,16 @@ from digests.admin import digest_figures_html
 from digests.engine.digest import digest_objects
 from digests.engine.objects import FlowLogObject
 from digests.models import Digest
+from digests.services import digest_run
+from jobs.window import window_parse
 from ops.env import config_read
 from tests.awsmock import aws_mocked
 from tests.digests.engines.athena_results import athena_rows
 from tests.flowlogs import FILE_NAME, KEY_DIR, flow_log_bytes, write_flow_log
 
 DIGEST_ID = "9740a140-ba85-5600-8b93-7b46eec77617"  # the window below
-BODY = f'{{"id":"{DIGEST_ID}","start":"2019-01-01T00:00:00Z","stop":"2019-01-01T01:00:00Z"}}'
 T0 = 1_546_300_800
+WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
 
 
 def test_an_unknown_engine_is_an_error_and_the_builtin_engine_stands_in() -> None:
@@ -48,12 +49,11 @@ def test_athena_needs_the_flow_logs_in_a_bucket() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("engine", ["builtin", "duckdb"])
 def test_a_digest_job_is_built_by_the_configured_engine_and_records_it(
-    client: Client, flowlogs_dir: Path, set_env: Any, engine: str
+    flowlogs_dir: Path, set_env: Any, engine: str
 ) -> None:
     set_env(GRAPHERD_DIGEST_ENGINE=engine)
     path = write_flow_log(flowlogs_dir)
-    response = client.post("/digests/digest/event", data=BODY, content_type="application/octet-stream")
-    assert response.status_code == 204
+    digest_run(DIGEST_ID, WINDOW, requeue_on_failure=False)  # as the worker runs the queued task
     digest = Digest.objects.get(id=DIGEST_ID)
     assert (digest.status, digest.engine, digest.groups, digest.in_window, digest.files) == (
         "done",
@@ -71,7 +71,7 @@ def test_a_digest_job_is_built_by_the_configured_engine_and_records_it(
 
 @pytest.mark.django_db
 def test_an_athena_digest_job_records_the_query_the_bytes_scanned_and_the_cost(
-    client: Client, set_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    set_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with aws_mocked("us-east-1"):
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -87,8 +87,7 @@ def test_an_athena_digest_job_records_the_query_the_bytes_scanned_and_the_cost(
             VPC_FLOW_LOGS_BUCKET_REGION="us-east-1",
             VPC_FLOW_LOGS_PATH="",
         )
-        response = client.post("/digests/digest/event", data=BODY, content_type="application/octet-stream")
-    assert response.status_code == 204
+        digest_run(DIGEST_ID, WINDOW, requeue_on_failure=False)
     digest = Digest.objects.get(id=DIGEST_ID)
     assert (digest.status, digest.engine, digest.groups, digest.in_window) == ("done", "athena", 3, 4)
     assert set(digest.engine_figures) == {"query_id", "bytes_scanned", "cost_usd"}
