@@ -36,6 +36,9 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
         if values:
             where.append(f"list_has_any(c.{column}, ?::VARCHAR[])")
             params.append(list(values))
+    if filters.paths:
+        where.append("c.paths & ? <> 0")
+        params.append(filters.paths)
     if filters.min_bytes:
         where.append("c.bytes_sent + c.bytes_received >= ?")
         params.append(filters.min_bytes)
@@ -56,7 +59,7 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
     # A temporary table, not a view: DuckDB binds no parameters in a view's definition.
     sql = (
         "CREATE OR REPLACE TEMP TABLE f AS SELECT c.client, c.server, c.port, c.protocol, c.action, c.bytes_sent, "
-        "c.bytes_received, c.packets_sent, c.packets_received, c.records, "
+        "c.bytes_received, c.packets_sent, c.packets_received, c.records, c.paths, "
         "pc.internet AS client_internet, ps.internet AS server_internet "
         f"FROM {table.name} c JOIN {table.places_name} pc ON pc.address = c.client "
         f"JOIN {table.places_name} ps ON ps.address = c.server"

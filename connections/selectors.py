@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connections.filters import Filters
+from connections.filters import Filters, paths_decode
 from connections.places import LEVELS, Node
 from connections.query import filtered
 from connections.table import ConnectionTable, table_cursor
@@ -108,14 +108,15 @@ def _edges(cursor: duckdb.DuckDBPyConnection, max_ports: int) -> list[tuple[Any,
         "WITH pairs AS ("
         f" SELECT mc.node AS client, ms.node AS server, f.port, f.protocol, {_ACTION} AS action,"
         " sum(bytes_sent)::BIGINT AS sent, sum(bytes_received)::BIGINT AS received,"
-        " sum(packets_sent + packets_received)::BIGINT AS packets, sum(records)::BIGINT AS records"
+        " sum(packets_sent + packets_received)::BIGINT AS packets, sum(records)::BIGINT AS records,"
+        " bit_or(paths) AS paths"
         " FROM f JOIN node_of mc ON mc.address = f.client JOIN node_of ms ON ms.address = f.server GROUP BY ALL"
         "), ranked AS ("
         " SELECT *, row_number() OVER (PARTITION BY client, server, protocol ORDER BY sent + received DESC, port)"
         " AS rank FROM pairs"
         ") SELECT client, server, CASE WHEN rank <= ? THEN port ELSE -1 END AS port, protocol,"
         f" {_ACTION}, sum(sent)::BIGINT, sum(received)::BIGINT, sum(packets)::BIGINT,"
-        " sum(records)::BIGINT FROM ranked GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
+        " sum(records)::BIGINT, bit_or(paths) FROM ranked GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
     )
     return cursor.execute(sql, [max_ports]).fetchall()
 
@@ -147,9 +148,12 @@ def _node_json(node: Node, sent: int, received: int, members: int) -> dict[str, 
 
 
 def _edge_json(edge: tuple[Any, ...]) -> dict[str, Any]:
-    client, server, port, protocol, action, sent, received, packets, records = edge
-    return {"client": client, "server": server, "port": port, "protocol": protocol, "action": action,
-            "bytes_sent": sent, "bytes_received": received, "packets": packets, "records": records}  # fmt: skip
+    client, server, port, protocol, action, sent, received, packets, records, paths = edge
+    answer = {"client": client, "server": server, "port": port, "protocol": protocol, "action": action,
+              "bytes_sent": sent, "bytes_received": received, "packets": packets, "records": records}  # fmt: skip
+    if paths:  # only flow logs with traffic-path (version 5) give it
+        answer["paths"] = paths_decode(paths)
+    return answer
 
 
 _SUMS = "sum(bytes_sent + bytes_received)::BIGINT AS bytes, sum(packets_sent + packets_received)::BIGINT AS packets"

@@ -107,8 +107,14 @@ def _load(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
                 shutil.copyfileobj(source, target, 1 << 20)
             paths.append(path)
         database = _database()
+        columns = {
+            row[0]
+            for row in database.execute("DESCRIBE SELECT * FROM read_parquet(?)", [paths[0]]).fetchall()
+        }
+        # Tables written before traffic-path was kept have no `paths` column.
+        extra = "" if "paths" in columns else ", 0::UTINYINT AS paths"
         database.execute(
-            f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]]
+            f"CREATE OR REPLACE TABLE {name} AS SELECT *{extra} FROM read_parquet(?)", [paths[0]]
         ).fetchall()
         database.execute(
             f"CREATE OR REPLACE TABLE {name}_hosts AS SELECT * FROM read_parquet(?)", [paths[1]]

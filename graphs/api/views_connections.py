@@ -83,6 +83,9 @@ _FILTERS = [
     OpenApiParameter("internet", str, enum=["in", "out"],
                      description="in: internet clients of VPC servers; out: VPC clients of internet servers."),
     OpenApiParameter("search", str, description="A substring of an address, name or id, on either side."),
+    OpenApiParameter("path", str, description="traffic-path codes 1-8 or names (vpc, igw-or-gateway-endpoint, vgw, "
+                     "peering, inter-region-peering, local-gateway, gateway-endpoint, igw): connections that left "
+                     "by one of them (flow logs version 5)."),
     OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` answers the rows as CSV."),
 ]  # fmt: skip
 _ERRORS = {
@@ -119,6 +122,14 @@ class ViewEdgeSerializer(serializers.Serializer):
     bytes_received = serializers.IntegerField(help_text="Server → client.")
     packets = serializers.IntegerField(help_text="Both ways.")
     records = serializers.IntegerField(help_text="Digest lines merged.")
+    paths = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=8),
+        required=False,
+        help_text="Optional: the traffic-path codes (flow logs version 5) its records left by: 1 within the "
+        "VPC, 2 internet gateway or gateway endpoint, 3 virtual private gateway, 4 intra-region peering, "
+        "5 inter-region peering, 6 local gateway, 7 gateway endpoint, 8 internet gateway. Absent when the "
+        "flow logs do not give it.",
+    )
 
 
 class ViewOutputSerializer(serializers.Serializer):
@@ -173,7 +184,8 @@ class GraphViewApi(_ConnectionsApi):
         view = view_query(request.query_params).run(self._ready_graph(graph_id))
         if self._csv(request):
             labels = {node["id"]: node["label"] for node in view["nodes"]}
-            rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]]}
+            rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]],
+                     "paths": " ".join(str(code) for code in edge.get("paths", ()))}
                     for edge in view["edges"]]  # fmt: skip
             columns = [
                 "client",

@@ -145,7 +145,7 @@ def test_csv_answers_the_same_rows(api: APIClient, view: View) -> None:
     lines = response.content.decode().splitlines()
     assert (
         lines[0]
-        == "client,client_label,server,server_label,port,protocol,action,bytes_sent,bytes_received,packets,records"
+        == "client,client_label,server,server_label,port,protocol,action,bytes_sent,bytes_received,packets,records,paths"
     )
     assert len(lines) == 1 + len(graph_view["edges"])
     top = api.get(f"/api/v1/graphs/{graph_id}/top", {"of": "rejected", "format": "csv"}).content.decode()
