@@ -59,7 +59,8 @@ def connection_top(table: ConnectionTable, filters: Filters, of: str, by: str, l
     cursor = table_cursor()
     try:
         filtered(cursor, table, filters)
-        rows = cursor.execute(_TOP_SQL[of] + f" ORDER BY {by} DESC, key LIMIT ?", [limit]).fetchall()
+        sql = _TOP_SQL[of].replace("{places}", table.places_name)
+        rows = cursor.execute(sql + f" ORDER BY {by} DESC, key LIMIT ?", [limit]).fetchall()
     finally:
         cursor.close()
     return {"of": of, "by": by, "rows": [_top_row(table, of, row) for row in rows]}
@@ -78,21 +79,14 @@ def _level_counts(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable) -> 
 def _register_nodes(
     cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, level: int, expand: set[str]
 ) -> dict[str, Node]:
-    """Each address's node at `level`, one level finer wherever its node is expanded (repeatedly)."""
-    import numpy as np
-
-    addresses, node_ids, nodes_of = [], [], {}
-    for address, place in table.places.items():
-        index = level
-        while index > 0 and place.chain[index].id in expand:
-            index -= 1
-        node = place.chain[index]
-        addresses.append(address)
-        node_ids.append(node.id)
-        nodes_of[node.id] = node
-    cursor.register("node_of", {"address": np.array(addresses or [""], dtype=object),
-                                "node": np.array(node_ids or [""], dtype=object)})  # fmt: skip
-    return nodes_of
+    """The view `node_of`: each address's node at `level`, one level finer wherever its node is expanded
+    (repeatedly). Computed by DuckDB from the places table: nothing per address is built in Python."""
+    node = LEVELS[0]
+    for coarser in LEVELS[1 : level + 1]:
+        node = f"CASE WHEN list_contains($expand::VARCHAR[], {coarser}) THEN {node} ELSE {coarser} END"
+    sql = f"CREATE OR REPLACE TEMP TABLE node_of AS SELECT address, {node} AS node FROM {table.places_name}"
+    cursor.execute(sql, {"expand": sorted(expand)} if level else None).fetchall()
+    return table.nodes
 
 
 _ACTION = (
@@ -156,6 +150,7 @@ def _edge_json(edge: tuple[Any, ...]) -> dict[str, Any]:
     return answer
 
 
+_PLACES = "JOIN {places} pc ON pc.address = f.client JOIN {places} ps ON ps.address = f.server"
 _SUMS = "sum(bytes_sent + bytes_received)::BIGINT AS bytes, sum(packets_sent + packets_received)::BIGINT AS packets"
 _TOP_SQL = {
     "talkers": (
@@ -172,12 +167,12 @@ _TOP_SQL = {
         "GROUP BY client"
     ),
     "internet_in": (
-        f"SELECT server AS key, {_SUMS}, count(*) AS connections FROM f "
-        "WHERE client_internet AND NOT server_internet GROUP BY server"
+        f"SELECT server AS key, {_SUMS}, count(*) AS connections FROM f {_PLACES} "
+        "WHERE pc.internet AND NOT ps.internet GROUP BY server"
     ),
     "internet_out": (
-        f"SELECT client AS key, {_SUMS}, count(*) AS connections FROM f "
-        "WHERE NOT client_internet AND server_internet GROUP BY client"
+        f"SELECT client AS key, {_SUMS}, count(*) AS connections FROM f {_PLACES} "
+        "WHERE NOT pc.internet AND ps.internet GROUP BY client"
     ),
 }
 _PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
