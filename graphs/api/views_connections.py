@@ -48,6 +48,10 @@ class CsvRenderer(BaseRenderer):
         return out.getvalue().encode()
 
 
+def _rows_forget(response: Response) -> None:
+    response.data = None
+
+
 class _ConnectionsApi(GraphApi):
     renderer_classes = (JSONRenderer, CsvRenderer)
 
@@ -58,6 +62,14 @@ class _ConnectionsApi(GraphApi):
         if isinstance(exc, ConnectionsMissing):  # built before connection tables, its digest gone: re-run it
             return Response({"detail": str(exc)}, status=409)
         return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # A response is in a reference cycle with this view (its renderer context), so it lives until the
+        # garbage collector's next full pass; a view's rows (tens of MB for a host view of a large VPC)
+        # must not live with it: once rendered, only the bytes are needed.
+        response.add_post_render_callback(_rows_forget)
+        return response
 
     def _ready_graph(self, graph_id: UUID) -> Graph:
         graph = self._graph(graph_id)
