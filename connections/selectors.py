@@ -55,6 +55,24 @@ def connection_view(
     }
 
 
+EDGE_CSV_COLUMNS = (
+    "client", "client_label", "server", "server_label", "port", "protocol", "action", "bytes_sent",
+    "bytes_received", "packets", "records", "paths",
+)  # fmt: skip
+TOP_CSV_COLUMNS = ("key", "label", "bytes", "packets", "connections")
+
+
+def view_csv_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """A view's edges as the rows of its CSV (EDGE_CSV_COLUMNS): with the nodes' labels, and the
+    traffic-path codes separated by spaces. The API's `?format=csv` and `manage.py graph_view` share it."""
+    labels = {node["id"]: node["label"] for node in view["nodes"]}
+    return [
+        {**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]],
+         "paths": " ".join(str(code) for code in edge.get("paths", ()))}
+        for edge in view["edges"]
+    ]  # fmt: skip
+
+
 def connection_top(table: ConnectionTable, filters: Filters, of: str, by: str, limit: int) -> dict[str, Any]:
     cursor = table_cursor()
     try:

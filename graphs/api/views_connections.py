@@ -15,15 +15,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from connections.filters import FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top
+from connections.selectors import (
+    EDGE_CSV_COLUMNS,
+    GROUPS,
+    MAX_NODES,
+    MAX_PORTS,
+    RANKS,
+    TOP_CSV_COLUMNS,
+    TOPS,
+    connection_top,
+    view_csv_rows,
+)
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
-from graphs.view_query import ViewInvalid, choice_param, count_param, view_query
+from graphs.view_query import TOP_LIMIT, ViewInvalid, choice_param, count_param, view_query
 from jobs.models import JobStatus
-
-TOP_LIMIT = 1000
 
 
 class CsvRenderer(BaseRenderer):
@@ -195,18 +203,7 @@ class GraphViewApi(_ConnectionsApi):
     def get(self, request: Request, graph_id: UUID) -> Response:
         view = view_query(request.query_params).run(self._ready_graph(graph_id))
         if self._csv(request):
-            labels = {node["id"]: node["label"] for node in view["nodes"]}
-            rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]],
-                     "paths": " ".join(str(code) for code in edge.get("paths", ()))}
-                    for edge in view["edges"]]  # fmt: skip
-            columns = [
-                "client",
-                "client_label",
-                "server",
-                "server_label",
-                *list(ViewEdgeSerializer().fields)[2:],
-            ]
-            return Response({"columns": columns, "rows": rows})
+            return Response({"columns": EDGE_CSV_COLUMNS, "rows": view_csv_rows(view)})
         return Response(view)
 
 
@@ -231,7 +228,5 @@ class GraphTopApi(_ConnectionsApi):
         limit = count_param(params, "limit", 20, TOP_LIMIT)
         top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
         if self._csv(request):
-            return Response(
-                {"columns": ["key", "label", "bytes", "packets", "connections"], "rows": top["rows"]}
-            )
+            return Response({"columns": TOP_CSV_COLUMNS, "rows": top["rows"]})
         return Response(top)
