@@ -3,8 +3,20 @@ id and call one service."""
 
 from __future__ import annotations
 
+from graphs.prune import scheduled_prune
 from graphs.services import graph_flow
 
 
 def graph_run_task(job_id: str) -> str:
     return graph_flow().run_queued(job_id)
+
+
+def graph_rebuild_due_task() -> int:
+    """Every minute (graphs.rebuild): rebuild the incomplete windows whose delivery delay has passed."""
+    from graphs.rebuild import graph_rebuild_due
+
+    return graph_rebuild_due()
+
+
+def prune_task() -> str:
+    return scheduled_prune()

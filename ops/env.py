@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -44,6 +46,7 @@ BUCKETS_APART = "grapherd.E010"
 NO_CREDENTIALS = "grapherd.E011"
 KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
+BAD_BROKER_URL = "grapherd.E020"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
 
@@ -92,9 +95,12 @@ class Config:
     max_attempts: int = 3
     task_timeout_s: int = 600
     workers: int = 2
+    broker_url: str = ""  # empty: the database is the queue (django-q2's ORM broker)
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
-    stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
+    delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
+    prune_after: timedelta | None = None  # GRAPHERD_PRUNE_AFTER: finished jobs older than this are removed
+    stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
     stats_tags: tuple[str, ...] = ()
@@ -174,21 +180,37 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "max_attempts": r.integer("GRAPHERD_MAX_ATTEMPTS", 3, minimum=1),
         "task_timeout_s": r.integer("GRAPHERD_TASK_TIMEOUT", 600, minimum=1, unit="seconds"),
         "workers": r.integer("GRAPHERD_WORKERS", 2, minimum=1),
+        "broker_url": _broker_url(r),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
+        "prune_after": r.age("GRAPHERD_PRUNE_AFTER"),
     }
 
 
 def _stats_values(r: EnvReader) -> dict[str, Any]:
+    # Metrics are off unless configured: the Go default (DATADOG to localhost:8125) filled the log with
+    # send errors wherever no agent listens. Naming an agent address alone is enough to turn them on.
+    configured = bool(r.raw("RUNTIME_STATS_DATADOG_ADDRESS"))
     host, port = r.address("RUNTIME_STATS_DATADOG_ADDRESS", "localhost:8125")
     return {
-        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG", STATS_OUTPUTS),
+        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG" if configured else "NULL", STATS_OUTPUTS),
         "stats_host": host,
         "stats_port": port,
         "stats_tags": r.items("RUNTIME_STATS_DATADOG_TAGS", ", "),
         "stats_flush_s": r.duration("RUNTIME_STATS_DATADOG_FLUSHINTERVAL", 10.0),
         "stats_packet_size": r.integer("RUNTIME_STATS_DATADOG_PACKETSIZE", 32768, minimum=512, unit="bytes"),
     }
+
+
+def _broker_url(r: EnvReader) -> str:
+    """GRAPHERD_BROKER_URL: a Redis URL for django-q2's Redis broker, else the database is the queue."""
+    url = r.text("GRAPHERD_BROKER_URL")
+    if url and (urlsplit(url).scheme not in {"redis", "rediss", "unix"}):
+        message = f"GRAPHERD_BROKER_URL={url!r} is not a Redis URL like redis://127.0.0.1:6379/0."
+        r.problem(BAD_BROKER_URL, message)
+        return ""
+    return url
 
 
 def _check_database_url(r: EnvReader, url: str) -> None:

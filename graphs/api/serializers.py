@@ -1,8 +1,8 @@
 """Serializers of the v1 views, and `window_clean`, the one validation of a requested window.
 
 The API, the preview page's form and `manage.py graph_create` all validate a window with `window_clean`,
-so they give the same messages: Go's parse error text for a bad time (what Go clients already see),
-and the window rules of `window_parse`.
+so they accept the same time forms and give the same plain messages (`jobs.time_forms`); only the
+Go-compatible routes keep Go's parser and texts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -18,46 +19,39 @@ from rest_framework.settings import api_settings
 
 from graphs.models import Graph
 from jobs.models import JobStatus
-from jobs.window import Window, WindowError, instant_parse, window_parse
+from jobs.progress import job_elapsed
+from jobs.time_forms import WindowInvalid, window_from_texts
+from jobs.window import Window
 
-RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
-
-
-class WindowInvalid(Exception):
-    """Why a requested window was refused: a message by field ("start", "stop"), or by None when it is
-    about the window as a whole (the order, or nothing left after truncation)."""
-
-    def __init__(self, errors: dict[str | None, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+__all__ = ["WindowInvalid", "window_clean"]
+TIME_HELP = (
+    "A time, truncated to the minute: RFC 3339 (`2019-01-01T00:00:00Z`), `2019-01-01 00:00` or "
+    "`2019-01-01T00:00` (UTC when the zone is left out), a date alone (`2019-01-01`, its midnight UTC), "
+    "epoch seconds (`1546300800`), `now`, or an age before now (`-1h`, `-30m`, `-2d`)."
+)
 
 
 def window_clean(start: str, stop: str) -> Window:
-    """The window `[start, stop)` of two texts exactly as given, or WindowInvalid.
-
-    Each time is parsed alone first, so a bad one is reported on its own field (both when both are bad);
-    the window rules apply only to two valid times.
-    """
-    errors: dict[str | None, str] = {}
-    for field, value in (("start", start), ("stop", stop)):
-        try:
-            instant_parse(value)
-        except WindowError as error:
-            errors[field] = str(error)
-    if errors:
-        raise WindowInvalid(errors)
-    try:
-        return window_parse(start, stop)
-    except WindowError as error:
-        raise WindowInvalid({None: str(error)}) from error
+    """The window `[start, stop)` of two typed times (`jobs.time_forms`), or WindowInvalid."""
+    return window_from_texts(start, stop, now=timezone.now())
 
 
 class WindowInputSerializer(serializers.Serializer):
-    """A time window `[start, stop)`; each time is parsed as Go's `time.RFC3339Nano` layout."""
+    """A time window `[start, stop)` in any of the forms of `jobs.time_forms`."""
 
-    # Whitespace and blanks go to the Go parser untouched, so its message names the exact input.
-    start = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
-    stop = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
+    # Blanks reach window_clean, which says "stop is required" as the missing field does.
+    start = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        error_messages={"required": "start is required"},
+        help_text=TIME_HELP,
+    )
+    stop = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        error_messages={"required": "stop is required"},
+        help_text=TIME_HELP,
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -120,6 +114,28 @@ class GraphOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices)
     attempts = serializers.IntegerField()
     error = serializers.CharField(help_text="Why the last attempt failed; empty otherwise.")
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the graph may be empty or partial: no flow-log file under the prefixes listed "
+        "(named), files but no record in the window, every record skipped.",
+    )
+    complete = serializers.BooleanField(
+        help_text="False when built from no flow-log file (the next request builds it again) or before "
+        "AWS's delivery delay had passed (rebuilt automatically at `rebuild_at`)."
+    )
+    incomplete_reason = serializers.CharField(
+        source="incompleteness", help_text="Why the graph is incomplete, in plain words; empty when complete."
+    )
+    rebuild_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an incomplete window is rebuilt by the schedule; null otherwise."
+    )
+    stage = serializers.SerializerMethodField(
+        help_text="What the running attempt is doing (listing, reading files n/m, digesting, writing "
+        "DOT, rendering, connections); empty unless running."
+    )
+    elapsed = serializers.SerializerMethodField(
+        help_text="Seconds since the graph was queued (queued), started (running), or its duration."
+    )
     timings = GraphTimingsSerializer(source="*")
     figures = GraphFiguresSerializer(source="*")
     links = serializers.SerializerMethodField()
@@ -127,6 +143,23 @@ class GraphOutputSerializer(serializers.Serializer):
     @extend_schema_field(GraphLinksSerializer)
     def get_links(self, graph: Graph) -> dict[str, str]:
         return graph_links(graph, self.context.get("request"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_stage(self, graph: Graph) -> str:
+        # A failed attempt leaves its last stage on the row (the admin shows it); here it would mislead.
+        return graph.stage if graph.status == JobStatus.RUNNING else ""
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_elapsed(self, graph: Graph) -> float | None:
+        return job_elapsed(graph)
+
+
+class RerunInputSerializer(serializers.Serializer):
+    reuse_digest = serializers.BooleanField(
+        default=False,
+        help_text="Reuse the stored digest of the window when it is complete, instead of reading the flow "
+        "logs again (the default).",
+    )
 
 
 class GraphProgressSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from graphs.api.serializers import (
     GraphConflictSerializer,
     GraphDetailOutputSerializer,
     GraphOutputSerializer,
+    RerunInputSerializer,
     WindowErrorsSerializer,
     WindowInputSerializer,
 )
@@ -168,12 +169,17 @@ class GraphListCreateApi(GraphApi):
         summary="Request the graph of a window",
         description=(
             "Queues the graph of `[start, stop)` (times truncated to the minute). The answer is the job, "
-            "with `Location` pointing at it; poll it until `status` is `done` or `failed`."
+            "with `Location` pointing at it; poll it until `status` is `done` or `failed`. Times may be "
+            "RFC 3339, `2019-01-01 00:00` (UTC when the zone is left out), a date, epoch seconds, `now` "
+            "or `-1h`; a time that is not one of these is a 400 naming the parameter, e.g. "
+            '`{"stop": ["stop is required"]}` or `{"non_field_errors": ["start must be before stop"]}`.'
         ),
         request=WindowInputSerializer,
         responses={
             202: GraphOutputSerializer,
-            400: OpenApiResponse(WindowErrorsSerializer, description="Go's time parse error, by field."),
+            400: OpenApiResponse(
+                WindowErrorsSerializer, description="Why a time or the window was refused, by parameter."
+            ),
             401: _UNAUTHENTICATED,
             409: _CONFLICT,
             503: _UNAVAILABLE,
@@ -207,10 +213,13 @@ class GraphRerunApi(GraphApi):
         operation_id="graphs_rerun",
         tags=[TAG],
         summary="Build a graph again",
-        description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes.",
+        description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes. "
+        "The flow logs are read again (the window's digest is rebuilt) unless `reuse_digest=true`.",
         request=None,
+        parameters=[RerunInputSerializer],
         responses={
             202: GraphOutputSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="`reuse_digest` is not a boolean."),
             401: _UNAUTHENTICATED,
             404: _MISSING,
             409: _BUSY,
@@ -218,9 +227,11 @@ class GraphRerunApi(GraphApi):
         },
     )
     def post(self, request: Request, graph_id: UUID) -> Response:
+        options = RerunInputSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
         graph = self._graph(graph_id)
         try:
-            job = graph_rerun(graph)
+            job = graph_rerun(graph, reuse_digest=options.validated_data["reuse_digest"])
         except JobInProgress as busy:
             # Answered like the artifacts of a busy graph, with the status that refused the re-run.
             raise GraphBusy(graph_get(graph_id) or graph) from busy

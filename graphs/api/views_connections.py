@@ -28,6 +28,7 @@ from connections.selectors import (
 )
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
+from graphs.artifacts_http import window_file_name
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
 from graphs.view_query import TOP_LIMIT, ViewInvalid, choice_param, count_param, view_query
@@ -87,6 +88,11 @@ class _ConnectionsApi(GraphApi):
 
     def _csv(self, request: Request) -> bool:
         return request.accepted_renderer.format == "csv"
+
+    def _csv_download(self, table: dict[str, Any], graph_id: UUID, part: str) -> Response:
+        """CSV rows, offered as a file named after the window (`graph_<start>_<stop>_view.csv`)."""
+        name = window_file_name(self._graph(graph_id), ".csv", part)
+        return Response(table, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 _FILTERS = [
@@ -203,7 +209,8 @@ class GraphViewApi(_ConnectionsApi):
     def get(self, request: Request, graph_id: UUID) -> Response:
         view = view_query(request.query_params).run(self._ready_graph(graph_id))
         if self._csv(request):
-            return Response({"columns": EDGE_CSV_COLUMNS, "rows": view_csv_rows(view)})
+            rows = view_csv_rows(view)
+            return self._csv_download({"columns": EDGE_CSV_COLUMNS, "rows": rows}, graph_id, "view")
         return Response(view)
 
 
@@ -228,5 +235,6 @@ class GraphTopApi(_ConnectionsApi):
         limit = count_param(params, "limit", 20, TOP_LIMIT)
         top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
         if self._csv(request):
-            return Response({"columns": TOP_CSV_COLUMNS, "rows": top["rows"]})
+            table = {"columns": TOP_CSV_COLUMNS, "rows": top["rows"]}
+            return self._csv_download(table, graph_id, f"top-{of}")
         return Response(top)

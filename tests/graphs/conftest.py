@@ -1,5 +1,6 @@
-"""Browser fixtures for the page tests (test_browser.py, test_explorer_browser.py): Debian's Chromium,
-headless, driven by Playwright; pages that collect console errors (a CSP violation is one)."""
+"""Fixtures of the graph tests: `graph`, the small VPC's window built; and browser fixtures for the page
+tests (test_browser.py, test_explorer_browser.py): Debian's Chromium, headless, driven by Playwright;
+pages that collect console errors (a CSP violation is one)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
+
+from graphs.models import Graph
+from jobs.models import JobStatus
+from ops.heartbeat import heartbeat
+from tests.graphs.small_vpc import build_graph, write_flow_logs
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,6 +34,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def graph(flowlogs_dir: Path) -> Graph:
+    write_flow_logs(flowlogs_dir)
+    built = build_graph()
+    assert built.status == JobStatus.DONE, built.error
+    return built
 
 
 @pytest.fixture
@@ -73,3 +88,17 @@ def page(visitor: Any, live_server: Any) -> Any:
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
     )
     return visitor
+
+
+@pytest.fixture
+def shared_cache(settings: Any) -> None:
+    """The database cache the worker's heartbeat goes to, as `make run` sets it up: no worker has beaten."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture
+def worker_alive(shared_cache: None) -> None:
+    heartbeat()  # as the worker's every-minute schedule writes it

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,7 +19,6 @@ from graphs import view_svg
 from graphs.models import Graph
 from graphs.views_explorer import EXPLORER_CSP
 from jobs.models import JobStatus
-from ops.heartbeat import heartbeat
 from tests.graphs.small_vpc import build_graph, write_flow_logs
 from tests.graphs.test_preview import make_graph
 
@@ -32,28 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def reader(client: Client) -> Client:
     client.force_login(User.objects.create_user("reader", password="not-used"))
     return client
-
-
-@pytest.fixture
-def graph(flowlogs_dir: Path) -> Graph:
-    write_flow_logs(flowlogs_dir)
-    built = build_graph()
-    assert built.status == JobStatus.DONE, built.error
-    return built
-
-
-@pytest.fixture
-def shared_cache(settings: Any) -> None:
-    """The database cache the worker's heartbeat goes to, as `make run` sets it up: no worker has beaten."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"}
-    }
-    call_command("createcachetable", verbosity=0)
-
-
-@pytest.fixture
-def worker_alive(shared_cache: None) -> None:
-    heartbeat()  # as the worker's every-minute schedule writes it
 
 
 def page(client: Client, graph: Graph, query: str = "") -> tuple[str, Any]:
@@ -159,7 +135,10 @@ def test_a_view_exports_as_an_svg_that_nothing_can_run_in(reader: Client, graph:
     assert response["Content-Type"] == "image/svg+xml"
     assert response["Content-Security-Policy"].startswith("default-src 'none'")
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"] == f'attachment; filename="{graph.id}-host.svg"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="graph_2019-01-01T0000Z_2019-01-01T0100Z_host.svg"'
+    )
     svg = response.content.decode()
     assert svg.count('class="edge') == 2  # app → database accepted, a scanner → database refused
     assert "10.0.3.30" in svg and "192.0.2.33" in svg and "10.0.1.10" not in svg

@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from graphs.models import Graph
-from jobs.models import JobStatus
-from tests.graphs.small_vpc import START, STOP, build_graph, write_flow_logs
+from tests.graphs.small_vpc import START, STOP, write_flow_logs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +28,6 @@ READY = "#graph[data-state=ready]"
 def bundle_built() -> None:
     if not BUNDLE.exists():
         pytest.fail("the explorer's bundle is not built: run `make bundle` (make test builds it)")
-
-
-@pytest.fixture
-def graph(flowlogs_dir: Path) -> Graph:
-    write_flow_logs(flowlogs_dir)
-    built = build_graph()
-    assert built.status == JobStatus.DONE, built.error
-    return built
 
 
 @pytest.fixture
@@ -220,6 +211,30 @@ def test_a_queued_graph_shows_its_status_then_draws_once_built_without_a_reload(
     assert page.inner_text("#graph-status") == "Done"
     assert page.locator("#job-panel").is_hidden()
     assert on_screen(page) == drawn_counts(api_view(api, Graph.objects.get(id=job.id)))
+    assert page.problems == []
+
+
+def test_a_graph_built_from_no_file_while_the_page_is_open_shows_its_warning_and_badge(
+    page: Any, live_server: Any, flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphs.services import graph_request, graph_run
+    from jobs.window import window_parse
+
+    call_command("createcachetable", verbosity=0)
+    monkeypatch.setattr(Conf, "SYNC", False)  # queued for a worker that is not running
+    window = window_parse(START, STOP)
+    job = graph_request(window)
+    page.goto(f"{live_server.url}/graphs/{job.id}/")
+    assert page.locator("#graph-incomplete").is_hidden()
+    graph_run(str(job.id), window)  # the folder holds no flow log
+    expect(page.locator("#graph-incomplete")).to_be_visible(timeout=10000)
+    expect(page.locator("#graph-warnings li")).to_have_text(
+        [f"no flow-log file for this window under {flowlogs_dir}: check the flow-log bucket or folder, "
+         "its prefix, accounts and regions"]
+    )  # fmt: skip
+    assert page.inner_text("#graph-incomplete-reason") == (
+        "Incomplete: built from no flow-log file; the next request builds it again."
+    )
     assert page.problems == []
 
 

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from graphs.models import Graph
-from jobs.window import GO_LAYOUT, window_parse
+from jobs.time_forms import USE
+from jobs.window import window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
 
@@ -58,9 +59,11 @@ def test_it_queues_the_graph_and_prints_its_id() -> None:
 def test_wait_builds_the_graph_here_and_shows_its_progress(flow_logs: Path) -> None:
     run = Run("--wait")
     assert run.out == f"{GRAPH_ID}\n"
-    stages = run.err.splitlines()
-    assert "queued" in stages[0]
-    assert "running here (attempt 1)" in stages[1]
+    stages = [line.split("] ", 1)[1] for line in run.err.splitlines()]
+    assert stages[0] == "worker: not seen: no running django-q2 cluster and no heartbeat"
+    assert stages[1:3] == ["queued", "running here (attempt 1)"]
+    assert stages[3:5] == ["  digesting", "  listing flow logs"]  # then the files, from the engine's threads
+    assert stages[-5:-1] == ["  connections", "  writing DOT", "  rendering the SVG preview", "  connections"]
     assert "done: 3 records" in stages[-1]
     graph = Graph.objects.get(id=GRAPH_ID)
     assert (graph.status, graph.records, graph.attempts) == ("done", 3, 1)
@@ -141,11 +144,31 @@ def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_lo
     assert (graph.status, graph.attempts) == ("done", 2)
 
 
-def test_an_invalid_time_fails_with_gos_message_naming_the_option() -> None:
+def test_an_invalid_time_fails_in_plain_words_naming_the_option() -> None:
     with pytest.raises(CommandError) as error:
         call_command("graph_create", "--start", "x", "--stop", STOP)
-    assert str(error.value) == f'--start: parsing time "x" as "{GO_LAYOUT}": cannot parse "x" as "2006"'
+    assert str(error.value) == f'--start "x" is not a time; {USE}'
     assert not Graph.objects.exists()
+
+
+def test_common_time_forms_queue_the_same_graph_as_rfc3339() -> None:
+    out = io.StringIO()
+    call_command(
+        "graph_create",
+        "--start",
+        "2019-01-01 00:00",
+        "--stop",
+        "1546304400",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert out.getvalue().strip() == GRAPH_ID
+
+
+def test_relative_times_queue_the_last_hour() -> None:
+    call_command("graph_create", "--start=-1h", "--stop=now", stdout=io.StringIO(), stderr=io.StringIO())
+    graph = Graph.objects.get()
+    assert graph.stop - graph.start == timedelta(hours=1)
 
 
 def test_an_empty_window_fails_before_anything_is_queued() -> None:
