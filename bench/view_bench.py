@@ -38,6 +38,7 @@ CALLS = [  # (label, path, params): what a person clicks through in the explorer
     ("view host, port 5432", "view", {"group": "host", "port": "5432", "max_nodes": "100000"}),
     ("view vpc, internet out", "view", {"group": "vpc", "internet": "out"}),
     ("view host, search", "view", {"group": "host", "search": "10.0.4", "max_nodes": "100000"}),
+    ("view subnet, account", "view", {"group": "subnet", "account": "222222222222"}),  # lists on disk
     ("top talkers", "top", {"of": "talkers"}),
     ("top servers by clients", "top", {"of": "servers", "by": "connections"}),
     ("top rejected", "top", {"of": "rejected"}),

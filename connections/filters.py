@@ -10,8 +10,13 @@ PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "gre
 ACTIONS = ("accept", "reject", "mixed")
 FILTER_PARAMETERS = (
     "port", "protocol", "action", "address", "client", "server", "account", "eni", "min_bytes", "internet",
-    "search",
+    "search", "path",
 )  # fmt: skip
+# traffic-path codes (flow logs v5, egress records only) and the names the `path` filter also takes.
+PATHS = {
+    "vpc": 1, "igw-or-gateway-endpoint": 2, "vgw": 3, "peering": 4, "inter-region-peering": 5,
+    "local-gateway": 6, "gateway-endpoint": 7, "igw": 8,
+}  # fmt: skip
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -35,6 +40,7 @@ class Filters:
     min_bytes: int = 0  # both ways together
     internet: str = ""  # in (internet client → VPC server), out (VPC client → internet server)
     search: str = ""  # lower-case substring of an address, name or id, on either side
+    paths: int = 0  # traffic-path codes as a bit mask (bit n-1 for code n): connections that took any of them
     given: dict[str, str] = field(default_factory=dict)  # the parameters as written, for CSV names and links
 
     @property
@@ -58,6 +64,7 @@ def filters_parse(params: Mapping[str, str]) -> Filters:
         min_bytes=_whole("min_bytes", get("min_bytes", "0")),
         internet=_choice("internet", get("internet", "").lower(), ("in", "out")),
         search=get("search", "").lower(),
+        paths=sum({1 << (_path(part) - 1) for part in _items(get("path"))}),
         given=given,
     )
 
@@ -84,6 +91,20 @@ def _protocol(part: str) -> int:
         return int(part)
     names = ", ".join(sorted(PROTOCOLS))
     raise FilterInvalid("protocol", f"{part!r} is not a protocol number (0-255) or one of {names}")
+
+
+def _path(part: str) -> int:
+    if part.lower() in PATHS:
+        return PATHS[part.lower()]
+    if part.isdigit() and 1 <= int(part) <= len(PATHS):
+        return int(part)
+    names = ", ".join(PATHS)
+    raise FilterInvalid("path", f"{part!r} is not a traffic-path code (1-8) or one of {names}")
+
+
+def paths_decode(mask: int) -> list[int]:
+    """The traffic-path codes of a bit mask, in order."""
+    return [code for code in range(1, len(PATHS) + 1) if mask & (1 << (code - 1))]
 
 
 def _networks(parameter: str, value: str | None) -> tuple[Network, ...]:

@@ -1,7 +1,8 @@
 """The filtered connections of one request, as a temporary table `f` on a cursor of the shared database.
 
-Every filter is a bound parameter or a small registered table of addresses (CIDR and search matches
-are decided in Python over the window's distinct addresses, then joined), never text pasted into SQL.
+Every filter is a bound parameter, a subquery over the window's places (search, internet) or a small
+registered table of addresses (CIDR matches are decided in Python over the window's distinct addresses),
+never text pasted into SQL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,26 @@ ACTIONS_OF = {"accept": ("ACCEPT", "MIXED"), "reject": ("REJECT", "MIXED"), "mix
 
 
 def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters: Filters) -> None:
-    """Creates the temporary table `f`: the connections that pass, with their endpoints' places (pc, ps)."""
+    """Creates `f`: the connections that pass. Without filters it is a view of the whole table, so a
+    request copies nothing; with filters, a temporary table of the connections that pass (DuckDB binds no
+    parameters in a view's definition), usually a small part of the window."""
+    where, params = _conditions(cursor, table, filters)
+    columns = (
+        "c.client, c.server, c.port, c.protocol, c.action, c.bytes_sent, c.bytes_received, c.packets_sent, "
+        "c.packets_received, c.records, c.paths"
+    )
+    if not where:
+        cursor.execute(f"CREATE OR REPLACE TEMP VIEW f AS SELECT {columns} FROM {table.name} c").fetchall()
+        return
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE f AS SELECT {columns} FROM {table.name} c WHERE {' AND '.join(where)}"
+    )
+    cursor.execute(sql, params).fetchall()  # DuckDB wants every result finished before the next call
+
+
+def _conditions(
+    cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters: Filters
+) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
     if filters.ports:
@@ -33,18 +53,30 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
         where.append(f"c.action IN ({', '.join('?' for _ in actions)})")
         params += list(actions)
     for column, values in (("accounts", filters.accounts), ("enis", filters.enis)):
-        if values:
-            where.append(f"list_has_any(c.{column}, ?::VARCHAR[])")
-            params.append(list(values))
-    if filters.min_bytes:
-        where.append("c.bytes_sent + c.bytes_received >= ?")
-        params.append(filters.min_bytes)
-    if filters.internet == "in":
-        where.append("pc.internet AND NOT ps.internet")
-    elif filters.internet == "out":
-        where.append("NOT pc.internet AND ps.internet")
+        if values:  # these lists stay on disk (connections.table): read them for the rows that match
+            where.append(
+                "c.row IN (SELECT file_row_number FROM read_parquet(?, file_row_number = true) "
+                f"WHERE list_has_any({column}, ?::VARCHAR[]))"
+            )
+            params += [table.connections_file, list(values)]
+    for condition, value in (
+        ("c.paths & ? <> 0", filters.paths),
+        ("c.bytes_sent + c.bytes_received >= ?", filters.min_bytes),
+    ):
+        if value:
+            where.append(condition)
+            params.append(value)
+    # Conditions on the endpoints' places pick addresses among the window's few tens of thousands, not
+    # among its connections: a join of every connection with its places costs tens of MB.
+    places = table.places_name
+    if filters.internet:
+        outside = f"(SELECT address FROM {places} WHERE internet)"
+        inside = f"(SELECT address FROM {places} WHERE NOT internet)"
+        client, server = (outside, inside) if filters.internet == "in" else (inside, outside)
+        where.append(f"c.client IN {client} AND c.server IN {server}")
     if filters.search:
-        where.append("(contains(pc.search, ?) OR contains(ps.search, ?))")
+        found = f"(SELECT address FROM {places} WHERE contains(search, ?))"
+        where.append(f"(c.client IN {found} OR c.server IN {found})")
         params += [filters.search, filters.search]
     for side, networks in (
         ("either", filters.address),
@@ -53,17 +85,7 @@ def filtered(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, filters:
     ):
         if networks:
             where.append(_cidr_condition(cursor, table, side, networks))
-    # A temporary table, not a view: DuckDB binds no parameters in a view's definition.
-    sql = (
-        "CREATE OR REPLACE TEMP TABLE f AS SELECT c.client, c.server, c.port, c.protocol, c.action, c.bytes_sent, "
-        "c.bytes_received, c.packets_sent, c.packets_received, c.records, "
-        "pc.internet AS client_internet, ps.internet AS server_internet "
-        f"FROM {table.name} c JOIN {table.places_name} pc ON pc.address = c.client "
-        f"JOIN {table.places_name} ps ON ps.address = c.server"
-    )
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    cursor.execute(sql, params).fetchall()  # DuckDB wants every result finished before the next call
+    return where, params
 
 
 def _cidr_condition(

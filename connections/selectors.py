@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connections.filters import Filters
+from connections.filters import Filters, paths_decode
 from connections.places import LEVELS, Node
 from connections.query import filtered
 from connections.table import ConnectionTable, table_cursor
@@ -55,11 +55,30 @@ def connection_view(
     }
 
 
+EDGE_CSV_COLUMNS = (
+    "client", "client_label", "server", "server_label", "port", "protocol", "action", "bytes_sent",
+    "bytes_received", "packets", "records", "paths",
+)  # fmt: skip
+TOP_CSV_COLUMNS = ("key", "label", "bytes", "packets", "connections")
+
+
+def view_csv_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """A view's edges as the rows of its CSV (EDGE_CSV_COLUMNS): with the nodes' labels, and the
+    traffic-path codes separated by spaces. The API's `?format=csv` and `manage.py graph_view` share it."""
+    labels = {node["id"]: node["label"] for node in view["nodes"]}
+    return [
+        {**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]],
+         "paths": " ".join(str(code) for code in edge.get("paths", ()))}
+        for edge in view["edges"]
+    ]  # fmt: skip
+
+
 def connection_top(table: ConnectionTable, filters: Filters, of: str, by: str, limit: int) -> dict[str, Any]:
     cursor = table_cursor()
     try:
         filtered(cursor, table, filters)
-        rows = cursor.execute(_TOP_SQL[of] + f" ORDER BY {by} DESC, key LIMIT ?", [limit]).fetchall()
+        sql = _TOP_SQL[of].replace("{places}", table.places_name)
+        rows = cursor.execute(sql + f" ORDER BY {by} DESC, key LIMIT ?", [limit]).fetchall()
     finally:
         cursor.close()
     return {"of": of, "by": by, "rows": [_top_row(table, of, row) for row in rows]}
@@ -78,21 +97,14 @@ def _level_counts(cursor: duckdb.DuckDBPyConnection, table: ConnectionTable) -> 
 def _register_nodes(
     cursor: duckdb.DuckDBPyConnection, table: ConnectionTable, level: int, expand: set[str]
 ) -> dict[str, Node]:
-    """Each address's node at `level`, one level finer wherever its node is expanded (repeatedly)."""
-    import numpy as np
-
-    addresses, node_ids, nodes_of = [], [], {}
-    for address, place in table.places.items():
-        index = level
-        while index > 0 and place.chain[index].id in expand:
-            index -= 1
-        node = place.chain[index]
-        addresses.append(address)
-        node_ids.append(node.id)
-        nodes_of[node.id] = node
-    cursor.register("node_of", {"address": np.array(addresses or [""], dtype=object),
-                                "node": np.array(node_ids or [""], dtype=object)})  # fmt: skip
-    return nodes_of
+    """The view `node_of`: each address's node at `level`, one level finer wherever its node is expanded
+    (repeatedly). Computed by DuckDB from the places table: nothing per address is built in Python."""
+    node = LEVELS[0]
+    for coarser in LEVELS[1 : level + 1]:
+        node = f"CASE WHEN list_contains($expand::VARCHAR[], {coarser}) THEN {node} ELSE {coarser} END"
+    sql = f"CREATE OR REPLACE TEMP TABLE node_of AS SELECT address, {node} AS node FROM {table.places_name}"
+    cursor.execute(sql, {"expand": sorted(expand)} if level else None).fetchall()
+    return table.nodes
 
 
 _ACTION = (
@@ -108,14 +120,15 @@ def _edges(cursor: duckdb.DuckDBPyConnection, max_ports: int) -> list[tuple[Any,
         "WITH pairs AS ("
         f" SELECT mc.node AS client, ms.node AS server, f.port, f.protocol, {_ACTION} AS action,"
         " sum(bytes_sent)::BIGINT AS sent, sum(bytes_received)::BIGINT AS received,"
-        " sum(packets_sent + packets_received)::BIGINT AS packets, sum(records)::BIGINT AS records"
+        " sum(packets_sent + packets_received)::BIGINT AS packets, sum(records)::BIGINT AS records,"
+        " bit_or(paths) AS paths"
         " FROM f JOIN node_of mc ON mc.address = f.client JOIN node_of ms ON ms.address = f.server GROUP BY ALL"
         "), ranked AS ("
         " SELECT *, row_number() OVER (PARTITION BY client, server, protocol ORDER BY sent + received DESC, port)"
         " AS rank FROM pairs"
         ") SELECT client, server, CASE WHEN rank <= ? THEN port ELSE -1 END AS port, protocol,"
         f" {_ACTION}, sum(sent)::BIGINT, sum(received)::BIGINT, sum(packets)::BIGINT,"
-        " sum(records)::BIGINT FROM ranked GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
+        " sum(records)::BIGINT, bit_or(paths) FROM ranked GROUP BY ALL ORDER BY 6 + 7 DESC, 1, 2, 3, 4"
     )
     return cursor.execute(sql, [max_ports]).fetchall()
 
@@ -147,11 +160,15 @@ def _node_json(node: Node, sent: int, received: int, members: int) -> dict[str, 
 
 
 def _edge_json(edge: tuple[Any, ...]) -> dict[str, Any]:
-    client, server, port, protocol, action, sent, received, packets, records = edge
-    return {"client": client, "server": server, "port": port, "protocol": protocol, "action": action,
-            "bytes_sent": sent, "bytes_received": received, "packets": packets, "records": records}  # fmt: skip
+    client, server, port, protocol, action, sent, received, packets, records, paths = edge
+    answer = {"client": client, "server": server, "port": port, "protocol": protocol, "action": action,
+              "bytes_sent": sent, "bytes_received": received, "packets": packets, "records": records}  # fmt: skip
+    if paths:  # only flow logs with traffic-path (version 5) give it
+        answer["paths"] = paths_decode(paths)
+    return answer
 
 
+_PLACES = "JOIN {places} pc ON pc.address = f.client JOIN {places} ps ON ps.address = f.server"
 _SUMS = "sum(bytes_sent + bytes_received)::BIGINT AS bytes, sum(packets_sent + packets_received)::BIGINT AS packets"
 _TOP_SQL = {
     "talkers": (
@@ -168,12 +185,12 @@ _TOP_SQL = {
         "GROUP BY client"
     ),
     "internet_in": (
-        f"SELECT server AS key, {_SUMS}, count(*) AS connections FROM f "
-        "WHERE client_internet AND NOT server_internet GROUP BY server"
+        f"SELECT server AS key, {_SUMS}, count(*) AS connections FROM f {_PLACES} "
+        "WHERE pc.internet AND NOT ps.internet GROUP BY server"
     ),
     "internet_out": (
-        f"SELECT client AS key, {_SUMS}, count(*) AS connections FROM f "
-        "WHERE NOT client_internet AND server_internet GROUP BY client"
+        f"SELECT client AS key, {_SUMS}, count(*) AS connections FROM f {_PLACES} "
+        "WHERE NOT pc.internet AND ps.internet GROUP BY client"
     ),
 }
 _PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}

@@ -3,6 +3,10 @@
 The first view of a graph reads its Parquet files (a second or so for a day of a large VPC); the next
 ones query the loaded table. The places of its addresses (`connections.places`) are recomputed when the
 enrichment changes. The least recently used tables are dropped beyond `CACHED_TABLES`.
+
+Memory: what every view reads is loaded; the lists of ENIs and accounts that logged each connection (two
+fifths of a loaded table, read only by the `eni` and `account` filters) and the hosts stay in the local
+copies of the Parquet files, which those filters and a recomputation of the places read from disk.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from connections.places import LEVELS, Owner, Place, places_of
+from connections.places import LEVELS, Node, Owner, Place, places_of
 from enrichment.selectors import addresses_describe, enrichment_version
 from ops.tempfiles import PREFIX
 
@@ -33,12 +37,24 @@ Opener = Callable[[], IO[bytes]]
 @dataclass
 class ConnectionTable:
     name: str  # the DuckDB table of connections; `<name>_places` holds its addresses' nodes
+    folder: Path = (
+        Path()
+    )  # the local copies: connections.parquet (its rows are the table's `row`), hosts.parquet
     places: dict[str, Place] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)  # every node of the places, by id
     version: str = ""  # the enrichment version the places were computed with
 
     @property
     def places_name(self) -> str:
         return f"{self.name}_places"
+
+    @property
+    def connections_file(self) -> str:
+        return str(self.folder / "connections.parquet")
+
+    @property
+    def hosts_file(self) -> str:
+        return str(self.folder / "hosts.parquet")
 
 
 # Bounded: beyond the limit DuckDB spills to its temporary folder (swept with the process's other
@@ -63,6 +79,9 @@ def _database() -> duckdb.DuckDBPyConnection:
             # Give freed query memory back to the system at once, not after it piles up (128 MB).
             "allocator_flush_threshold": "8MB",
             "allocator_bulk_deallocation_flush_threshold": "8MB",
+            # And purge what the allocator keeps between requests in the background: the next request's
+            # peak then starts from the loaded tables, not from the last request's leftovers.
+            "allocator_background_threads": True,
         }
         _connection = duckdb.connect(config=config)
     return _connection
@@ -99,21 +118,26 @@ def tables_forget() -> None:
 
 def _load(key: str, connections: Opener, hosts: Opener) -> ConnectionTable:
     name = "c_" + hashlib.sha256(key.encode()).hexdigest()[:16]
-    with tempfile.TemporaryDirectory(prefix="grapherd-view-") as folder:
-        paths = []
-        for index, opener in enumerate((connections, hosts)):
-            path = f"{folder}/{index}.parquet"
+    # Named after this process, so that a sweep removes it once the process is gone (ops.tempfiles).
+    table = ConnectionTable(name, Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-view-")))
+    try:
+        for opener, path in ((connections, table.connections_file), (hosts, table.hosts_file)):
             with opener() as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
-            paths.append(path)
         database = _database()
+        described = database.execute("DESCRIBE SELECT * FROM read_parquet(?)", [table.connections_file])
+        columns = {row[0] for row in described.fetchall()}
+        # Tables written before traffic-path was kept have no `paths` column.
+        paths = "" if "paths" in columns else ", 0::UTINYINT AS paths"
         database.execute(
-            f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?)", [paths[0]]
+            f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (enis, accounts, file_row_number){paths}, "
+            "file_row_number::UINTEGER AS row FROM read_parquet(?, file_row_number = true)",
+            [table.connections_file],
         ).fetchall()
-        database.execute(
-            f"CREATE OR REPLACE TABLE {name}_hosts AS SELECT * FROM read_parquet(?)", [paths[1]]
-        ).fetchall()
-    return ConnectionTable(name)
+    except BaseException:
+        shutil.rmtree(table.folder, ignore_errors=True)
+        raise
+    return table
 
 
 def _places_load(table: ConnectionTable, version: str) -> None:
@@ -124,12 +148,14 @@ def _places_load(table: ConnectionTable, version: str) -> None:
         .fetchall()
     ]
     database = _database()
-    present = {row[0] for row in database.execute(f"DESCRIBE {table.name}_hosts").fetchall()}
+    hosts = [table.hosts_file]
+    present = {row[0] for row in database.execute("DESCRIBE SELECT * FROM read_parquet(?)", hosts).fetchall()}
     # Host tables written before rich records were read have no vpc, subnet and instance columns.
     selected = [f"coalesce({name}, '')" if name in present else "''" for name in OWNER_COLUMNS]
-    rows = database.execute(f"SELECT address, {', '.join(selected)} FROM {table.name}_hosts").fetchall()
+    rows = database.execute(f"SELECT address, {', '.join(selected)} FROM read_parquet(?)", hosts).fetchall()
     owners = {address: Owner(*fields) for address, *fields in rows}
     table.places = places_of(addresses, addresses_describe(addresses), owners)
+    table.nodes = {node.id: node for place in table.places.values() for node in place.chain}
     import numpy as np
 
     columns: dict[str, np.ndarray] = {"address": np.array(addresses, dtype=object)}
@@ -150,5 +176,6 @@ def _places_load(table: ConnectionTable, version: str) -> None:
 
 
 def _drop(table: ConnectionTable) -> None:
-    for name in (table.name, f"{table.name}_hosts", table.places_name):
+    for name in (table.name, table.places_name):
         _database().execute(f"DROP TABLE IF EXISTS {name}").fetchall()
+    shutil.rmtree(table.folder, ignore_errors=True)

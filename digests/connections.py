@@ -7,7 +7,9 @@ with bytes and packets each way. A rejected line is the exception: security grou
 so its source is the client, and when the digest kept the source port (the client's, lower than the
 server's, as scanners' often are) the server's port is lost: the connection's port is 0, "unknown".
 Traffic between two interfaces of the VPC is logged at both ENIs; each way is counted once (the largest
-figure any one ENI saw, as both saw the same packets). Only `OK` lines count, as in the DOT.
+figure any one ENI saw, as both saw the same packets). Rich records (digests.rich_lines) also say whether
+they are replies, which way their ENI saw them (`flow-direction`) and how they left (`traffic-path`, kept
+as the `paths` bit mask). Only `OK` lines count, as in the DOT.
 
 Hosts: the address an ENI owns is the one present in every line that ENI logged (flow logs write an
 ENI's own address as the source or destination of each of its records); that gives an address its ENI
@@ -39,30 +41,40 @@ CREATE TEMP TABLE lines AS
 SELECT account, eni, src, dst, action,
        coalesce(try_cast(sp AS INTEGER), 0) AS sp, coalesce(try_cast(dp AS INTEGER), 0) AS dp,
        coalesce(try_cast(proto AS INTEGER), -1) AS proto,
-       try_cast(packets AS BIGINT) AS packets, try_cast(bytes AS BIGINT) AS bytes
+       try_cast(packets AS BIGINT) AS packets, try_cast(bytes AS BIGINT) AS bytes,
+       NULL::BOOLEAN AS reply, NULL::BOOLEAN AS egress, 0::UTINYINT AS paths  -- known from rich records only
 FROM read_csv(?, delim=' ', header=false, quote='', escape='', auto_detect=false, ignore_errors=true,
               null_padding=false, columns={_COLUMNS})
 WHERE version = '2' AND lower(trim(status)) = 'ok'
 """
 
-# Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures.
+# Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures. A rich
+# line says itself whether it is a reply (digests.rich_lines), and whether its ENI sent it (egress) or took
+# it in: an interface that forwards traffic (a firewall appliance, a NAT instance) logs the same packets
+# both ways, so an ENI's figure for a way is the larger of what it took in and what it sent, not their sum.
 _CONNECTIONS = """
 COPY (
   WITH marked AS (
     SELECT *, upper(action) = 'REJECT' AS rejected_line, (sp <> 0 AND dp = 0) AS source_port_kept FROM lines
   ), oriented AS (
-    SELECT source_port_kept AND NOT rejected_line AS reply, account, eni, action, packets, bytes,
-           CASE WHEN source_port_kept AND NOT rejected_line THEN dst ELSE src END AS client,
-           CASE WHEN source_port_kept AND NOT rejected_line THEN src ELSE dst END AS server,
-           CASE WHEN NOT source_port_kept THEN dp WHEN rejected_line THEN 0 ELSE sp END AS port, proto
+    SELECT coalesce(reply, source_port_kept AND NOT rejected_line) AS reply, account, eni, action, packets,
+           bytes, coalesce(egress, false) AS egress, paths,
+           CASE WHEN coalesce(reply, source_port_kept AND NOT rejected_line) THEN dst ELSE src END AS client,
+           CASE WHEN coalesce(reply, source_port_kept AND NOT rejected_line) THEN src ELSE dst END AS server,
+           CASE WHEN reply THEN sp WHEN reply IS NOT NULL OR NOT source_port_kept THEN dp
+                WHEN rejected_line THEN 0 ELSE sp END AS port, proto
     FROM marked
   ), per_eni AS (
     SELECT client, server, port, proto, eni, account,
-           coalesce(sum(bytes) FILTER (WHERE NOT reply), 0) AS bs,
-           coalesce(sum(bytes) FILTER (WHERE reply), 0) AS br,
-           coalesce(sum(packets) FILTER (WHERE NOT reply), 0) AS ps,
-           coalesce(sum(packets) FILTER (WHERE reply), 0) AS pr,
-           count(*) AS records,
+           greatest(coalesce(sum(bytes) FILTER (WHERE NOT reply AND NOT egress), 0),
+                    coalesce(sum(bytes) FILTER (WHERE NOT reply AND egress), 0)) AS bs,
+           greatest(coalesce(sum(bytes) FILTER (WHERE reply AND NOT egress), 0),
+                    coalesce(sum(bytes) FILTER (WHERE reply AND egress), 0)) AS br,
+           greatest(coalesce(sum(packets) FILTER (WHERE NOT reply AND NOT egress), 0),
+                    coalesce(sum(packets) FILTER (WHERE NOT reply AND egress), 0)) AS ps,
+           greatest(coalesce(sum(packets) FILTER (WHERE reply AND NOT egress), 0),
+                    coalesce(sum(packets) FILTER (WHERE reply AND egress), 0)) AS pr,
+           count(*) AS records, bit_or(paths) AS paths,
            bool_or(upper(action) = 'REJECT') AS rejected, bool_or(upper(action) <> 'REJECT') AS accepted
     FROM oriented GROUP BY ALL
   )
@@ -71,7 +83,8 @@ COPY (
               WHEN bool_or(rejected) THEN 'REJECT' ELSE 'ACCEPT' END AS action,
          max(bs)::BIGINT AS bytes_sent, max(br)::BIGINT AS bytes_received,
          max(ps)::BIGINT AS packets_sent, max(pr)::BIGINT AS packets_received, sum(records)::BIGINT AS records,
-         list(DISTINCT eni ORDER BY eni) AS enis, list(DISTINCT account ORDER BY account) AS accounts
+         list(DISTINCT eni ORDER BY eni) AS enis, list(DISTINCT account ORDER BY account) AS accounts,
+         bit_or(paths)::UTINYINT AS paths  -- traffic-path codes seen: bit n-1 for code n (1 to 8)
   FROM per_eni GROUP BY client, server, port, proto
   ORDER BY client, server, port, proto
 ) TO ? (FORMAT parquet, COMPRESSION zstd)

@@ -17,6 +17,7 @@ from graphs.services import graph_connections
 
 MAX_NODES_LIMIT = 100_000
 MAX_PORTS_LIMIT = 65_536
+TOP_LIMIT = 1000  # rows of a top list
 
 
 class ViewInvalid(Exception):

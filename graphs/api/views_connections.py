@@ -15,16 +15,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from connections.filters import FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top
+from connections.selectors import (
+    EDGE_CSV_COLUMNS,
+    GROUPS,
+    MAX_NODES,
+    MAX_PORTS,
+    RANKS,
+    TOP_CSV_COLUMNS,
+    TOPS,
+    connection_top,
+    view_csv_rows,
+)
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.artifacts_http import window_file_name
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
-from graphs.view_query import ViewInvalid, choice_param, count_param, view_query
+from graphs.view_query import TOP_LIMIT, ViewInvalid, choice_param, count_param, view_query
 from jobs.models import JobStatus
-
-TOP_LIMIT = 1000
 
 
 class CsvRenderer(BaseRenderer):
@@ -49,6 +57,10 @@ class CsvRenderer(BaseRenderer):
         return out.getvalue().encode()
 
 
+def _rows_forget(response: Response) -> None:
+    response.data = None
+
+
 class _ConnectionsApi(GraphApi):
     renderer_classes = (JSONRenderer, CsvRenderer)
 
@@ -59,6 +71,14 @@ class _ConnectionsApi(GraphApi):
         if isinstance(exc, ConnectionsMissing):  # built before connection tables, its digest gone: re-run it
             return Response({"detail": str(exc)}, status=409)
         return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # A response is in a reference cycle with this view (its renderer context), so it lives until the
+        # garbage collector's next full pass; a view's rows (tens of MB for a host view of a large VPC)
+        # must not live with it: once rendered, only the bytes are needed.
+        response.add_post_render_callback(_rows_forget)
+        return response
 
     def _ready_graph(self, graph_id: UUID) -> Graph:
         graph = self._graph(graph_id)
@@ -89,6 +109,9 @@ _FILTERS = [
     OpenApiParameter("internet", str, enum=["in", "out"],
                      description="in: internet clients of VPC servers; out: VPC clients of internet servers."),
     OpenApiParameter("search", str, description="A substring of an address, name or id, on either side."),
+    OpenApiParameter("path", str, description="traffic-path codes 1-8 or names (vpc, igw-or-gateway-endpoint, vgw, "
+                     "peering, inter-region-peering, local-gateway, gateway-endpoint, igw): connections that left "
+                     "by one of them (flow logs version 5)."),
     OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` answers the rows as CSV."),
 ]  # fmt: skip
 _ERRORS = {
@@ -125,6 +148,14 @@ class ViewEdgeSerializer(serializers.Serializer):
     bytes_received = serializers.IntegerField(help_text="Server → client.")
     packets = serializers.IntegerField(help_text="Both ways.")
     records = serializers.IntegerField(help_text="Digest lines merged.")
+    paths = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=8),
+        required=False,
+        help_text="Optional: the traffic-path codes (flow logs version 5) its records left by: 1 within the "
+        "VPC, 2 internet gateway or gateway endpoint, 3 virtual private gateway, 4 intra-region peering, "
+        "5 inter-region peering, 6 local gateway, 7 gateway endpoint, 8 internet gateway. Absent when the "
+        "flow logs do not give it.",
+    )
 
 
 class ViewOutputSerializer(serializers.Serializer):
@@ -178,17 +209,8 @@ class GraphViewApi(_ConnectionsApi):
     def get(self, request: Request, graph_id: UUID) -> Response:
         view = view_query(request.query_params).run(self._ready_graph(graph_id))
         if self._csv(request):
-            labels = {node["id"]: node["label"] for node in view["nodes"]}
-            rows = [{**edge, "client_label": labels[edge["client"]], "server_label": labels[edge["server"]]}
-                    for edge in view["edges"]]  # fmt: skip
-            columns = [
-                "client",
-                "client_label",
-                "server",
-                "server_label",
-                *list(ViewEdgeSerializer().fields)[2:],
-            ]
-            return self._csv_download({"columns": columns, "rows": rows}, graph_id, "view")
+            rows = view_csv_rows(view)
+            return self._csv_download({"columns": EDGE_CSV_COLUMNS, "rows": rows}, graph_id, "view")
         return Response(view)
 
 
@@ -213,6 +235,6 @@ class GraphTopApi(_ConnectionsApi):
         limit = count_param(params, "limit", 20, TOP_LIMIT)
         top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
         if self._csv(request):
-            columns = ["key", "label", "bytes", "packets", "connections"]
-            return self._csv_download({"columns": columns, "rows": top["rows"]}, graph_id, f"top-{of}")
+            table = {"columns": TOP_CSV_COLUMNS, "rows": top["rows"]}
+            return self._csv_download(table, graph_id, f"top-{of}")
         return Response(top)

@@ -23,8 +23,11 @@ def run(*args: str) -> str:
 def test_the_view_as_csv_lists_the_filtered_edges(build_graph: Callable[[list[str]], str]) -> None:
     graph_id = build_graph(RECORDS)
     lines = run(graph_id, "--group", "host", "--port", "5432", "--format", "csv").splitlines()
-    assert lines[0] == "client,server,port,protocol,action,bytes_sent,bytes_received,packets,records"
-    assert sorted(line.split(",")[:3] for line in lines[1:]) == [[APP1, DB, "5432"], [APP2, DB, "5432"]]
+    assert lines[0] == (  # the API's CSV, labels and paths included
+        "client,client_label,server,server_label,port,protocol,action,bytes_sent,bytes_received,packets,records,paths"
+    )
+    rows = sorted(line.split(",") for line in lines[1:])
+    assert [[row[0], row[2], row[4]] for row in rows] == [[APP1, DB, "5432"], [APP2, DB, "5432"]]
 
 
 def test_a_top_list_by_window_as_json(build_graph: Callable[[list[str]], str]) -> None:
@@ -47,6 +50,15 @@ def test_a_bad_filter_names_its_option(build_graph: Callable[[list[str]], str]) 
     graph_id = build_graph(RECORDS)
     with pytest.raises(CommandError, match="port: 'https'"):
         run(graph_id, "--port", "https")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-nodes", "0"), ("--limit", "-3"), ("--max-ports", "x")])
+def test_a_count_out_of_range_names_its_option(
+    build_graph: Callable[[list[str]], str], option: str, value: str
+) -> None:
+    graph_id = build_graph(RECORDS)
+    with pytest.raises(CommandError, match=f"{option[2:]}.*whole number from 1"):
+        run(graph_id, option, value)
 
 
 def test_an_unknown_window_says_how_to_request_it() -> None:

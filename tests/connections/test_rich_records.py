@@ -103,3 +103,10 @@ def test_a_graph_reuses_the_digests_connection_table(api: APIClient, truth: Trut
     from graphs.models import Graph
 
     assert Graph.objects.get(id=graph_id).connections == digest.connections
+
+
+def test_connections_through_a_nat_gateway_take_its_way_out_to_the_internet(
+    api: APIClient, truth: Truth
+) -> None:
+    drawn = view(api, built(api), group="host", max_nodes=100_000, internet="out")["edges"]
+    assert drawn and all(edge["paths"] == [1, 2] for edge in drawn)  # to the gateway, then its IGW

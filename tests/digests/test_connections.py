@@ -43,7 +43,7 @@ def test_a_request_and_its_reply_are_one_connection_with_bytes_each_way(tmp_path
     assert rows == [
         {"client": APP, "server": DB, "port": 5432, "protocol": 6, "action": "ACCEPT", "bytes_sent": 1000,
          "bytes_received": 9000, "packets_sent": 10, "packets_received": 12, "records": 2, "enis": ["eni-app"],
-         "accounts": [ACCOUNT]}
+         "accounts": [ACCOUNT], "paths": 0}
     ]  # fmt: skip
 
 

@@ -47,4 +47,17 @@ export function formatElapsed(seconds) {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
+// traffic-path codes of flow logs version 5 (egress records): how a connection's packets left the VPC.
+export const PATH_WORDS = {
+  1: "within the VPC", 2: "internet gateway or gateway endpoint", 3: "virtual private gateway",
+  4: "VPC peering", 5: "inter-region VPC peering", 6: "local gateway", 7: "gateway endpoint",
+  8: "internet gateway",
+};
+
+/** The paths of some flows (each a list of codes, or none) as one phrase: "" when the logs gave none. */
+export function pathsLabel(flows) {
+  const codes = [...new Set(flows.flatMap((flow) => flow.paths || []))].sort((a, b) => a - b);
+  return codes.map((code) => PATH_WORDS[code] || `path ${code}`).join(", ");
+}
+
 export const ACTION_WORDS = { ACCEPT: "accepted", REJECT: "rejected", MIXED: "mixed" };

@@ -84,6 +84,7 @@ export function buildModel(view) {
       received: edge.bytes_received,
       packets: edge.packets,
       records: edge.records,
+      paths: edge.paths || [],
     };
     if (source === target) {
       const node = nodes[source];

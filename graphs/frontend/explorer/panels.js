@@ -1,6 +1,6 @@
 // The side panels and the pointer tooltip. Every value from the flow logs is set as text (dom.h).
 import { h } from "./dom.js";
-import { ACTION_WORDS, formatBytes, formatCount, plural, portLabel } from "./format.js";
+import { ACTION_WORDS, formatBytes, formatCount, pathsLabel, plural, portLabel } from "./format.js";
 import { ACTION_COLORS, KIND_COLORS, KIND_NAMES } from "./model.js";
 
 const TOOLTIP_FLOWS = 8;
@@ -43,6 +43,7 @@ function oneWay(edge, model) {
   const source = model.byId.get(edge.source);
   const target = model.byId.get(edge.target);
   const flows = edge.flows.slice(0, TOOLTIP_FLOWS);
+  const paths = pathsLabel(edge.flows);
   return [
     h("div", { class: "tip-title" }, source.label, h("span", { class: "arrow" }, " → "), target.label),
     h("div", { class: "tip-sub" }, `${plural(edge.flows.length, "flow")} · ${formatBytes(edge.bytes)} · `, actionBadge(edge.action)),
@@ -56,6 +57,7 @@ function oneWay(edge, model) {
         h("td", { class: "num" }, formatCount(flow.packets)),
         h("td", {}, actionBadge(flow.action)))))),
     edge.flows.length > TOOLTIP_FLOWS ? h("div", { class: "tip-hint" }, `and ${edge.flows.length - TOOLTIP_FLOWS} more flows`) : null,
+    paths ? h("div", { class: "tip-sub" }, `Left by: ${paths}`) : null,
   ];
 }
 

@@ -5,7 +5,7 @@ export const LEVELS = ["auto", "host", "subnet", "vpc", "account"];
 // The API's filters, in the order the URL writes them; the filter bar edits the first seven.
 export const FILTERS = [
   "port", "protocol", "action", "address", "internet", "min_bytes", "search",
-  "client", "server", "account", "eni",
+  "client", "server", "account", "eni", "path",
 ];
 export const TOPS = ["talkers", "servers", "clients", "ports", "rejected", "internet_in", "internet_out"];
 export const RANKS = ["bytes", "packets", "connections"];

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatBytes, formatElapsed, plural, portLabel } from "../explorer/format.js";
+import { formatBytes, formatElapsed, pathsLabel, plural, portLabel } from "../explorer/format.js";
+
+test("an edge's traffic paths read as one phrase, each once, none when the logs gave none", () => {
+  assert.equal(pathsLabel([{ paths: [8] }, { paths: [1, 8] }, { paths: [] }]), "within the VPC, internet gateway");
+  assert.equal(pathsLabel([{ paths: [] }, {}]), "");
+});
 
 test("bytes read in SI units with three significant digits", () => {
   assert.equal(formatBytes(0), "0 B");

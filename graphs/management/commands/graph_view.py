@@ -4,55 +4,59 @@ from __future__ import annotations
 
 import csv
 import json
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from django.core.management.base import BaseCommand, CommandError
 
+from connections import selectors
 from connections.filters import FILTER_PARAMETERS, FilterInvalid, filters_parse
-from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top, connection_view
 from graphs.api.serializers import WindowInvalid, window_clean
 from graphs.models import Graph
 from graphs.selectors import graph_get
 from graphs.services import ConnectionsMissing, graph_connections
+from graphs.view_query import MAX_NODES_LIMIT, MAX_PORTS_LIMIT, TOP_LIMIT
 from jobs.completeness import incomplete_reason
 from jobs.models import JobStatus
 
-EDGE_COLUMNS = (
-    "client",
-    "server",
-    "port",
-    "protocol",
-    "action",
-    "bytes_sent",
-    "bytes_received",
-    "packets",
-    "records",
-)
-TOP_COLUMNS = ("key", "label", "bytes", "packets", "connections")
+
+def _count(limit: int) -> Callable[[str], int]:
+    """An option's parser: a whole number from 1 to `limit`, as the API takes it (graphs.view_query)."""
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or not 1 <= int(value) <= limit:
+            raise ArgumentTypeError(f"{value!r} must be a whole number from 1 to {limit}")
+        return int(value)
+
+    return parse
 
 
 class Command(BaseCommand):
     help = (
         "Print a built graph's connection view (nodes and edges, grouped) or, with --top, a top list. "
         "Filters are the API's: --port 443,8000-8080 --protocol tcp --action reject --address 10.0.0.0/16 "
-        "--client/--server CIDR --account ID --eni ID --min-bytes N --internet in|out --search TEXT."
+        "--client/--server CIDR --account ID --eni ID --min-bytes N --internet in|out --search TEXT "
+        "--path igw,1."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("graph", nargs="?", help="The graph id (or give --start and --stop).")
         parser.add_argument("--start", help="Window start, as graph_create takes it.")
         parser.add_argument("--stop", help="Window stop.")
-        parser.add_argument("--group", choices=GROUPS, default="auto")
-        parser.add_argument("--max-nodes", type=int, default=MAX_NODES)
+        parser.add_argument("--group", choices=selectors.GROUPS, default="auto")
+        parser.add_argument("--max-nodes", type=_count(MAX_NODES_LIMIT), default=selectors.MAX_NODES)
         parser.add_argument("--expand", action="append", default=[], help="A node id to open (repeatable).")
         parser.add_argument(
-            "--max-ports", type=int, default=MAX_PORTS, help="Ports per node pair; more merge into -1."
+            "--max-ports",
+            type=_count(MAX_PORTS_LIMIT),
+            default=selectors.MAX_PORTS,
+            help="Ports per node pair; more merge into -1.",
         )
-        parser.add_argument("--top", choices=TOPS, help="Print this top list instead of the view.")
-        parser.add_argument("--by", choices=RANKS, default="bytes")
-        parser.add_argument("--limit", type=int, default=20)
+        parser.add_argument("--top", choices=selectors.TOPS, help="Print this top list instead of the view.")
+        parser.add_argument("--by", choices=selectors.RANKS, default="bytes")
+        parser.add_argument("--limit", type=_count(TOP_LIMIT), default=20)
         parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
         for name in FILTER_PARAMETERS:
             parser.add_argument(f"--{name.replace('_', '-')}", dest=f"filter_{name}", default="")
@@ -71,14 +75,14 @@ class Command(BaseCommand):
         except ConnectionsMissing as error:
             raise CommandError(str(error)) from error
         if options["top"]:
-            top = connection_top(table, filters, options["top"], options["by"], options["limit"])
-            self._print(top, top["rows"], TOP_COLUMNS, options["format"])
+            top = selectors.connection_top(table, filters, options["top"], options["by"], options["limit"])
+            self._print(top, top["rows"], selectors.TOP_CSV_COLUMNS, options["format"])
             return
         expand = tuple(options["expand"])
-        view = connection_view(
+        view = selectors.connection_view(
             table, filters, options["group"], options["max_nodes"], expand, options["max_ports"]
         )
-        self._print(view, view["edges"], EDGE_COLUMNS, options["format"])
+        self._print(view, selectors.view_csv_rows(view), selectors.EDGE_CSV_COLUMNS, options["format"])
         if options["format"] == "table":
             totals = view["totals"]
             self.stderr.write(
