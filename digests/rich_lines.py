@@ -1,6 +1,6 @@
 """The fold's rich records: the copied objects (digests.rich) read with DuckDB, by their own layouts,
-filtered as the engine filters (status OK or none, numbers that parse, start in the window), and put in
-place of the digest lines of their ENIs.
+filtered as the engine filters (status OK, or none and a flow number or both addresses; numbers that parse; start in the
+window), and put in place of the digest lines of their ENIs.
 
 - Endpoints are NAT-correct: `pkt-srcaddr`/`pkt-dstaddr` stand for `srcaddr`/`dstaddr` when given. At an
   interface that translates (a NAT gateway: some record's packet address differs from its address), the
@@ -38,7 +38,13 @@ _FIELDS = {
     "direction": "flow-direction", "path": "traffic-path",
 }  # fmt: skip
 _NUMBERS = ("srcport", "dstport", "protocol", "packets", "bytes", "first", "last", "path")
-MILLISECONDS_ABOVE = 2**31 - 1  # as the engine reads start and end (digests/engine/kernel.py)
+MILLISECONDS_FROM = 100_000_000_000  # as the engine reads start and end (digests/engine/kernel.py)
+# A record is data as the engine decides (README "Flow logs"): log-status OK, or, in a layout without
+# log-status, a record that carries a flow number (a port, the protocol, packets or bytes) or both addresses.
+_CARRIES = " OR ".join(
+    [f"({n} IS NOT NULL AND {n} <> '-')" for n in _NUMBERS[:5]]
+    + ["(srcaddr IS NOT NULL AND srcaddr <> '-' AND dstaddr IS NOT NULL AND dstaddr <> '-')"]
+)
 
 _TYPED = f"""
 CREATE TEMP TABLE rich AS
@@ -46,11 +52,11 @@ WITH typed AS (
   SELECT *, {", ".join(f"try_cast(nullif({n}, '-') AS BIGINT) AS {n}_n" for n in _NUMBERS)},
          coalesce(nullif(psrc, '-'), srcaddr) AS src, coalesce(nullif(pdst, '-'), dstaddr) AS dst
   FROM raw
-  WHERE (status IS NULL OR status = '-' OR upper(status) = 'OK')
+  WHERE (upper(status) = 'OK' OR (status IS NULL AND ({_CARRIES})))
     AND {" AND ".join(f"({n} IS NULL OR {n} = '-' OR try_cast({n} AS BIGINT) IS NOT NULL)" for n in _NUMBERS)}
 ), timed AS (
-  SELECT *, CASE WHEN first_n > {MILLISECONDS_ABOVE} THEN first_n // 1000 ELSE first_n END AS s,
-            CASE WHEN last_n > {MILLISECONDS_ABOVE} THEN last_n // 1000 ELSE last_n END AS e
+  SELECT *, CASE WHEN first_n >= {MILLISECONDS_FROM} THEN first_n // 1000 ELSE first_n END AS s,
+            CASE WHEN last_n >= {MILLISECONDS_FROM} THEN last_n // 1000 ELSE last_n END AS e
   FROM typed
 )
 SELECT coalesce(account, '-') AS account, coalesce(eni, '-') AS eni, src, dst, srcaddr, dstaddr,

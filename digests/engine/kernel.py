@@ -286,7 +286,7 @@ def _split(
 @_inlined
 def _absent_length(field: int) -> int:
     """The length of the text written for a field its layout lacks: `OK` for log-status (a record of a
-    layout without log-status that gets this far carries numbers: it is data), else `-`."""
+    layout without log-status that gets this far carries numbers or addresses: it is data), else `-`."""
     return 2 if field == STATUS else 1
 
 
@@ -296,6 +296,15 @@ def _absent_byte(field: int, at: int) -> int:
     if field == STATUS:
         return UPPER_O if at == 0 else UPPER_K
     return NO_VALUE
+
+
+@_inlined
+def _named(text: np.ndarray, starts: np.ndarray, ends: np.ndarray, token: int) -> bool:
+    """Whether a field is in the layout and holds a value (not `-`)."""
+    if token < 0:
+        return False
+    s, e = starts[token], ends[token]
+    return not (e - s == 1 and text[s] == NO_VALUE)
 
 
 @_inlined
@@ -571,12 +580,16 @@ def scan(
             tally[BAD_NUMBER] += 1
             continue
         if status_token < 0:
-            # No log-status field: a record with a port, protocol, packets or bytes value is data (its
-            # line says OK); one with none is what a NODATA or SKIPDATA record looks like, unknown.
+            # No log-status field: a record with a port, protocol, packets or bytes value, or with both
+            # addresses (AWS's NAT gateway example logs only addresses), is data (its line says OK); one
+            # with none is what a NODATA or SKIPDATA record looks like, unknown.
             flow_numbers = 0
             for f in range(SRCPORT, START):
                 flow_numbers += present[f]
-            if flow_numbers == 0:
+            if flow_numbers == 0 and not (
+                _named(text, starts, ends, rows[cols + SRCADDR])
+                and _named(text, starts, ends, rows[cols + DSTADDR])
+            ):
                 tally[UNKNOWN_STATUS] += 1
                 continue
         for f in (START, END):

@@ -13,7 +13,7 @@ Record rules, those of digests/engine/digest.py with the two rules decided in is
   object; before any header a line of 14 tokens is the v2 default, of 36 the Transit Gateway default,
   anything else `unknown_layout`; a token count other than the header's is `field_count`.
 * log-status OK (any case) is data, NODATA/SKIPDATA (any case) `nodata_skipdata`, `-` or any other value
-  `unknown_status`. A layout without log-status: a record that carries a number is data, written `OK`.
+  `unknown_status`. A layout without log-status: a record that carries a number or both addresses is data, written `OK`.
 * A port, protocol, packets, bytes, start or end that is neither `-` nor a base-10 int64 is `bad_number`.
 * Start and end values >= 100_000_000_000 are milliseconds (divided by 1000), smaller ones seconds. The
   record's start (else its end) must lie in [start, stop), else `outside_window`; with neither it is kept.
@@ -118,7 +118,8 @@ def digest_sql() -> str:
         values=_values(),
         numbers=_numbers(),
         bad=_any("bad_", "OR"),
-        carries=_any("t_", "OR", " IS NOT NULL"),
+        # a flow number: start and end alone are what a NODATA record without its status holds
+        carries=" OR ".join(f"t_{_column(name)} IS NOT NULL" for name in _NUMBER_FIELDS[:5]),
         start="{start}",
         stop="{stop}",
     )
@@ -221,7 +222,7 @@ classified AS (
       WHEN has_status AND regexp_like(log_status, '^([Nn][Oo][Dd][Aa][Tt][Aa]|[Ss][Kk][Ii][Pp][Dd][Aa][Tt][Aa])$')
         THEN 'nodata_skipdata'
       WHEN has_status AND NOT regexp_like(log_status, '^[Oo][Kk]$') THEN 'unknown_status'
-      WHEN NOT has_status AND NOT ({carries}) THEN 'unknown_status'
+      WHEN NOT has_status AND NOT ({carries}) AND (srcaddr = '-' OR dstaddr = '-') THEN 'unknown_status'
       WHEN {bad} THEN 'bad_number'
       WHEN coalesce(n_start, n_end) < {start} OR coalesce(n_start, n_end) >= {stop} THEN 'outside_window'
       ELSE 'in_window'

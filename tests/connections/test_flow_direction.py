@@ -150,3 +150,20 @@ def test_the_csv_tells_the_paths(api: APIClient, flowlogs_dir: Path) -> None:
 def test_records_without_a_traffic_path_leave_the_field_out(api: APIClient, flowlogs_dir: Path) -> None:
     records = [line.replace("egress 8", "egress -").replace("egress 1", "egress -") for line in PATHS]
     assert all("paths" not in edge for edge in edges_of(api, built(api, flowlogs_dir, records)))
+
+
+def test_rich_records_are_data_by_the_engines_log_status_rule(api: APIClient, flowlogs_dir: Path) -> None:
+    records = [
+        record("eni-app", APP, DB, "40000 5432", "10 1000", "ACCEPT", "egress"),
+        record("eni-app", APP, DB, "40001 5433", "10 1000", "ACCEPT", "egress").replace(" OK ", " - "),
+        record("eni-app", APP, DB, "40002 5434", "10 1000", "ACCEPT", "egress").replace(" OK ", " PENDING "),
+    ]
+    edges = edges_of(api, built(api, flowlogs_dir, records))
+    assert [(edge["server"], edge["port"]) for edge in edges] == [(DB, 5432)]  # '-' and unknown: skipped
+
+
+def test_rich_record_times_are_milliseconds_from_ten_to_the_eleventh_as_in_the_engine() -> None:
+    from digests import rich_lines
+    from digests.engine import kernel
+
+    assert rich_lines.MILLISECONDS_FROM == kernel.MILLISECONDS_FROM

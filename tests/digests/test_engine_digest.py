@@ -122,8 +122,8 @@ CORPUS_FIGURES: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "aws-vpc-flow-log-appender/event.json": (31, 0, 0, {"unknown_layout": 31}),
     "elastic-beats-vpcflow/accept-reject-traffic.log": (4, 4, 4, {}),
     "elastic-beats-vpcflow/bad.log": (1, 0, 0, {"unknown_layout": 1}),
-    # no log-status and no number fields: nothing tells these records from NODATA ones
-    "elastic-beats-vpcflow/custom-nat-gateway.log": (2, 0, 0, {"unknown_status": 2}),
+    # no log-status and no number fields, but both addresses: AWS's NAT gateway example, data
+    "elastic-beats-vpcflow/custom-nat-gateway.log": (2, 2, 2, {}),
     # 17 tokens and no header
     "elastic-beats-vpcflow/custom-transit-gateway.log": (1, 0, 0, {"unknown_layout": 1}),
     "elastic-beats-vpcflow/ipv6.log": (1, 1, 1, {}),
@@ -241,10 +241,15 @@ def test_custom_transit_gateway_header_is_mapped_by_name() -> None:
     ]
 
 
-def test_a_layout_without_status_or_numbers_skips_its_records_as_unknown_status() -> None:
+def test_a_layout_without_status_or_numbers_keeps_the_records_that_name_both_addresses() -> None:
     digest, figures = run(corpus("elastic-beats-vpcflow/custom-nat-gateway.log"))
-    assert digest == ""
-    assert skipped(figures) == {"unknown_status": 2}
+    assert digest.splitlines() == [
+        "2 - eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 - - - - - - - - OK",
+        "2 - eni-1235b8ca123456789 10.0.1.5 10.0.0.220 - - - - - - - - OK",
+    ]
+    assert skipped(figures) == {}
+    _, nodata = run(text("10.0.0.1 -", "- 10.0.0.2", header="srcaddr dstaddr"))
+    assert skipped(nodata) == {"unknown_status": 2}  # one address alone says no flow
 
 
 def test_a_layout_without_status_writes_ok_for_records_that_carry_numbers() -> None:

@@ -32,11 +32,16 @@ def record(
     return f"2 111 eni-1 10.0.0.1 10.0.0.2 {sport} {dport} 6 1 10 {start} {end} ACCEPT {status}"
 
 
-def test_a_layout_without_log_status_is_data_written_ok_when_it_carries_numbers(tmp_path: Path) -> None:
-    text = "srcaddr dstaddr srcport dstport\n10.0.0.1 10.0.0.2 40000 443\n10.0.0.1 10.0.0.3 - -\n"
-    lines, skipped = digest(tmp_path, text)
-    assert lines == ["2 - - 10.0.0.1 10.0.0.2 0 443 - - - - - - OK"]
-    assert skipped == {"unknown_status": 1}
+def test_a_layout_without_log_status_is_data_written_ok_when_it_carries_numbers_or_both_addresses(
+    tmp_path: Path,
+) -> None:
+    rows = ["10.0.0.1 10.0.0.2 40000 443", "10.0.0.1 10.0.0.3 - -", "10.0.0.1 - - -", "- - - -"]
+    lines, skipped = digest(tmp_path, "\n".join(["srcaddr dstaddr srcport dstport", *rows]) + "\n")
+    assert lines == [
+        "2 - - 10.0.0.1 10.0.0.2 0 443 - - - - - - OK",
+        "2 - - 10.0.0.1 10.0.0.3 - - - - - - - - OK",
+    ]
+    assert skipped == {"unknown_status": 2}
 
 
 def test_a_dash_or_unknown_log_status_is_skipped_under_its_own_reason(tmp_path: Path) -> None:
