@@ -18,6 +18,7 @@ from graphs.models import Graph
 from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
 from jobs.flow import JobFlow
 from jobs.models import Job
+from jobs.stage_pause import stage_reached
 from jobs.window import Window
 from jobs.window import job_window as window_of
 from ops.config import config_get
@@ -25,6 +26,7 @@ from ops.tempfiles import temp_folder
 
 DOT_SUFFIX = ".dot"
 SVG_SUFFIX = ".svg"
+SVG_NOT_DRAWN = "the worker stopped before the SVG preview was drawn"
 
 
 class GraphFlow(JobFlow):
@@ -53,18 +55,24 @@ class GraphFlow(JobFlow):
                 text = io.TextIOWrapper(dot, encoding="utf-8", newline="")
                 figures = dot_write(lambda: _edges(digest_path), text)
                 text.flush()
+                stage_reached("dot")
                 self.store().save(str(job.id), DOT_SUFFIX, text.detach())
-            svg = self._svg_build(str(job.id), digest_path)
+            graph = {
+                "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
+                "records": records,
+                "edges": figures.edges,
+                "nodes": figures.nodes,
+                "dot_bytes": figures.bytes,
+            }
+            # The DOT is the graph: stored, the graph is done (the Go routes serve it from here on). The
+            # preview and the connection table follow; a worker lost meanwhile leaves a done graph whose
+            # page says why it has no preview, and the connection views build their table when asked.
+            self.artifact_stored(job, {**graph, "svg_error": SVG_NOT_DRAWN, "connections": 0})
+            stage_reached("connections")
             connections = self.connections_store(str(job.id), digest_path, folder)
-        return {
-            "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
-            "records": records,
-            "edges": figures.edges,
-            "nodes": figures.nodes,
-            "dot_bytes": figures.bytes,
-            "connections": connections,
-            **svg,
-        }
+            stage_reached("svg")
+            svg = self._svg_build(str(job.id), digest_path)
+        return {**graph, "connections": connections, **svg}
 
     def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
         """The window's connection table and hosts, stored beside the DOT: the built-in digester's (made

@@ -44,6 +44,8 @@ BUCKETS_APART = "grapherd.E010"
 NO_CREDENTIALS = "grapherd.E011"
 KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
+SVG_TIMEOUT_TOO_LONG = "grapherd.E014"
+LEASE_TOO_LONG = "grapherd.E015"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
 
@@ -94,6 +96,10 @@ class Config:
     workers: int = 2
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+    job_lease_s: int = 30
+    # Test-only: a job stage ("listing", "digesting", "dot", "connections", "svg") at which a job stops and
+    # waits, so the fault tests can kill a worker at a known point (jobs.stage_pause).
+    test_pause_at: str = ""
     stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
@@ -176,6 +182,8 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "workers": r.integer("GRAPHERD_WORKERS", 2, minimum=1),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        "job_lease_s": r.integer("GRAPHERD_JOB_LEASE", 30, minimum=3, unit="seconds"),
+        "test_pause_at": r.text("GRAPHERD_TEST_PAUSE_AT"),
     }
 
 
@@ -239,6 +247,24 @@ def _check_consistency(r: EnvReader, config: Config) -> None:
         r.problem(KEY_WITHOUT_SECRET, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not.")
     if config.flow_logs_bucket and r.raw("VPC_FLOW_LOGS_PATH"):
         r.problem(TWO_SOURCES, "Set VPC_FLOW_LOGS_BUCKET or VPC_FLOW_LOGS_PATH, not both.")
+    _check_timeouts(r, config)
+
+
+def _check_timeouts(r: EnvReader, config: Config) -> None:
+    """django-q2 stops a task at GRAPHERD_TASK_TIMEOUT: the SVG render, which comes after the digest and
+    the DOT, must be able to give up before that, and a lease must expire well within it."""
+    if config.svg_timeout_s >= config.task_timeout_s:
+        message = (
+            f"GRAPHERD_SVG_TIMEOUT ({config.svg_timeout_s * 1000:.0f} ms) must be shorter than "
+            f"GRAPHERD_TASK_TIMEOUT ({config.task_timeout_s} s): the SVG render runs inside the graph task."
+        )
+        r.problem(SVG_TIMEOUT_TOO_LONG, message)
+    if config.job_lease_s >= config.task_timeout_s:
+        message = (
+            f"GRAPHERD_JOB_LEASE ({config.job_lease_s} s) must be shorter than GRAPHERD_TASK_TIMEOUT "
+            f"({config.task_timeout_s} s), or a dead worker's job waits longer than the task timeout."
+        )
+        r.problem(LEASE_TOO_LONG, message)
 
 
 def _check_unknown(r: EnvReader) -> None:

@@ -15,6 +15,8 @@ from django.utils.dateparse import parse_datetime
 from django_q.conf import Conf
 from django_q.models import Schedule
 
+from ops.schedules import every_minute_ensure
+
 HEARTBEAT_KEY = "grapherd:worker-heartbeat"
 HEARTBEAT_TASK = "ops.heartbeat.heartbeat"
 HEARTBEAT_SCHEDULE = "grapherd worker heartbeat"
@@ -38,15 +40,4 @@ def heartbeat_last() -> datetime | None:
 
 def heartbeat_schedule_ensure() -> Schedule:
     """Create or repair the every-minute schedule; safe to call on every deploy (e.g. after migrate)."""
-    schedule, _ = Schedule.objects.update_or_create(
-        name=HEARTBEAT_SCHEDULE,
-        defaults={
-            "func": HEARTBEAT_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-            # One result row a minute would push the graph tasks out of django-q2's save_limit.
-            "kwargs": "{'q_options': {'save': False}}",
-        },
-    )
-    return schedule
+    return every_minute_ensure(HEARTBEAT_SCHEDULE, HEARTBEAT_TASK)
