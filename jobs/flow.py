@@ -158,7 +158,7 @@ class JobFlow:
         """Called by `build` once the artifact (the DOT, the digest) is stored: from here on the job is
         done, as the Go routes see it (GET serves the artifact, POST answers 409). Later optional work
         (SVG, connection table) that fails becomes a note on a done job, never a failure."""
-        if self._record_done(job, figures):
+        if self._record_done(job, figures, lease_until=F("lease_until")):
             self._unmark_best_effort(str(job.id))
 
     def run_queued(self, job_id: str) -> str:
@@ -262,18 +262,18 @@ class JobFlow:
 
     def _lease_renew(self, job: Job) -> int:
         """Extend this run's lease; 0 when the row is no longer this run's (re-queued, failed, re-claimed)."""
-        return self._set(self._this_run(job, JobStatus.RUNNING), lease_until=lease_until())
+        return self._set(self._this_run(job, JobStatus.RUNNING, JobStatus.DONE), lease_until=lease_until())
 
     def _this_run(self, job: Job, *statuses: str) -> Q:
         """The row while it still belongs to this run: the claim's start time is its token, so a worker
         that lost its lease (paused, cut off) cannot overwrite the run that replaced it."""
         return Q(id=job.id, started_at=job.started_at, status__in=statuses)
 
-    def _record_done(self, job: Job, figures: dict[str, Any]) -> bool:
+    def _record_done(self, job: Job, figures: dict[str, Any], lease_until: Any = None) -> bool:
         """The end of a successful run, retried through a database blip. Idempotent: `artifact_stored`
-        may have recorded it already, and this adds the later figures."""
+        records it first (keeping the lease while the optional work runs), the end adds the figures."""
         where = self._this_run(job, JobStatus.RUNNING, JobStatus.DONE)
-        values = {"error": "", **figures, "status": JobStatus.DONE, "lease_until": None}
+        values = {"error": "", **figures, "status": JobStatus.DONE, "lease_until": lease_until}
         write = lambda: self._set(where, **values, finished_at=timezone.now())  # noqa: E731
         return bool(write_retrying(write, f"record done {job.id}"))
 

@@ -53,8 +53,11 @@ def jobs_reap(now: datetime | None = None) -> dict[str, int]:
 
 
 def flow_reap(flow: JobFlow, now: datetime) -> list[str]:
-    rows = flow.model._default_manager.filter(lease_expired(now, flow.stale_after()))
-    expired = list(rows.values("id", "attempts", "started_at"))
+    rows = flow.model._default_manager
+    # Done, but its worker died during the optional work after the artifact (SVG, connection table): the
+    # job stays done and says what is missing (graphs.flow); only the lease is let go.
+    _update(flow, Q(status=JobStatus.DONE, lease_until__lt=now), {})
+    expired = list(rows.filter(lease_expired(now, flow.stale_after())).values("id", "attempts", "started_at"))
     return [outcome for row in expired if (outcome := _reap_one(flow, row, now))]
 
 

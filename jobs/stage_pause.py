@@ -1,8 +1,9 @@
 """A test-only hook: stop a job at a named stage so that a fault test can kill its worker right there.
 
-With `GRAPHERD_TEST_PAUSE_AT=<stage>` a job reaching that stage writes `paused-<stage>` into the data
-folder (the test waits for it) and then sleeps until its worker is killed. Unset, as in production, a
-stage costs one attribute read.
+`GRAPHERD_TEST_PAUSE_AT` names one stage or several, comma-separated. The first job to reach a named
+stage creates `paused-<stage>` in the data folder (the test waits for it) and sleeps until its worker is
+killed; later jobs pass that stage, so five jobs started together stop at five different stages. Unset,
+as in production, a stage costs one comparison.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ PAUSE_SECONDS = 3600.0
 
 def stage_reached(stage: str) -> None:
     config = config_get()
-    if config.test_pause_at != stage:
+    if stage not in config.test_pause_at.split(","):
         return
-    (config.data_dir / f"paused-{stage}").write_text(stage)
+    try:
+        with (config.data_dir / f"paused-{stage}").open("x") as flag:  # exclusive: one job per stage
+            flag.write(stage)
+    except FileExistsError:
+        return
     time.sleep(PAUSE_SECONDS)

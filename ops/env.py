@@ -97,8 +97,8 @@ class Config:
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
     job_lease_s: int = 30
-    # Test-only: a job stage ("listing", "digesting", "dot", "connections", "svg") at which a job stops and
-    # waits, so the fault tests can kill a worker at a known point (jobs.stage_pause).
+    # Test-only: job stages ("listing,digesting,dot,connections,svg") at which a job stops and waits, so
+    # that the fault tests can kill a worker at a known point (jobs.stage_pause).
     test_pause_at: str = ""
     stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"

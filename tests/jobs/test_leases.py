@@ -136,3 +136,12 @@ def test_the_lease_keeper_stops_renewing_a_job_that_is_no_longer_its_own() -> No
         keeper._thread.join(timeout=10)
         assert not keeper._thread.is_alive()
     assert calls == [1]
+
+
+@pytest.mark.django_db
+def test_a_graph_whose_worker_died_after_its_dot_stays_done_and_the_reaper_lets_its_lease_go() -> None:
+    running_graph(-timedelta(seconds=1))
+    Graph.objects.filter(id=GRAPH_ID).update(status="done")  # the DOT was stored, then the worker died
+    assert jobs_reap() == {"requeued": 0, "failed": 0}
+    job = Graph.objects.get(id=GRAPH_ID)
+    assert (job.status, job.attempts, job.lease_until) == ("done", 1, None)
