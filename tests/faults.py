@@ -98,9 +98,12 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with an RST (SO_LINGER 0), as a dropped network path or a killed server looks."""
+    """Close with an RST (SO_LINGER 0), as a dropped network path or a killed server looks. shutdown()
+    first: close() alone leaves the connection open while a pump thread still waits in recv()."""
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
 
