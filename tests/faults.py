@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import os
 import signal
 import socket
@@ -196,6 +197,7 @@ class HttpFaultProxy:
 @contextlib.contextmanager
 def moto_s3_server() -> Iterator[str]:
     """A moto server on a free port; yields its endpoint URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
