@@ -283,7 +283,8 @@ class JobFlow:
         log.warning("dependency-failure %s %s attempt %s: %s", self.namespace, job.id, job.attempts, error)
         message = public_error(error, self.shown_errors)
         note = f"done, but a later step failed: {message}"
-        if write_retrying(lambda: self._set(self._this_run(job, JobStatus.DONE), error=note), "note"):
+        done_before = lambda: self._set(self._this_run(job, JobStatus.DONE), error=note, lease_until=None)  # noqa: E731
+        if write_retrying(done_before, f"note {job.id}"):
             return True
         if requeue and job.attempts < self.max_attempts():
             where = self._this_run(job, JobStatus.RUNNING)

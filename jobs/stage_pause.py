@@ -1,13 +1,14 @@
 """A test-only hook: stop a job at a named stage so that a fault test can kill its worker right there.
 
 `GRAPHERD_TEST_PAUSE_AT` names one stage or several, comma-separated. The first job to reach a named
-stage creates `paused-<stage>` in the data folder (the test waits for it) and sleeps until its worker is
-killed; later jobs pass that stage, so five jobs started together stop at five different stages. Unset,
-as in production, a stage costs one comparison.
+stage creates `paused-<stage>` in the data folder, holding its process id (the test waits for it), and
+sleeps until its worker is killed; later jobs pass that stage, so five jobs started together stop at five
+different stages. Unset, as in production, a stage costs one comparison.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from ops.config import config_get
@@ -22,7 +23,7 @@ def stage_reached(stage: str) -> None:
         return
     try:
         with (config.data_dir / f"paused-{stage}").open("x") as flag:  # exclusive: one job per stage
-            flag.write(stage)
+            flag.write(str(os.getpid()))  # the worker process to kill
     except FileExistsError:
         return
     time.sleep(PAUSE_SECONDS)
