@@ -43,6 +43,7 @@ class DigestAdmin(JobAdmin):
         "short_id",
         "window",
         "status",
+        "complete",
         "attempts",
         "duration",
         "files",
@@ -54,6 +55,7 @@ class DigestAdmin(JobAdmin):
     )
     fieldsets = (
         (None, {"fields": ("id", "window", "start", "stop", "status", "attempts", "error")}),
+        ("Trust and progress", {"fields": JobAdmin.trust_fields}),
         ("Timings", {"fields": JobAdmin.timing_fields}),
         ("Figures", {"fields": ("figures_table", "bytes_read", "digest_bytes")}),
     )

@@ -4,19 +4,24 @@ the engine, store `<id>.log.gz`."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from django.utils import timezone
 from isal import igzip
 
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
-from digests.engine.objects import FlowLogReadError
+from digests.engine.objects import FlowLogObject, FlowLogReadError, FlowLogRef
 from digests.models import Digest
 from digests.rich import RichCopies
 from digests.sources import flow_log_source
 from digests.sources.prefetch import fetch_objects
+from digests.warnings import digest_warnings
+from jobs.completeness import completeness_values
 from jobs.flow import JobFlow
 from jobs.models import Job
+from jobs.progress import JobProgress, megabytes
 from jobs.stage_pause import stage_reached
 from jobs.window import Window
 from ops.config import config_get
@@ -44,6 +49,9 @@ class DigestFlow(JobFlow):
         from digests.engine.digest import digest_objects
 
         config = config_get()
+        progress = JobProgress(Digest, str(job.id))
+        progress.stage("listing flow logs")
+        built_at = timezone.now()  # what was delivered by now is what this digest can hold
         source = flow_log_source()
         stage_reached("listing")
         refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
@@ -55,12 +63,17 @@ class DigestFlow(JobFlow):
             rich = RichCopies(folder / "rich")
             digest_path = folder / "digest.log.gz"
             stage_reached("digesting")
+            counted = files_counted(rich.watch(objects), refs, progress)
             with digest_path.open("w+b") as stored:
                 # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
                 with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-                    figures = digest_objects(rich.watch(objects), start, stop, cast(BinaryIO, text))
+                    figures = digest_objects(counted, start, stop, cast(BinaryIO, text))
+                progress.stage("storing the digest")
                 size = self.store().save(str(job.id), self.suffix, stored)
+            found = completeness_values(window.stop.to_datetime(), built_at, found_files=figures.files > 0)
             digest = {
+                "warnings": digest_warnings(figures, source.listed_prefixes, len(source.skipped_keys)),
+                **found,
                 "files": figures.files,
                 "bytes_read": figures.bytes_read,
                 "records": figures.records,
@@ -73,8 +86,9 @@ class DigestFlow(JobFlow):
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.
             self.artifact_stored(job, digest)
+            progress.stage("connections")
             connections = self.connections_store(str(job.id), digest_path, folder, rich, (start, stop))
-        return {**digest, "connections": connections}
+        return {"stage": "", **digest, "connections": connections}
 
     def connections_store(
         self, job_id: str, digest_path: Path, folder: Path, rich: RichCopies, window: tuple[int, int]
@@ -87,3 +101,17 @@ class DigestFlow(JobFlow):
             with path.open("rb") as content:
                 self.store().save(job_id, suffix, content)
         return figures.connections
+
+
+def files_counted(
+    objects: Iterable[FlowLogObject], refs: list[FlowLogRef], progress: JobProgress
+) -> Iterator[FlowLogObject]:
+    """Passes the objects on to the engine, reporting "reading files n/m" as it takes each one."""
+    total = sum(ref.size for ref in refs)
+    read = 0
+    for number, flow_log in enumerate(objects, start=1):
+        read += len(flow_log.data)
+        text = f"reading files {number}/{len(refs)}, {megabytes(read)} of {megabytes(total)}"
+        progress.stage(text, new=number == 1)  # the first file at once, then at most twice a second
+        yield flow_log
+    progress.stage(f"digesting the records of {len(refs)} files")

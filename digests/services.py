@@ -12,6 +12,7 @@ from isal import igzip
 
 from digests.flow import DigestFlow
 from digests.models import Digest
+from jobs.completeness import job_final
 from jobs.errors import JobFailed
 from jobs.models import Job, JobStatus
 from jobs.window import Window
@@ -34,13 +35,17 @@ def digest_run(job_id: str, window: Window, *, requeue_on_failure: bool = True) 
     return digest_flow().run(job_id, window, requeue_on_failure=requeue_on_failure)
 
 
-def digest_for_window(window: Window, into: IO[bytes], *, poll_seconds: float = 0.5) -> str:
-    """The built-in digester: reuse a stored digest of the window, else build it now (or wait for the
-    worker that is building it). Writes the uncompressed digest into `into`; returns the digest id."""
+def digest_for_window(
+    window: Window, into: IO[bytes], *, reuse: bool = True, poll_seconds: float = 0.5
+) -> str:
+    """The built-in digester: reuse a stored complete digest of the window (when `reuse`), else build it
+    now (or wait for the worker that is building it). Writes the uncompressed digest into `into`; returns
+    the digest id."""
     flow = digest_flow()
     job_id = window.job_id(flow.namespace)
     store = flow.store()
-    if not store.exists(job_id, flow.suffix):
+    reusable = reuse and job_final(Digest.objects.filter(id=job_id).first())
+    if not (reusable and store.exists(job_id, flow.suffix)):
         flow.requeue_idle(job_id)  # done but deleted (e.g. a bucket lifecycle rule), or failed
         digest_run(job_id, window, requeue_on_failure=False)
         _wait_until_settled(job_id, flow.stale_after(), poll_seconds)

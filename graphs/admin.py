@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -10,7 +12,7 @@ from django.utils.safestring import SafeString
 from digests.admin import DigestAdmin, digest_figures_html
 from digests.models import Digest
 from graphs.models import Graph
-from graphs.services import graph_flow
+from graphs.services import graph_flow, graph_rerun
 from jobs.admin import EMPTY, JobAdmin
 
 
@@ -20,6 +22,7 @@ class GraphAdmin(JobAdmin):
         "short_id",
         "window",
         "status",
+        "complete",
         "attempts",
         "duration",
         "records",
@@ -29,6 +32,7 @@ class GraphAdmin(JobAdmin):
     )
     fieldsets = (
         (None, {"fields": ("id", "window", "start", "stop", "status", "attempts", "error", "links")}),
+        ("Trust and progress", {"fields": JobAdmin.trust_fields}),
         ("Timings", {"fields": JobAdmin.timing_fields}),
         (
             "Figures",
@@ -38,6 +42,14 @@ class GraphAdmin(JobAdmin):
     )
 
     flow = staticmethod(graph_flow)
+    actions = ("rerun_selected", "rerun_reusing_digest_selected", "fail_stuck_selected")
+
+    @admin.action(
+        description="Re-run selected graphs, reusing their complete digests", permissions=["operate"]
+    )
+    def rerun_reusing_digest_selected(self, request: HttpRequest, queryset: QuerySet[Graph]) -> None:
+        """The plain re-run reads the flow logs again; this one keeps a complete stored digest."""
+        self.rerun_each(request, queryset, lambda graph: graph_rerun(graph, reuse_digest=True))
 
     @admin.display(description="files")
     def links(self, graph: Graph) -> SafeString:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
 from digests.flow import DigestFlow
 from digests.models import Digest
@@ -16,8 +18,10 @@ from graphs.digesters import digester
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
 from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
+from graphs.trust import graph_trust
 from jobs.flow import JobFlow
 from jobs.models import Job
+from jobs.progress import JobProgress, progress_into
 from jobs.stage_pause import stage_reached
 from jobs.window import Window
 from jobs.window import job_window as window_of
@@ -44,13 +48,22 @@ class GraphFlow(JobFlow):
         # The Go service printed the start time twice here; the stop time is what was meant.
         return f"graph for the time {window.start.rfc3339()} to {window.stop.rfc3339()} already exists"
 
+    def rerun(self, job: Job, **values: Any) -> Job:
+        """A re-run reads the flow logs again (its digest is rebuilt) unless `reuse_digest=True`."""
+        return super().rerun(job, **{"reuse_digest": False, **values})
+
     def build(self, job: Job, window: Window) -> dict[str, Any]:
+        progress = JobProgress(Graph, str(job.id))
+        progress.stage("digesting" if not config_get().digester_endpoint else "waiting for the digester")
+        built_at = timezone.now()
+        reuse = getattr(job, "reuse_digest", True)
         with temp_folder() as folder:
             digest_path = folder / "digest.log"
-            with digest_path.open("wb") as digest:
-                digester().digest(window, digest)
+            with digest_path.open("wb") as digest, progress_into(progress):
+                digester().digest(window, digest, reuse=reuse)
             with digest_path.open("rb") as digest_lines:
                 records = sum(1 for _ in digest_lines)
+            progress.stage("writing DOT")
             with tempfile.TemporaryFile() as dot:
                 text = io.TextIOWrapper(dot, encoding="utf-8", newline="")
                 figures = dot_write(lambda: _edges(digest_path), text)
@@ -58,6 +71,9 @@ class GraphFlow(JobFlow):
                 stage_reached("dot")
                 self.store().save(str(job.id), DOT_SUFFIX, text.detach())
             graph = {
+                **graph_trust(window, records, built_at),
+                "stage": "",
+                "reuse_digest": True,  # a request for reuse is for one build only
                 "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
                 "records": records,
                 "edges": figures.edges,
@@ -65,11 +81,13 @@ class GraphFlow(JobFlow):
                 "dot_bytes": figures.bytes,
             }
             # The DOT is the graph: stored, the graph is done (the Go routes serve it from here on). The
-            # preview and the connection table follow; a worker lost meanwhile leaves a done graph whose
+            # connection table and the preview follow; a worker lost meanwhile leaves a done graph whose
             # page says why it has no preview, and the connection views build their table when asked.
             self.artifact_stored(job, {**graph, "svg_error": SVG_NOT_DRAWN, "connections": 0})
+            progress.stage("connections")
             stage_reached("connections")
             connections = self.connections_store(str(job.id), digest_path, folder)
+            progress.stage("rendering the SVG preview")
             stage_reached("svg")
             svg = self._svg_build(str(job.id), digest_path)
         return {**graph, "connections": connections, **svg}

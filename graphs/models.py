@@ -20,6 +20,11 @@ class Graph(Job):
     svg_bytes = models.BigIntegerField(default=0)
     svg_engine = models.CharField(max_length=16, blank=True, default="")
     svg_error = models.TextField(blank=True, default="", help_text="Why no SVG preview was made.")
+    reuse_digest = models.BooleanField(
+        default=True,
+        help_text="Whether the next build may reuse the complete stored digest of the window; a re-run "
+        "re-reads the flow logs unless asked to reuse it.",
+    )
 
     class Meta(Job.Meta):
         verbose_name = "graph"

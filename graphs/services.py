@@ -31,8 +31,10 @@ def graph_run(job_id: str, window: Window, *, requeue_on_failure: bool = True) -
     return graph_flow().run(job_id, window, requeue_on_failure=requeue_on_failure)
 
 
-def graph_rerun(graph: Graph) -> Job:
-    return graph_flow().rerun(graph)
+def graph_rerun(graph: Graph, *, reuse_digest: bool = False) -> Job:
+    """Build a graph again; its flow logs are read again unless `reuse_digest` (a complete stored digest
+    of the window is then reused)."""
+    return graph_flow().rerun(graph, reuse_digest=reuse_digest)
 
 
 def graph_fail_stuck(graph: Graph) -> bool:

@@ -8,3 +8,10 @@ from graphs.services import graph_flow
 
 def graph_run_task(job_id: str) -> str:
     return graph_flow().run_queued(job_id)
+
+
+def graph_rebuild_due_task() -> int:
+    """Every minute (graphs.rebuild): rebuild the incomplete windows whose delivery delay has passed."""
+    from graphs.rebuild import graph_rebuild_due
+
+    return graph_rebuild_due()

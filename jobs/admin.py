@@ -14,7 +14,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, model_ngettext
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from jobs.completeness import incomplete_reason
 from jobs.errors import JobInProgress
 from jobs.flow import JobFlow
 from jobs.models import Job
@@ -30,15 +33,17 @@ class JobAdmin(admin.ModelAdmin):
 
     flow: Callable[[], JobFlow]  # a staticmethod returning the app's flow
 
-    list_filter = ("status",)
+    list_filter = ("status", "complete")
     date_hierarchy = "created_at"
     # `^` is istartswith: the whole id or its first characters (with or without dashes) both match.
     search_fields = ("^id", "^start_text")
     search_help_text = "Search by id (or its first characters) or by window start, e.g. 2019-01-01T00."
     ordering = ("-created_at",)
     list_per_page = 50
-    actions = ("rerun_selected", "fail_stuck_selected")
+    actions: tuple[str, ...] = ("rerun_selected", "fail_stuck_selected")
     timing_fields = ("created_at", "queued_at", "started_at", "finished_at", "updated_at", "duration")
+    # What the result can be trusted for, and what a running attempt is doing (jobs.progress).
+    trust_fields = ("warnings_list", "completeness", "rebuild_at", "stage")
 
     def rerun(self, job: Job) -> None:
         type(self).flow().rerun(job)
@@ -74,6 +79,16 @@ class JobAdmin(admin.ModelAdmin):
     def window(self, job: Job) -> str:
         return f"{job.start_text} → {job.stop_text}"
 
+    @admin.display(description="warnings")
+    def warnings_list(self, job: Job) -> SafeString | str:
+        if not job.warnings:
+            return EMPTY
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in job.warnings)))
+
+    @admin.display(description="complete")
+    def completeness(self, job: Job) -> str:
+        return incomplete_reason(job) or ("yes" if job.status == "done" else EMPTY)
+
     @admin.display(description="duration")
     def duration(self, job: Job) -> str:
         seconds = job.duration_seconds
@@ -83,10 +98,15 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run selected %(verbose_name_plural)s", permissions=["operate"])
     def rerun_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self.rerun_each(request, queryset, self.rerun)
+
+    def rerun_each(
+        self, request: HttpRequest, queryset: QuerySet[Any], rerun: Callable[[Any], object]
+    ) -> None:
         requeued = busy = 0
         for job in queryset:
             try:
-                self.rerun(job)
+                rerun(job)
             except JobInProgress:  # queued or running, and not abandoned: left alone
                 busy += 1
             except (DependencyFailure, WindowError) as error:

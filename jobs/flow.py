@@ -21,6 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from jobs import adapters
+from jobs.completeness import job_final
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress, public_error
 from jobs.leases import LeaseKeeper, lease_expired, lease_held, lease_until, write_retrying
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -83,7 +84,7 @@ class JobFlow:
         job_id = window.job_id(self.namespace)
         if self._in_progress(job_id):
             raise JobInProgress(self.namespace, job_id)
-        if self.store().exists(job_id, self.suffix):
+        if self.store().exists(job_id, self.suffix) and job_final(self._rows().filter(id=job_id).first()):
             raise ArtifactExists(self.exists_message(job_id, window), job_id)
         job = self._enqueue_row(job_id, window)
         self._queue(job_id, window)
@@ -96,11 +97,11 @@ class JobFlow:
             raise JobInProgress(self.namespace, job_id)
         return self.store().open(job_id, self.suffix)
 
-    def rerun(self, job: Job) -> Job:
+    def rerun(self, job: Job, **values: Any) -> Job:
         """Build a job again even if its artifact exists (admin and API v1). Raises JobInProgress while
-        it is busy."""
+        it is busy. `values` are set on the row with the re-queue (e.g. a graph's `reuse_digest`)."""
         window = job_window(job)
-        job = self._enqueue_row(str(job.id), window)
+        job = self._enqueue_row(str(job.id), window, **values)
         self._queue(str(job.id), window)
         return job
 
@@ -209,11 +210,11 @@ class JobFlow:
             return self.marker().in_progress(job_id)
         return self.busy(job)
 
-    def _enqueue_row(self, job_id: str, window: Window) -> Job:
+    def _enqueue_row(self, job_id: str, window: Window, **extra: Any) -> Job:
         """Create the row as QUEUED, or move one that is not busy back to QUEUED. Of concurrent requests
         for one window exactly one gets past here; the others get JobInProgress."""
         now = timezone.now()
-        values = {**_row_values(window), "status": JobStatus.QUEUED, "queued_at": now, "error": ""}
+        values = {**_row_values(window), "status": JobStatus.QUEUED, "queued_at": now, "error": "", **extra}
         try:
             with transaction.atomic():
                 job, created = self._rows().get_or_create(id=job_id, defaults=values)

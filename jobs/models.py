@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from jobs.completeness import incomplete_reason
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -42,6 +44,22 @@ class Job(models.Model):
     # is gone and the reaper (jobs.reaper) queues the job again.
     lease_until = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the running attempt is doing ("reading files 3/12, 40 MB"), written by jobs.progress.
+    stage = models.CharField(max_length=200, blank=True, default="")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Why the result may be empty or partial, in plain words."
+    )
+    complete = models.BooleanField(
+        default=True,
+        help_text="False when built from no flow-log file, or before AWS's delivery delay had passed: "
+        "a new request rebuilds it (jobs.completeness).",
+    )
+    rebuild_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the delivery delay has passed and the schedule rebuilds this incomplete window.",
+    )
 
     class Meta:
         abstract = True
@@ -49,6 +67,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_text} → {self.stop_text} ({self.status})"
+
+    @property
+    def incompleteness(self) -> str:
+        """Why a built job is not final, in plain words; empty when it is (jobs.completeness)."""
+        return incomplete_reason(self)
 
     @property
     def duration_seconds(self) -> float | None:

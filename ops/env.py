@@ -100,6 +100,7 @@ class Config:
     # Test-only: job stages ("listing,digesting,dot,connections,svg") at which a job stops and waits, so
     # that the fault tests can kill a worker at a known point (jobs.stage_pause).
     test_pause_at: str = ""
+    delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
     stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
@@ -184,6 +185,7 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
         "job_lease_s": r.integer("GRAPHERD_JOB_LEASE", 30, minimum=3, unit="seconds"),
         "test_pause_at": r.text("GRAPHERD_TEST_PAUSE_AT"),
+        "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
     }
 
 

@@ -1,4 +1,4 @@
-"""django-q2 schedules that the service needs on every deploy, created or repaired after migrate."""
+"""django-q2 schedules that grapherd keeps itself: created or repaired after every migrate."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from django_q.models import Schedule
 
 
 def every_minute_ensure(name: str, func: str, next_run: datetime | None = None) -> Schedule:
-    """Create or repair a schedule running `func` every minute, keeping no result rows (one a minute
-    would push the jobs' tasks out of django-q2's save_limit)."""
+    """Create or repair the schedule `name` running the task `func` every minute; safe to call on every
+    deploy (e.g. after migrate). `next_run` sets its phase (the reaper runs two, half a minute apart)."""
     defaults: dict[str, Any] = {
         "func": func,
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
         "repeats": -1,
+        # One result row a minute would push the graph tasks out of django-q2's save_limit.
         "kwargs": "{'q_options': {'save': False}}",
     }
     if next_run is not None:

@@ -18,6 +18,9 @@ class FlowLogSource(Protocol):
     # Keys the last `list` call passed over because their names do not parse as AWS flow-log names;
     # the job reports the count. Declared before `list` so the builtin, not the method, is meant.
     skipped_keys: list[str]
+    # Where the last `list` call looked (a folder, s3://bucket/prefix/ of each account and region), so
+    # that a window with no file can say where none was found.
+    listed_prefixes: list[str]
 
     def list(self, start: datetime, stop: datetime) -> Iterator[FlowLogRef]:
         """Objects that may hold records starting in [start, stop) (aware UTC datetimes), sorted by key.

@@ -26,14 +26,17 @@ class LocalFolderSource:
     """
 
     skipped_keys: builtins.list[str]
+    listed_prefixes: builtins.list[str]
 
     def __init__(self, root: Path, prefix: str = "") -> None:
         self.root = Path(root)
         self.prefix = prefix.strip("/")
         self.skipped_keys = []
+        self.listed_prefixes = []
 
     def list(self, start: datetime, stop: datetime) -> Iterator[FlowLogRef]:
         top = self.root / self.prefix if self.prefix else self.root
+        self.listed_prefixes = [str(top)]
         if not top.is_dir():
             raise FlowLogReadError(str(top), "flow-log folder does not exist or is not a folder")
         self.skipped_keys = []

@@ -95,6 +95,7 @@ class S3Source:
     """
 
     skipped_keys: builtins.list[str]
+    listed_prefixes: builtins.list[str]
 
     def __init__(
         self,
@@ -115,6 +116,7 @@ class S3Source:
         self.regions = _entries(regions)
         self.page_size = max(1, min(page_size, DEFAULT_PAGE_SIZE))
         self.skipped_keys = []
+        self.listed_prefixes = []
         self._region_name = region or None
         self._role_arn = role_arn or None
         self._max_connections = max_connections
@@ -132,11 +134,15 @@ class S3Source:
     def list(self, start: datetime, stop: datetime) -> Iterator[FlowLogRef]:
         """Does every listing call before returning, so `skipped_keys` is complete when it returns."""
         self.skipped_keys = []
+        self.listed_prefixes = [f"s3://{self.bucket}/{root_prefix(self.prefix)}"]
         window = file_window(start, stop)
         if window is None:
             return iter(())
         refs: dict[str, FlowLogRef] = {}
-        for where in self.region_prefixes():
+        wheres = self.region_prefixes()
+        if wheres:  # else no account or region was found under the root: name the root
+            self.listed_prefixes = [f"s3://{self.bucket}/{where.prefix}" for where in wheres]
+        for where in wheres:
             for day in window.days():
                 refs.update((ref.key, ref) for ref in self._day_refs(where, day, window))
         if self.skipped_keys:

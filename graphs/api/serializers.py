@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 
 from graphs.models import Graph
 from jobs.models import JobStatus
+from jobs.progress import job_elapsed
 from jobs.window import Window, WindowError, instant_parse, window_parse
 
 RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
@@ -120,6 +121,28 @@ class GraphOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices)
     attempts = serializers.IntegerField()
     error = serializers.CharField(help_text="Why the last attempt failed; empty otherwise.")
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the graph may be empty or partial: no flow-log file under the prefixes listed "
+        "(named), files but no record in the window, every record skipped.",
+    )
+    complete = serializers.BooleanField(
+        help_text="False when built from no flow-log file (the next request builds it again) or before "
+        "AWS's delivery delay had passed (rebuilt automatically at `rebuild_at`)."
+    )
+    incomplete_reason = serializers.CharField(
+        source="incompleteness", help_text="Why the graph is incomplete, in plain words; empty when complete."
+    )
+    rebuild_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an incomplete window is rebuilt by the schedule; null otherwise."
+    )
+    stage = serializers.SerializerMethodField(
+        help_text="What the running attempt is doing (listing, reading files n/m, digesting, writing "
+        "DOT, rendering, connections); empty unless running."
+    )
+    elapsed = serializers.SerializerMethodField(
+        help_text="Seconds since the graph was queued (queued), started (running), or its duration."
+    )
     timings = GraphTimingsSerializer(source="*")
     figures = GraphFiguresSerializer(source="*")
     links = serializers.SerializerMethodField()
@@ -127,6 +150,23 @@ class GraphOutputSerializer(serializers.Serializer):
     @extend_schema_field(GraphLinksSerializer)
     def get_links(self, graph: Graph) -> dict[str, str]:
         return graph_links(graph, self.context.get("request"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_stage(self, graph: Graph) -> str:
+        # A failed attempt leaves its last stage on the row (the admin shows it); here it would mislead.
+        return graph.stage if graph.status == JobStatus.RUNNING else ""
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_elapsed(self, graph: Graph) -> float | None:
+        return job_elapsed(graph)
+
+
+class RerunInputSerializer(serializers.Serializer):
+    reuse_digest = serializers.BooleanField(
+        default=False,
+        help_text="Reuse the stored digest of the window when it is complete, instead of reading the flow "
+        "logs again (the default).",
+    )
 
 
 class GraphProgressSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from graphs.api.serializers import (
     GraphConflictSerializer,
     GraphDetailOutputSerializer,
     GraphOutputSerializer,
+    RerunInputSerializer,
     WindowErrorsSerializer,
     WindowInputSerializer,
 )
@@ -207,10 +208,13 @@ class GraphRerunApi(GraphApi):
         operation_id="graphs_rerun",
         tags=[TAG],
         summary="Build a graph again",
-        description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes.",
+        description="Re-queues a done or failed graph; its artifacts are replaced when the new run finishes. "
+        "The flow logs are read again (the window's digest is rebuilt) unless `reuse_digest=true`.",
         request=None,
+        parameters=[RerunInputSerializer],
         responses={
             202: GraphOutputSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="`reuse_digest` is not a boolean."),
             401: _UNAUTHENTICATED,
             404: _MISSING,
             409: _BUSY,
@@ -218,9 +222,11 @@ class GraphRerunApi(GraphApi):
         },
     )
     def post(self, request: Request, graph_id: UUID) -> Response:
+        options = RerunInputSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
         graph = self._graph(graph_id)
         try:
-            job = graph_rerun(graph)
+            job = graph_rerun(graph, reuse_digest=options.validated_data["reuse_digest"])
         except JobInProgress as busy:
             # Answered like the artifacts of a busy graph, with the status that refused the re-run.
             raise GraphBusy(graph_get(graph_id) or graph) from busy

@@ -10,6 +10,7 @@ from jobs.window import Window
 class Digester(Protocol):
     """Produces the digest text of a window for the grapher."""
 
-    def digest(self, window: Window, into: IO[bytes]) -> None:
-        """Writes the uncompressed digest into `into`; raises DependencyFailure("digester", ...)."""
+    def digest(self, window: Window, into: IO[bytes], *, reuse: bool = True) -> None:
+        """Writes the uncompressed digest into `into`; raises DependencyFailure("digester", ...).
+        `reuse=False` asks for the flow logs to be read again rather than a stored digest reused."""
         ...

@@ -9,5 +9,5 @@ from jobs.window import Window
 
 
 class BuiltinDigester:
-    def digest(self, window: Window, into: IO[bytes]) -> None:
-        digest_for_window(window, into)
+    def digest(self, window: Window, into: IO[bytes], *, reuse: bool = True) -> None:
+        digest_for_window(window, into, reuse=reuse)

@@ -44,7 +44,8 @@ class HttpDigester:
         self.clock = clock
         self.sleep = sleep
 
-    def digest(self, window: Window, into: IO[bytes]) -> None:
+    def digest(self, window: Window, into: IO[bytes], *, reuse: bool = True) -> None:
+        # A remote digesterd cannot be told to read again: `reuse` does not apply (the Go protocol).
         url = digester_url(self.endpoint, window)
         response = self._call("POST", url, TIMEOUT_SECONDS)
         if response.status_code not in (202, 409):

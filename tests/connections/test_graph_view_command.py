@@ -52,3 +52,13 @@ def test_a_bad_filter_names_its_option(build_graph: Callable[[list[str]], str]) 
 def test_an_unknown_window_says_how_to_request_it() -> None:
     with pytest.raises(CommandError, match="graph_create"):
         run("--start", "2019-01-01T00:00:00Z", "--stop", "2019-01-01T01:00:00Z")
+
+
+def test_the_warnings_of_an_empty_graph_go_to_stderr_and_leave_the_csv_clean(
+    build_graph: Callable[[list[str]], str],
+) -> None:
+    graph_id = build_graph([])  # a file with the header alone
+    out, err = io.StringIO(), io.StringIO()
+    call_command("graph_view", graph_id, "--format", "csv", stdout=out, stderr=err)
+    assert err.getvalue() == "warning: 1 file read, but they hold no flow-log record\n"
+    assert out.getvalue().splitlines()[0].startswith("client,")

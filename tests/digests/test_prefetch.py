@@ -18,9 +18,11 @@ class SlowSource:
     """Reads take `delay` seconds; records how many run at once and which ones overlapped."""
 
     skipped_keys: list[str]
+    listed_prefixes: list[str]
 
     def __init__(self, delay: float = 0.01, fail: str | None = None, jitter: bool = False) -> None:
         self.skipped_keys = []
+        self.listed_prefixes = []
         self.delay, self.fail, self.jitter = delay, fail, jitter
         self.lock = threading.Lock()
         self.running: dict[str, int] = {}  # key → size, for the reads in progress

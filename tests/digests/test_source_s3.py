@@ -422,3 +422,20 @@ def test_an_interrupted_download_is_retried_then_reported() -> None:
     with pytest.raises(FlowLogReadError, match=r"a\.log\.gz: download interrupted"):
         source.read(FlowLogRef("a.log.gz", 4, None))
     assert Client.calls == 3
+
+
+# --- where it looked, for a window with no file ---------------------------------------------------------
+
+
+def test_the_account_and_region_prefixes_listed_are_kept_for_the_no_file_warning(s3: S3Client) -> None:
+    put(s3, key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0005Z", region="eu-west-1"), prefix="logs"))
+    source = S3Source(BUCKET, prefix="logs", client=s3)
+    assert listed(source, "2019-03-01T00:00", "2019-03-01T01:00") == []
+    assert source.listed_prefixes == [f"s3://{BUCKET}/logs/AWSLogs/{ACCOUNT}/vpcflowlogs/eu-west-1/"]
+
+
+def test_a_prefix_under_which_no_account_is_found_is_named_itself(s3: S3Client) -> None:
+    put(s3, key_build(DeliveryLayout.DEFAULT, aws_name("20190101T0005Z"), prefix="logs"))
+    source = S3Source(BUCKET, prefix="log", client=s3)  # misspelt
+    assert listed(source, "2019-01-01T00:00", "2019-01-01T01:00") == []
+    assert source.listed_prefixes == [f"s3://{BUCKET}/log/AWSLogs/"]

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
+
+from ops.heartbeat import heartbeat
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,3 +76,17 @@ def page(visitor: Any, live_server: Any) -> Any:
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
     )
     return visitor
+
+
+@pytest.fixture
+def shared_cache(settings: Any) -> None:
+    """The database cache the worker's heartbeat goes to, as `make run` sets it up: no worker has beaten."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture
+def worker_alive(shared_cache: None) -> None:
+    heartbeat()  # as the worker's every-minute schedule writes it

@@ -354,3 +354,33 @@ def _marker_body() -> Any:
     from django.core.files.base import ContentFile
 
     return ContentFile(timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode())
+
+
+# --- trust: warnings, completeness, stage; re-running with or without the digest ------------------------
+
+
+def test_the_graph_detail_shows_its_warnings_and_why_it_is_incomplete(admin_client: Client) -> None:
+    graph = make_job(Graph, 5, complete=False, warnings=["no flow-log file for this window under <x>"])
+    page = admin_client.get(f"{GRAPHS_URL}{graph.id}/change/").content.decode()
+    assert "<li>no flow-log file for this window under &lt;x&gt;</li>" in page
+    assert "incomplete: built from no flow-log file; the next request builds it again" in page
+
+
+def test_the_graph_list_filters_incomplete_graphs(admin_client: Client) -> None:
+    make_job(Graph, 5, complete=False)
+    make_job(Graph, 6)
+    page = admin_client.get(GRAPHS_URL, {"complete__exact": "0"}).content.decode()
+    assert page.count('class="action-checkbox"') == 1
+
+
+def test_a_rerun_from_the_admin_reads_the_flow_logs_again_unless_asked_to_reuse_the_digest(
+    admin_client: Client,
+) -> None:
+    first, second = make_job(Graph, 5), make_job(Graph, 6)
+    run_action(admin_client, GRAPHS_URL, "rerun_selected", [first])
+    assert run_action(admin_client, GRAPHS_URL, "rerun_reusing_digest_selected", [second])[-1] == (
+        "Re-queued 1 graph"
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.reuse_digest, second.reuse_digest) == (False, True)

@@ -68,7 +68,11 @@ def test_the_list_documents_its_filters_and_pagination(schema: dict[str, Any]) -
 
 def test_a_graph_documents_its_nested_parts(schema: dict[str, Any]) -> None:
     graph = schema["components"]["schemas"]["GraphOutput"]["properties"]
-    assert set(graph) == {"id", "window", "status", "attempts", "error", "timings", "figures", "links"}
+    assert set(graph) == {
+        "id", "window", "status", "attempts", "error", "warnings", "complete", "incomplete_reason",
+        "rebuild_at", "stage",
+        "elapsed", "timings", "figures", "links",
+    }  # fmt: skip
     links = schema["components"]["schemas"]["GraphLinks"]["properties"]
     assert set(links) == {"self", "dot", "svg", "rerun", "view", "top", "preview", "seed"}
 
@@ -85,8 +89,8 @@ def test_artifacts_document_their_media_type_and_json_errors(
 
 def test_the_rerun_documents_its_conflict(schema: dict[str, Any]) -> None:
     rerun = schema["paths"][GRAPH + "rerun"]["post"]
-    assert set(rerun["responses"]) == {"202", "401", "404", "409", "503"}
-    assert "requestBody" not in rerun
+    assert set(rerun["responses"]) == {"202", "400", "401", "404", "409", "503"}
+    assert "requestBody" not in rerun  # `reuse_digest` is a query parameter
 
 
 def test_operations_have_stable_readable_ids(schema: dict[str, Any]) -> None:

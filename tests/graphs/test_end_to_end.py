@@ -64,7 +64,9 @@ def test_embedded_defaults_build_a_graph_from_a_local_folder(client: Client, flo
     assert client.post(QUERY).status_code == 409
 
 
-def test_the_same_digest_is_reused_by_a_rerun_graph(client: Client, flowlogs_dir: Path) -> None:
+def test_a_rerun_asked_to_reuse_the_digest_does_not_read_the_flow_logs_again(
+    client: Client, flowlogs_dir: Path
+) -> None:
     from graphs.services import graph_rerun
 
     path = write_flow_log(flowlogs_dir)
@@ -72,12 +74,24 @@ def test_the_same_digest_is_reused_by_a_rerun_graph(client: Client, flowlogs_dir
     path.unlink()  # a recomputed digest would now be empty
     before = Graph.objects.get(id=GRAPH_ID)
     storages["graphs"].delete(f"{GRAPH_ID}.dot")  # so the DOT below can only come from the re-run
-    graph_rerun(before)
+    graph_rerun(before, reuse_digest=True)
     after = Graph.objects.get(id=GRAPH_ID)
     assert after.status == "done"
     assert after.finished_at is not None and before.finished_at is not None
     assert after.finished_at > before.finished_at
     assert storages["graphs"].open(f"{GRAPH_ID}.dot").read() == first
+
+
+def test_a_rerun_reads_the_flow_logs_again_by_default(client: Client, flowlogs_dir: Path) -> None:
+    from graphs.services import graph_rerun
+
+    write_flow_log(flowlogs_dir)
+    run_window(client)
+    write_flow_log(flowlogs_dir, records=[])  # the header alone: the records are gone
+    graph_rerun(Graph.objects.get(id=GRAPH_ID))
+    after = Graph.objects.get(id=GRAPH_ID)
+    assert (after.status, after.records, after.edges) == ("done", 0, 0)
+    assert after.warnings == ["1 file read, but they hold no flow-log record"]
 
 
 def test_the_built_in_digesterd_routes_serve_raw_gzip(client: Client, flowlogs_dir: Path) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,7 +19,6 @@ from graphs import view_svg
 from graphs.models import Graph
 from graphs.views_explorer import EXPLORER_CSP
 from jobs.models import JobStatus
-from ops.heartbeat import heartbeat
 from tests.graphs.small_vpc import build_graph, write_flow_logs
 from tests.graphs.test_preview import make_graph
 
@@ -40,20 +38,6 @@ def graph(flowlogs_dir: Path) -> Graph:
     built = build_graph()
     assert built.status == JobStatus.DONE, built.error
     return built
-
-
-@pytest.fixture
-def shared_cache(settings: Any) -> None:
-    """The database cache the worker's heartbeat goes to, as `make run` sets it up: no worker has beaten."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "grapherd_cache"}
-    }
-    call_command("createcachetable", verbosity=0)
-
-
-@pytest.fixture
-def worker_alive(shared_cache: None) -> None:
-    heartbeat()  # as the worker's every-minute schedule writes it
 
 
 def page(client: Client, graph: Graph, query: str = "") -> tuple[str, Any]:

@@ -223,6 +223,30 @@ def test_a_queued_graph_shows_its_status_then_draws_once_built_without_a_reload(
     assert page.problems == []
 
 
+def test_a_graph_built_from_no_file_while_the_page_is_open_shows_its_warning_and_badge(
+    page: Any, live_server: Any, flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphs.services import graph_request, graph_run
+    from jobs.window import window_parse
+
+    call_command("createcachetable", verbosity=0)
+    monkeypatch.setattr(Conf, "SYNC", False)  # queued for a worker that is not running
+    window = window_parse(START, STOP)
+    job = graph_request(window)
+    page.goto(f"{live_server.url}/graphs/{job.id}/")
+    assert page.locator("#graph-incomplete").is_hidden()
+    graph_run(str(job.id), window)  # the folder holds no flow log
+    expect(page.locator("#graph-incomplete")).to_be_visible(timeout=10000)
+    expect(page.locator("#graph-warnings li")).to_have_text(
+        [f"no flow-log file for this window under {flowlogs_dir}: check the flow-log bucket or folder, "
+         "its prefix, accounts and regions"]
+    )  # fmt: skip
+    assert page.inner_text("#graph-incomplete-reason") == (
+        "Incomplete: built from no flow-log file; the next request builds it again."
+    )
+    assert page.problems == []
+
+
 def test_without_webgl_the_explorer_offers_the_classic_view(
     page: Any, live_server: Any, graph: Graph
 ) -> None:

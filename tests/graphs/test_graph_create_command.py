@@ -58,9 +58,12 @@ def test_it_queues_the_graph_and_prints_its_id() -> None:
 def test_wait_builds_the_graph_here_and_shows_its_progress(flow_logs: Path) -> None:
     run = Run("--wait")
     assert run.out == f"{GRAPH_ID}\n"
-    stages = run.err.splitlines()
-    assert "queued" in stages[0]
-    assert "running here (attempt 1)" in stages[1]
+    stages = [line.split("] ", 1)[1] for line in run.err.splitlines()]
+    assert stages[0] == "worker: not seen: no running django-q2 cluster and no heartbeat"
+    assert stages[1:3] == ["queued", "running here (attempt 1)"]
+    assert stages[3:5] == ["  digesting", "  listing flow logs"]  # then the files, from the engine's threads
+    # The connection table comes before the SVG: the DOT and the table matter, the preview is a convenience.
+    assert stages[-5:-1] == ["  connections", "  writing DOT", "  connections", "  rendering the SVG preview"]
     assert "done: 3 records" in stages[-1]
     graph = Graph.objects.get(id=GRAPH_ID)
     assert (graph.status, graph.records, graph.attempts) == ("done", 3, 1)

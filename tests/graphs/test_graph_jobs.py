@@ -162,7 +162,7 @@ def test_a_job_stopped_by_the_task_timeout_is_recorded_not_left_running(
 ) -> None:
     from django_q.exceptions import TimeoutException
 
-    def killed(*args: Any) -> None:
+    def killed(*args: Any, **kwargs: Any) -> None:
         raise TimeoutException("task timed out")
 
     set_env(GRAPHERD_MAX_ATTEMPTS="1")

@@ -97,6 +97,7 @@ def test_system_checks_pass_on_embedded_defaults() -> None:
         ({"DATABASE_URL": "bogus"}, "DATABASE_URL is not a database URL"),
         ({"DATABASE_CONN_MAX_AGE": "x"}, "DATABASE_CONN_MAX_AGE='x' is not a whole number"),
         ({"GRAPHERD_WORKERS": "0"}, "GRAPHERD_WORKERS=0 must be at least 1"),
+        ({"GRAPHERD_DELIVERY_DELAY": "15"}, "GRAPHERD_DELIVERY_DELAY='15' is not a duration like 10s"),
     ],
 )
 def test_database_and_worker_settings_are_checked_too(env: dict[str, str], fragment: str) -> None:
@@ -208,3 +209,9 @@ def test_system_checks_print_warnings_without_stopping_the_service(set_env: Any)
     out = io.StringIO()
     call_command("check", stdout=out, stderr=out)
     assert "grapherd.W001" in out.getvalue() and "did you mean VPC_FLOW_LOGS_PATH?" in out.getvalue()
+
+
+def test_the_delivery_delay_is_a_go_duration_of_fifteen_minutes_by_default() -> None:
+    assert load()[0].delivery_delay_s == 900
+    assert load(GRAPHERD_DELIVERY_DELAY="1h30m")[0].delivery_delay_s == 5400
+    assert load(GRAPHERD_DELIVERY_DELAY="0s")[0].delivery_delay_s == 0

@@ -109,7 +109,7 @@ def test_healthz_needs_no_login_and_is_never_cached(client: Client, shared_cache
 def test_the_heartbeat_schedule_is_created_once_and_runs_every_minute() -> None:
     heartbeat_schedule_ensure()
     schedule = heartbeat_schedule_ensure()
-    assert Schedule.objects.filter(func="ops.heartbeat.heartbeat").count() == 1  # the reaper has its own
+    assert Schedule.objects.filter(func="ops.heartbeat.heartbeat").count() == 1  # other apps add theirs
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "ops.heartbeat.heartbeat",
         Schedule.MINUTES,

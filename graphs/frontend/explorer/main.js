@@ -32,6 +32,24 @@ function fillFacts(graph) {
   for (const element of document.querySelectorAll("[data-fact-row]")) element.hidden = false;
 }
 
+// The warnings and the incomplete badge of a graph built while the page was open (the server renders
+// them for a graph that was already built: templates/includes/graph_trust.html).
+function fillTrust(graph) {
+  const reason = graph.incomplete_reason || "";
+  const warnings = graph.warnings || [];
+  byId("graph-incomplete").hidden = !reason;
+  byId("graph-incomplete").title = reason;
+  const line = byId("graph-incomplete-reason");
+  line.hidden = !reason;
+  line.textContent = reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "";
+  byId("graph-warnings").replaceChildren(...warnings.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  }));
+  byId("graph-trust").hidden = !reason && warnings.length === 0;
+}
+
 function startExplorer(root) {
   byId("job-panel").hidden = true;
   byId("explorer-main").hidden = false;
@@ -66,6 +84,7 @@ function boot() {
   new StatusWatch(root.dataset.graphUrl, (graph) => {
     root.dataset.status = "done";
     fillFacts(graph);
+    fillTrust(graph);
     startExplorer(root);
   }).start();
 }

@@ -67,7 +67,7 @@ export class StatusWatch {
       } else {
         const title = graph.status === "running" ? "Building the graph…" : "Waiting for a worker…";
         const stage = graph.status === "running"
-          ? "Reading the flow logs, digesting them and building the connection table."
+          ? capitalised(graph.stage) || "Reading the flow logs, digesting them and building the connection table."
           : "Queued: a worker takes it as soon as it is free.";
         this.say(title, stage, graph.error ? `The last attempt failed: ${graph.error}` : "");
         panel.classList.remove("failed");
@@ -96,4 +96,8 @@ export class StatusWatch {
     byId("job-text").textContent = text;
     byId("job-note").textContent = note;
   }
+}
+
+function capitalised(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
 }

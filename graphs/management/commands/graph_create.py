@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
 import shutil
-import sys
 import time
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
@@ -13,29 +11,47 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
 from graphs.api.serializers import WindowInvalid, window_clean
+from graphs.management.stdout import copy_to_stdout
 from graphs.models import Graph
 from graphs.selectors import graph_get
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_artifact_open, graph_busy, graph_request, graph_run
+from graphs.services import (
+    DOT_SUFFIX,
+    SVG_SUFFIX,
+    graph_artifact_open,
+    graph_busy,
+    graph_request,
+    graph_rerun,
+    graph_run,
+)
+from jobs.completeness import incomplete_reason
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress
 from jobs.models import JobStatus
 from jobs.ports import DependencyFailure, NotFound
+from jobs.progress import progress_listening
 from jobs.window import Window
+from ops.health import worker_seen
+from ops.heartbeat import worker_settings_differences
 
 EPILOG = """\
 examples:
   Queue the graph of the first hour of 2019 for the worker, print its id:
     manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z
 
-  Build it now (here, unless a worker already took it) and save the DOT:
+  Wait for it (the running worker builds it, or this process when no worker runs) and save the DOT:
     manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z \\
         --wait --output graph.dot
+
+  Build it in this process even though a worker runs, reading the flow logs again if it exists:
+    manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z --here --rerun
 
   Print the SVG preview of a graph built earlier:
     manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z \\
         --output - --format svg
 
-The id goes to stdout (to stderr with --output -); progress goes to stderr. The exit status is 0 when
-the graph is queued, done or already built, and 1 when the window is invalid or the graph failed.
+The id goes to stdout (to stderr with --output -); progress, stages and the graph's warnings go to
+stderr, and so does a note when this shell's settings (flow-log source, database, storage) differ from
+the running worker's. The exit status is 0 when the graph is queued, done or already built, and 1 when
+the window is invalid or the graph failed.
 """
 
 
@@ -65,8 +81,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait",
             action="store_true",
-            help="Build the graph in this process if no worker has claimed it yet, else wait for the "
-            "worker; show progress on stderr; fail with the job's error.",
+            help="Wait until the graph is built: by the running worker when one is alive (its heartbeat), "
+            "else in this process; show its stages on stderr; fail with the job's error.",
+        )
+        parser.add_argument(
+            "--here",
+            action="store_true",
+            help="Build the graph in this process (implies --wait), even when a worker is running.",
+        )
+        parser.add_argument(
+            "--rerun",
+            action="store_true",
+            help="Build the graph again when it exists, reading the flow logs again.",
+        )
+        parser.add_argument(
+            "--reuse-digest",
+            action="store_true",
+            help="With --rerun, reuse the stored digest of the window when it is complete.",
         )
         parser.add_argument(
             "--output",
@@ -100,20 +131,37 @@ class Command(BaseCommand):
         self.started = time.monotonic()
         window = _window(options["start"], options["stop"])
         to_stdout = options["output"] == "-"
-        graph_id, built = self._request(window)
+        worker_alive = self._worker_report()
+        graph_id, built = self._request(window, options["rerun"], options["reuse_digest"])
         (self.stderr if to_stdout else self.stdout).write(graph_id)
-        if options["wait"] and not built:
-            self._wait(graph_id, window, options["poll"], options["timeout"])
+        here = options["here"] or (options["wait"] and not worker_alive)
+        if not built and (here or options["wait"]):
+            self._wait(graph_id, window, options["poll"], options["timeout"], here=here)
+        elif not built and not worker_alive:
+            self._progress("no worker is running: the graph waits in the queue (add --here to build it now)")
+        self._trust_report(graph_id)
         if options["output"]:
             self._output(
                 graph_id, options["output"], SVG_SUFFIX if options["format"] == "svg" else DOT_SUFFIX
             )
 
-    def _request(self, window: Window) -> tuple[str, bool]:
+    def _worker_report(self) -> bool:
+        """Whether a worker is alive; says so when it is not, and when its settings differ from ours."""
+        verdict = worker_seen()
+        if verdict != "ok":
+            self._progress(f"worker: {verdict}")
+            return False
+        for difference in worker_settings_differences():
+            self._progress(f"warning: this shell's settings differ from the worker's: {difference}")
+        return True
+
+    def _request(self, window: Window, rerun: bool, reuse_digest: bool) -> tuple[str, bool]:
         """The graph's id, and whether it is already built."""
         try:
             job = graph_request(window)
         except ArtifactExists as exists:
+            if rerun:
+                return self._rerun(exists.job_id, reuse_digest), False
             self._progress(f"already built: {exists}")
             return exists.job_id, True
         except JobInProgress as busy:
@@ -124,16 +172,29 @@ class Command(BaseCommand):
         self._progress("queued")
         return str(job.id), False
 
-    def _wait(self, graph_id: str, window: Window, poll: float, timeout: float) -> None:
+    def _rerun(self, graph_id: str, reuse_digest: bool) -> str:
+        graph = graph_get(graph_id)
+        if graph is None:
+            raise CommandError(f"graph {graph_id} was built by another grapherd (no job row here)")
+        try:
+            graph_rerun(graph, reuse_digest=reuse_digest)
+        except DependencyFailure as error:
+            raise CommandError(f"could not queue the graph: {error}") from error
+        reading = "reusing its digest" if reuse_digest else "reading the flow logs again"
+        self._progress(f"queued again, {reading}")
+        return graph_id
+
+    def _wait(self, graph_id: str, window: Window, poll: float, timeout: float, *, here: bool) -> None:
         deadline = time.monotonic() + timeout if timeout > 0 else None
         shown = ""
         while True:
             graph = graph_get(graph_id)
             if graph is None:
                 raise CommandError(f"graph {graph_id} is being built by another grapherd (no job row here)")
-            if _claimable(graph):
+            if _claimable(graph, here):
                 self._progress(f"running here (attempt {graph.attempts + 1})")
-                graph = self._run(graph_id, window) or graph
+                with progress_listening(lambda stage: self._progress(f"  {stage}")):
+                    graph = self._run(graph_id, window) or graph
             stage = _stage(graph)
             if stage != shown:
                 self._progress(stage)
@@ -172,11 +233,21 @@ class Command(BaseCommand):
             raise CommandError(f"could not read the graph: {error}") from error
         with handle:
             if target == "-":
-                _copy_to_stdout(handle, self.stdout)
+                copy_to_stdout(handle, self.stdout)
             else:
                 with Path(target).open("wb") as out:
                     shutil.copyfileobj(handle, out)
                 self._progress(f"wrote {target}")
+
+    def _trust_report(self, graph_id: str) -> None:
+        """The warnings of a built graph, and why it is incomplete."""
+        graph = graph_get(graph_id)
+        if graph is None or graph.status != JobStatus.DONE:
+            return
+        for warning in graph.warnings:
+            self._progress(f"warning: {warning}")
+        if reason := incomplete_reason(graph):
+            self._progress(reason)
 
     def _progress(self, message: str) -> None:
         elapsed = time.monotonic() - self.started
@@ -194,11 +265,11 @@ def _window(start: str, stop: str) -> Window:
         raise CommandError("; ".join(messages)) from invalid
 
 
-def _claimable(graph: Graph) -> bool:
-    """Queued and not yet claimed by a worker, or running on a worker that has gone silent for longer
-    than a task may run (graph_run's claim then takes it over)."""
+def _claimable(graph: Graph, here: bool) -> bool:
+    """Queued and not yet claimed by a worker (when building here), or running on a worker that has gone
+    silent for longer than a task may run (graph_run's claim then takes it over)."""
     if graph.status == JobStatus.QUEUED:
-        return True
+        return here
     return graph.status == JobStatus.RUNNING and not graph_busy(graph)
 
 
@@ -210,7 +281,8 @@ def _stage(graph: Graph) -> str:
             f"DOT {graph.dot_bytes} bytes, {svg}"
         )
     if graph.status == JobStatus.RUNNING:
-        return f"running on a worker (attempt {graph.attempts})"
+        stage = f": {graph.stage}" if graph.stage else ""
+        return f"running on a worker (attempt {graph.attempts}){stage}"
     if graph.status == JobStatus.QUEUED and graph.error:
         return f"queued again after: {graph.error}"
     return str(graph.status)
@@ -222,17 +294,3 @@ def _missing(graph_id: str, graph: Graph | None, suffix: str) -> str:
     if graph is not None and suffix == SVG_SUFFIX and graph.svg_error:
         return f"graph {graph_id} has no SVG preview: {graph.svg_error}"
     return f"graph {graph_id} has no stored {suffix[1:].upper()}"
-
-
-def _copy_to_stdout(handle: Any, stdout: Any) -> None:
-    # Real stdout takes the bytes unchanged; a captured (text) stream gets them decoded.
-    target = getattr(stdout, "_out", stdout)
-    if target is sys.stdout and hasattr(sys.stdout, "buffer"):
-        sys.stdout.flush()
-        shutil.copyfileobj(handle, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    for chunk in iter(lambda: handle.read(1 << 16), b""):
-        target.write(decoder.decode(chunk))
-    target.write(decoder.decode(b"", final=True))

@@ -16,6 +16,7 @@ from graphs.api.serializers import WindowInvalid, window_clean
 from graphs.models import Graph
 from graphs.selectors import graph_get
 from graphs.services import ConnectionsMissing, graph_connections
+from jobs.completeness import incomplete_reason
 from jobs.models import JobStatus
 
 EDGE_COLUMNS = (
@@ -58,6 +59,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         graph = self._graph(options)
+        # On stderr, so that the CSV or JSON on stdout stays clean.
+        for note in [*(f"warning: {warning}" for warning in graph.warnings), incomplete_reason(graph)]:
+            if note:
+                self.stderr.write(note)
         try:
             filters = filters_parse({name: options[f"filter_{name}"] for name in FILTER_PARAMETERS})
             table = graph_connections(graph)
@@ -98,7 +103,8 @@ class Command(BaseCommand):
         if graph is None:
             raise CommandError("no such graph; request it with manage.py graph_create")
         if graph.status != JobStatus.DONE:
-            raise CommandError(f"graph {graph.id} is {graph.status}, not done")
+            stage = f" ({graph.stage})" if graph.stage else ""
+            raise CommandError(f"graph {graph.id} is {graph.status}{stage}, not done")
         return graph
 
     def _print(

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('graphs', '0002_connections'),
+        ('digests', '0003_trust_jobs_warnings_stage'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='graph',
+            model_name='digest',
             name='lease_until',
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digests', '0002_connections'),
+        ('graphs', '0003_trust_jobs_warnings_stage'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='digest',
+            model_name='graph',
             name='lease_until',
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
