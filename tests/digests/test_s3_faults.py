@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from django.core.files.storage import storages
 from django.test import Client
 
 from graphs.models import Graph
 from jobs.window import window_parse
-from tests.faults import HttpFaultProxy, moto_s3_server
+from tests.faults import HttpFaultProxy, moto_s3_client, moto_s3_server
 from tests.flowlogs import FILE_NAME, KEY_DIR, flow_log_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -28,13 +27,7 @@ GRAPH_ID = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z").job_id("
 def s3(grapherd_env: dict[str, str], set_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A bucket holding one flow log, reached by grapherd through the fault proxy (`s3.proxy`)."""
     with moto_s3_server() as endpoint:
-        client: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = moto_s3_client(endpoint)
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key=KEY, Body=flow_log_bytes())
         host, port = endpoint.removeprefix("http://").split(":")

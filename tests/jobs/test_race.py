@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from django.db import connection
 from django_q.conf import Conf
@@ -19,7 +18,7 @@ from digests.models import Digest
 from graphs.models import Graph
 from graphs.services import graph_request
 from jobs.window import window_parse
-from tests.faults import WorkerCluster, moto_s3_server, task_results, wait_for, worker_env
+from tests.faults import WorkerCluster, moto_s3_client, moto_s3_server, task_results, wait_for, worker_env
 from tests.flowlogs import FILE_NAME, KEY_DIR, flow_log_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -33,13 +32,7 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if connection.vendor != "postgresql":
         pytest.skip("worker clusters share the test database only on PostgreSQL (set DATABASE_URL)")
     with moto_s3_server() as endpoint:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        s3 = moto_s3_client(endpoint)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key=f"{KEY_DIR}/{FILE_NAME}", Body=flow_log_bytes())
         yield endpoint
