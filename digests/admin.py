@@ -23,9 +23,17 @@ def digest_figures_html(digest: Digest) -> SafeString:
         ("groups", digest.groups),
         *((f"skipped: {reason.replace('_', ' ')}", count) for reason, count in skipped_by_reason(digest)),
         ("unparsable object names", digest.skipped_keys),
+        ("engine", digest.engine),
+        *engine_figures(digest),
     ]
     body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
     return format_html('<table class="grapherd-figures">{}</table>', body)
+
+
+def engine_figures(digest: Digest) -> list[tuple[str, Any]]:
+    """What the engine added (Athena: query id, bytes scanned, cost estimate), named as stored."""
+    extra = digest.engine_figures if isinstance(digest.engine_figures, dict) else {}
+    return [(str(name).replace("_", " "), value) for name, value in sorted(extra.items())]
 
 
 def skipped_by_reason(digest: Digest) -> list[tuple[str, int]]:
@@ -51,6 +59,7 @@ class DigestAdmin(JobAdmin):
         "in_window",
         "groups",
         "skipped_total",
+        "engine",
         "created_at",
     )
     fieldsets = (

@@ -3,7 +3,7 @@ the engine, store `<id>.log.gz`."""
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -16,7 +16,6 @@ from digests.engine.objects import FlowLogObject, FlowLogReadError, FlowLogRef
 from digests.models import Digest
 from digests.rich import RichCopies
 from digests.sources import flow_log_source
-from digests.sources.prefetch import fetch_objects
 from digests.warnings import digest_warnings
 from jobs.completeness import completeness_values
 from jobs.flow import JobFlow
@@ -44,30 +43,31 @@ class DigestFlow(JobFlow):
         return f"digest {job_id} already exists"
 
     def build(self, job: Job, window: Window) -> dict[str, Any]:
-        # The engine's compiled stack (numba, polars, pyarrow) loads here, in the worker, never in the
-        # web processes: `digests.engine` is imported by nothing else the web tier loads.
-        from digests.engine.digest import digest_objects
+        # The engines' stacks (numba, polars, pyarrow, duckdb) load here, in the worker, never in the web
+        # processes: `digests.engines` is imported by nothing else the web tier loads.
+        from digests.engines import digest_engine
+        from digests.engines.base import EngineInput
 
-        config = config_get()
+        engine = digest_engine()
         progress = JobProgress(Digest, str(job.id))
         progress.stage("listing flow logs")
         built_at = timezone.now()  # what was delivered by now is what this digest can hold
         source = flow_log_source()
         stage_reached("listing")
         refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
-        fetched = fetch_objects(source, refs, config.max_concurrent_prefetch, config.max_bytes_prefetch)
         start, stop = window.start.epoch_seconds, window.stop.epoch_seconds
-        # closing() cancels queued downloads and joins the threads when the digest fails half-way.
-        with temp_folder() as folder, contextlib.closing(fetched) as objects:
+        counted = functools.partial(files_counted, refs=refs, progress=progress)
+        with temp_folder() as folder:
             (folder / "rich").mkdir()
             rich = RichCopies(folder / "rich")
             digest_path = folder / "digest.log.gz"
             stage_reached("digesting")
-            counted = files_counted(rich.watch(objects), refs, progress)
             with digest_path.open("w+b") as stored:
                 # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
                 with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-                    figures = digest_objects(counted, start, stop, cast(BinaryIO, text))
+                    given = EngineInput(source, refs, start, stop, watch=counted)
+                    run = engine.digest(given, cast(BinaryIO, text), rich)
+                    figures = run.figures
                 progress.stage("storing the digest")
                 size = self.store().save(str(job.id), self.suffix, stored)
             found = completeness_values(window.stop.to_datetime(), built_at, found_files=figures.files > 0)
@@ -82,6 +82,8 @@ class DigestFlow(JobFlow):
                 "skipped": figures.skipped,
                 "skipped_keys": len(source.skipped_keys),
                 "digest_bytes": size,
+                "engine": engine.name,
+                "engine_figures": run.extra,
             }
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.

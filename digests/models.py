@@ -27,5 +27,16 @@ class Digest(Job):
         default=0, help_text="Connections in the window's connection table, stored beside the digest."
     )
 
+    engine = models.CharField(
+        max_length=16,
+        default="builtin",
+        help_text="The digest engine that built it (GRAPHERD_DIGEST_ENGINE).",
+    )
+    engine_figures = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the engine adds: Athena's query id, bytes scanned and cost estimate (USD).",
+    )
+
     class Meta(Job.Meta):
         verbose_name = "digest"

@@ -194,6 +194,11 @@ Q_CLUSTER = {
     "poll": 0.5,
     "label": "Worker queue",
 }
+if CONFIG.broker_url:
+    # Redis pops a task without a receipt: a worker that dies loses it. grapherd's own claims and the
+    # reaper (which re-queues jobs left queued or running without a live lease) keep jobs safe anyway.
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = CONFIG.broker_url
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

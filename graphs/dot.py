@@ -2,9 +2,10 @@
 
 vpcflow-diffd parses this output line by line, so the layout is kept byte for byte (docs/go-services-behaviour.md §3.6):
 `digraph {`, TAB-indented statements, edges first in input order, then nodes, `}` with no trailing
-newline. Three flaws of the Go service are fixed without changing the wire format (§7 items 10, 11, 15):
-node statements are sorted so the same digest gives the same bytes, values are escaped, colliding node
-ids are made unique, and the text is streamed statement by statement instead of built in memory.
+newline. Flaws of the Go service are fixed without changing the wire format (§7 items 10, 11, 15):
+node statements are sorted so the same digest gives the same bytes, values are escaped, node ids that
+are not bare DOT ids are quoted, colliding node ids are made unique, and the text is streamed statement
+by statement instead of built in memory. The README's Compatibility section lists each difference.
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ _FIELDS = 14
 # characters, so both become `_`. Split lines cannot hold a space or `\n`; this is defence in depth.
 _BLANKS = re.compile(r"[\s\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r'[\s\x00-\x1f\x7f"\\]')
-_NOT_ID = re.compile(r"[^A-Za-z0-9_]")
+# A DOT id that needs no quotes: letters, digits and `_` (not first), and every non-ASCII character.
+_BARE_ID = re.compile(r"[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*")
 # DOT keywords are case-insensitive; `node` is the only one an `n`-prefixed id can spell.
 _KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
+# What Go's strings.TrimSpace trims: Unicode White_Space. Python's str.strip() trims U+001C-U+001F too.
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 K = TypeVar("K", str, tuple[str, str])
 
@@ -71,9 +77,14 @@ def edges_read(lines: Iterable[str]) -> Iterator[Edge]:
         lines = lines.split("\n")
     for line in lines:
         f = line.split(" ")
-        if len(f) < _FIELDS or f[0] != "2" or f[13].strip().lower() != "ok":
+        if len(f) < _FIELDS or f[0] != "2" or go_trim_space(f[13]).lower() != "ok":
             continue
         yield Edge(f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12])
+
+
+def go_trim_space(text: str) -> str:
+    """Go's strings.TrimSpace: `text` without leading and trailing Unicode White_Space."""
+    return text.strip(GO_SPACE)
 
 
 def dot_value(value: str) -> str:
@@ -84,10 +95,8 @@ def dot_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def unique_ids(
-    keys: Iterable[K], base: Callable[[K], str], reserved: frozenset[str] = frozenset()
-) -> dict[K, str]:
-    """Give each key `base(key)`, or `base(key)_2`, `_3`, … where bases collide or are `reserved`.
+def unique_ids(keys: Iterable[K], base: Callable[[K], str]) -> dict[K, str]:
+    """Give each key `base(key)`, or `base(key)_2`, `_3`, … where bases collide.
 
     Within a collision the smallest key keeps the plain base, so ids depend on the set of keys only,
     never on the order they were seen in. Every plain base is claimed before any suffix is handed
@@ -96,12 +105,11 @@ def unique_ids(
     groups: defaultdict[str, list[K]] = defaultdict(list)
     for key in set(keys):
         groups[base(key)].append(key)
-    taken = {plain for plain in groups if plain.lower() not in reserved}
+    taken = set(groups)
     ids: dict[K, str] = {}
     for plain in sorted(groups):
         members = sorted(groups[plain])
-        if plain in taken:
-            ids[members.pop(0)] = plain
+        ids[members.pop(0)] = plain
         suffix = 2
         for key in members:
             while f"{plain}_{suffix}" in taken:
@@ -114,12 +122,24 @@ def unique_ids(
 def node_ids(addresses: Iterable[str]) -> dict[str, str]:
     """Map each address to a unique DOT node id.
 
-    The Go service's id is `n` + the address without `.` and `:`; that stays exactly the id when it is
-    unique, so the Go fixtures hold. Other characters DOT would not take in a bare id are dropped
-    too. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest address keeps the
-    plain id and the others get `_2`, `_3`, … (see `unique_ids`).
+    The id is the Go service's, `n` + the address without `.` and `:`, kept as it is when it is a bare
+    DOT id (`n1723116139`, `né1`, `n日本`), else written in double quotes (`"n-"`, `"nfe801%eth0"`, the
+    keyword `"node"`): quotes change how the id is written, not which node it names. Characters that
+    would break a quoted id or a line (whitespace, control characters, `"` and `\\`, never in an
+    address) become `_`. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest
+    address keeps the plain id and the others get `_2`, `_3`, … (see `unique_ids`).
     """
-    return unique_ids(addresses, lambda address: "n" + _NOT_ID.sub("", address), _KEYWORDS)
+    plain = unique_ids(
+        addresses, lambda address: _UNSAFE.sub("_", "n" + address.replace(".", "").replace(":", ""))
+    )
+    return {address: _dot_id(text) for address, text in plain.items()}
+
+
+def _dot_id(text: str) -> str:
+    """`text` as a DOT id: bare when DOT reads it as one, else quoted (it holds no `"` or `\\`)."""
+    if _BARE_ID.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return text
+    return f'"{text}"'
 
 
 def edge_statement(edge: Edge, src_id: str, dst_id: str) -> str:

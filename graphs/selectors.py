@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from digests.models import Digest
 from graphs.models import Graph
 
 # Filter name -> ORM lookup. Ranges are half-open ([from, before)), like the windows themselves.
@@ -33,3 +34,11 @@ def graph_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Graph]:
 
 def graph_get(graph_id: UUID | str) -> Graph | None:
     return Graph.objects.filter(id=graph_id).first()
+
+
+def graph_digest_engine(graph: Graph) -> str:
+    """The engine that built the digest of the graph's window (builtin, duckdb, athena); empty when the
+    digest came from a remote digesterd or its row is gone."""
+    if graph.digest_id is None:
+        return ""
+    return Digest.objects.filter(id=graph.digest_id).values_list("engine", flat=True).first() or ""

@@ -3,6 +3,7 @@ id and call one service."""
 
 from __future__ import annotations
 
+from graphs.prune import scheduled_prune
 from graphs.services import graph_flow
 
 
@@ -15,3 +16,7 @@ def graph_rebuild_due_task() -> int:
     from graphs.rebuild import graph_rebuild_due
 
     return graph_rebuild_due()
+
+
+def prune_task() -> str:
+    return scheduled_prune()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from connections.filters import FilterInvalid
 from digests.models import Digest
-from graphs.artifacts_http import SVG_CSP, SVG_TYPE
+from graphs.artifacts_http import SVG_CSP, SVG_TYPE, window_file_name
 from graphs.services import ConnectionsMissing, graph_busy
 from graphs.svg import SvgRenderError
 from graphs.view_query import ViewInvalid, view_query
@@ -80,6 +80,6 @@ def graph_view_svg(request: HttpRequest, graph_id: UUID) -> HttpResponse:
     response = HttpResponse(svg, content_type=SVG_TYPE)
     response["Content-Security-Policy"] = SVG_CSP  # flow-log text inside: nothing in it may run
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = f'attachment; filename="{graph.id}-{query.group}.svg"'
+    response["Content-Disposition"] = f'attachment; filename="{window_file_name(graph, ".svg", query.group)}"'
     response["Cache-Control"] = "private, no-cache"
     return response

@@ -8,6 +8,7 @@ from jobs.go_routes import GoRootView, GoWorkerView
 
 class GraphRootView(GoRootView):
     flow = staticmethod(graph_flow)
+    browser_page = "graphs:list"
 
 
 class GraphWorkerView(GoWorkerView):

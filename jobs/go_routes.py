@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -115,6 +116,8 @@ class GoRootView(_GoRouteView):
 
     artifact_content_type = "application/octet-stream"
     methods = ("GET", "POST")
+    # Where a browser opening the bare route is sent (a URL name); Go clients never send what it needs.
+    browser_page: ClassVar[str] = ""
 
     def post(self, request: Request) -> HttpResponse:
         flow = type(self).flow()
@@ -133,6 +136,8 @@ class GoRootView(_GoRouteView):
         return empty(202)
 
     def get(self, request: Request) -> HttpResponseBase:
+        if self.browser_page and browser_wants_page(request._request):
+            return redirect(self.browser_page)
         flow = type(self).flow()
         try:
             window = window_parse(_first(request, "start"), _first(request, "stop"))
@@ -152,6 +157,16 @@ class GoRootView(_GoRouteView):
         if "Content-Disposition" in response:
             del response["Content-Disposition"]
         return response
+
+
+def browser_wants_page(request: HttpRequest) -> bool:
+    """A browser opening the bare URL: no query string, and `text/html` named in Accept with the highest
+    preference. Go clients send a query and no Accept (or `*/*`), so they keep Go's answers."""
+    if request.META.get("QUERY_STRING"):
+        return False
+    accepted = request.accepted_types
+    html = [kind for kind in accepted if (kind.main_type, kind.sub_type) == ("text", "html")]
+    return bool(html) and html[0].quality >= accepted[0].quality
 
 
 class GoWorkerView(_GoRouteView):
@@ -196,33 +211,55 @@ def _job_id_check(job_id: str, window: Window, namespace: str) -> str:
     return expected
 
 
-_GO_TYPES = {bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+class _JsonObject(list[tuple[str, Any]]):
+    """A JSON object's members in order, repeated keys included, as Go's decoder meets them."""
+
+
+_GO_TYPES = {
+    bool: "bool",
+    int: "number",
+    float: "number",
+    list: "array",
+    _JsonObject: "object",
+    str: "string",
+}
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(name: str) -> None:
+    """Python reads NaN and Infinity; Go's decoder, like JSON, does not."""
+    raise _NotJson(f"{name} is not a JSON value")
 
 
 def worker_payload(body: bytes) -> tuple[str, str, str]:
-    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct: the first
-    JSON value only, keys matched case-insensitively, unknown keys ignored, null as empty."""
+    """Decode `{"id","start","stop"}` the way Go's json.Decoder does for the Go service's struct (`payload`
+    in package `v1`): the first JSON value only, keys matched case-insensitively (Go's folding also matches
+    U+017F, the long s, to `s`), unknown keys ignored, null as no value, the first type error reported."""
     text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
     if not text:
         raise ValueError("EOF")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
+        decoder = json.JSONDecoder(object_pairs_hook=_JsonObject, parse_constant=_not_json)
+        value, _ = decoder.raw_decode(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid JSON: {error.msg} at offset {error.pos}") from None
+    except _NotJson as error:
+        raise ValueError(f"invalid JSON: {error}") from None
     if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise ValueError(
-            f"json: cannot unmarshal {_GO_TYPES.get(type(value), 'string')} into Go value of type struct"
-        )
+        value = _JsonObject()
+    if not isinstance(value, _JsonObject):
+        raise ValueError(f"json: cannot unmarshal {_GO_TYPES[type(value)]} into Go value of type v1.payload")
     fields = {"id": "", "start": "", "stop": ""}
-    for key, item in value.items():
-        name = key.lower()
+    for key, item in value:
+        name = key.lower().replace("\u017f", "s")
         if name not in fields or item is None:
             continue
         if not isinstance(item, str):
             raise ValueError(
-                f"json: cannot unmarshal {_GO_TYPES.get(type(item), 'value')} into Go struct field .{name} of type string"
+                f"json: cannot unmarshal {_GO_TYPES[type(item)]} into Go struct field payload.{name} of type string"
             )
         fields[name] = item
     if not fields["id"]:

@@ -2,7 +2,8 @@
 
 Existing clients depend on the exact 400 messages and ids, so parsing follows Go's `time.Parse` for the
 layout `2006-01-02T15:04:05.999999999Z07:00` step by step (Go 1.12 rules: only `.` as the fraction
-separator), and ids are built from Go's `Time.String()` of the truncated times, as the Go services do.
+separator, year `0000` taken, no range check on the zone offset), and ids are built from Go's
+`Time.String()` of the truncated times, as the Go services do.
 """
 
 from __future__ import annotations
@@ -10,16 +11,23 @@ from __future__ import annotations
 import calendar
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 GO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 NAMESPACES = {name: uuid.uuid5(uuid.UUID(int=0), name) for name in ("digest", "graph")}
-# What the database (and Python's datetime) can hold: 0001-01-01T00:00:00Z up to 9999-12-31T23:59:59Z.
+# What the database (and Python's datetime) can hold: 0001-01-01T00:00:00Z up to 9999-12-31T23:59:59Z. Go
+# parses years 0000 to 9999 with offsets of up to ±99:99, a little beyond either end.
 MIN_EPOCH_NS = -62135596800 * NS_PER_SECOND
 MAX_EPOCH_NS = 253402300800 * NS_PER_SECOND - 1
+SECONDS_PER_DAY = 86400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_CYCLE_DAYS = (
+    146097  # 400 Gregorian years: the calendar repeats, so a date outside Python's is shifted by them
+)
+_CYCLE_YEARS = 400
 
 
 class WindowError(ValueError):
@@ -37,7 +45,13 @@ class Instant:
         return Instant(self.epoch_ns - self.epoch_ns % NS_PER_MINUTE, self.offset)
 
     def to_datetime(self) -> datetime:
-        """Aware datetime in UTC, microsecond precision (what the database stores)."""
+        """Aware datetime in UTC, microsecond precision (what the database stores). An instant Go takes
+        but Python cannot hold (year 0000, or 9999 pushed into 10000 by its offset) is clamped to the
+        nearest one it can: the job's exact times are its start_text and stop_text."""
+        if self.epoch_ns < MIN_EPOCH_NS:
+            return datetime.min.replace(tzinfo=UTC)
+        if self.epoch_ns > MAX_EPOCH_NS:
+            return datetime.max.replace(tzinfo=UTC)
         seconds, ns = divmod(self.epoch_ns, NS_PER_SECOND)
         return datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=ns // 1000)
 
@@ -46,10 +60,12 @@ class Instant:
         return self.epoch_ns // NS_PER_SECOND
 
     def _local(self) -> tuple[str, str, int]:
-        """Date and clock text in the instant's own offset (zero-padded year, as Go writes it)."""
+        """Date and clock text in the instant's own offset (the year as Go writes it)."""
         seconds, ns = divmod(self.epoch_ns + self.offset * NS_PER_SECOND, NS_PER_SECOND)
-        local = datetime(1970, 1, 1) + timedelta(seconds=seconds)
-        return f"{local.year:04d}-{local:%m-%d}", f"{local:%H:%M:%S}", ns
+        days, clock = divmod(seconds, SECONDS_PER_DAY)
+        year, month, day = _civil_date(days)
+        hours, rest = divmod(clock, 3600)
+        return f"{_go_year(year)}-{month:02d}-{day:02d}", f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}", ns
 
     def _fraction(self, ns: int) -> str:
         return f".{ns:09d}".rstrip("0") if ns else ""
@@ -87,6 +103,28 @@ class Window:
     def job_id(self, namespace: str) -> str:
         name = self.start.go_string() + self.stop.go_string()
         return str(uuid.uuid5(NAMESPACES[namespace], name))
+
+
+def _epoch_day(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date, year 0 included (Python's dates start at 1)."""
+    cycles = 1 if year < 1 else 0
+    return date(year + cycles * _CYCLE_YEARS, month, day).toordinal() - cycles * _CYCLE_DAYS - _EPOCH_ORDINAL
+
+
+def _civil_date(epoch_day: int) -> tuple[int, int, int]:
+    """(year, month, day) of a day counted from 1970-01-01; `_epoch_day`'s inverse, for any year."""
+    ordinal, cycles = epoch_day + _EPOCH_ORDINAL, 0
+    while ordinal < 1:
+        ordinal, cycles = ordinal + _CYCLE_DAYS, cycles - 1
+    while ordinal > date.max.toordinal():
+        ordinal, cycles = ordinal - _CYCLE_DAYS, cycles + 1
+    civil = date.fromordinal(ordinal)
+    return civil.year + cycles * _CYCLE_YEARS, civil.month, civil.day
+
+
+def _go_year(year: int) -> str:
+    """Go's `2006`: four digits at least, a sign before negative years (`-0001`)."""
+    return f"-{-year:04d}" if year < 0 else f"{year:04d}"
 
 
 class _GoParseError(Exception):
@@ -214,9 +252,8 @@ def _parse_zone(value: str, rest: str) -> tuple[int | None, str]:
     sign, hours, minutes = rest[0], _go_atoi(rest[1:3]), _go_atoi(rest[4:6])
     if sign not in "+-":
         raise _GoParseError
-    if not 0 <= hours < 24 or not 0 <= minutes < 60:
-        # Go 1.12 accepts these but no real zone has them; newer Go rejects them too.
-        raise _range_error(value, "time zone offset")
+    # No range check, as in Go 1.12: `+24:00` and `+05:60` are taken (by every Go release), and so are
+    # `+25:00` and `+05:61` (Go 1.20 and later refuse those: "time zone offset hour out of range").
     offset = (hours * 60 + minutes) * 60
     return (-offset if sign == "-" else offset), rest[6:]
 
@@ -224,14 +261,9 @@ def _parse_zone(value: str, rest: str) -> tuple[int | None, str]:
 def instant_parse(value: str) -> Instant:
     """Parse like Go's `time.Parse(time.RFC3339Nano, value)`; the WindowError text is Go's."""
     f = _parse_fields(value)
-    if f.year < 1:  # Go accepts year 0; neither Python nor the database can hold it
-        raise _range_error(value, "year")
     offset = f.offset or 0
-    local = calendar.timegm((f.year, f.month, f.day, f.hour, f.minute, f.second))
-    epoch = (local - offset) * NS_PER_SECOND + f.nanos
-    if not MIN_EPOCH_NS <= epoch <= MAX_EPOCH_NS:
-        raise _range_error(value, "year")
-    return Instant(epoch, offset)
+    local = _epoch_day(f.year, f.month, f.day) * SECONDS_PER_DAY + f.hour * 3600 + f.minute * 60 + f.second
+    return Instant((local - offset) * NS_PER_SECOND + f.nanos, offset)
 
 
 def window_parse(start: str, stop: str) -> Window:

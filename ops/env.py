@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -36,6 +38,7 @@ LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "WARNING": "W
 # The Go runtime's README said NULLSTAT while its code accepted NULL; both mean "no stats" here.
 STATS_OUTPUTS = {"DATADOG": "DATADOG", "NULL": "NULL", "NULLSTAT": "NULL"}
 LOG_OUTPUTS = {"STDOUT": "STDOUT", "NULL": "NULL"}
+DIGEST_ENGINES = {"BUILTIN": "builtin", "DUCKDB": "duckdb", "ATHENA": "athena"}
 
 # Check ids of the rules in this module (the typed reads have theirs in ops.env_reader).
 BAD_DATABASE_URL = "grapherd.E008"
@@ -44,8 +47,10 @@ BUCKETS_APART = "grapherd.E010"
 NO_CREDENTIALS = "grapherd.E011"
 KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
-SVG_TIMEOUT_TOO_LONG = "grapherd.E014"
-LEASE_TOO_LONG = "grapherd.E015"
+ATHENA_WITHOUT_BUCKET = "grapherd.E015"
+BAD_BROKER_URL = "grapherd.E017"
+SVG_TIMEOUT_TOO_LONG = "grapherd.E018"
+LEASE_TOO_LONG = "grapherd.E019"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
 
@@ -82,6 +87,12 @@ class Config:
     digester_endpoint: str = ""
     digester_polling_interval_ms: int = 1000
     digester_polling_timeout_ms: int = 600_000
+    digest_engine: str = "builtin"
+    athena_database: str = "default"
+    athena_table: str = "vpc_flow_logs"
+    athena_workgroup: str = "primary"
+    athena_output: str = ""
+    athena_region: str = ""
     flow_logs_bucket: str = ""
     flow_logs_region: str = ""
     flow_logs_role: str = ""
@@ -94,6 +105,7 @@ class Config:
     max_attempts: int = 3
     task_timeout_s: int = 600
     workers: int = 2
+    broker_url: str = ""  # empty: the database is the queue (django-q2's ORM broker)
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
     job_lease_s: int = 30
@@ -101,7 +113,8 @@ class Config:
     # that the fault tests can kill a worker at a known point (jobs.stage_pause).
     test_pause_at: str = ""
     delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
-    stats_output: str = "DATADOG"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
+    prune_after: timedelta | None = None  # GRAPHERD_PRUNE_AFTER: finished jobs older than this are removed
+    stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
     stats_host: str = "localhost"
     stats_port: int = 8125
     stats_tags: tuple[str, ...] = ()
@@ -124,7 +137,11 @@ def config_read(env: Mapping[str, str], data_dir: Path) -> tuple[Config, list[Pr
     r = EnvReader(env)
     r.raw("GRAPHERD_DATA_DIR")  # read by data_dir_read; known here
     config = Config(
-        data_dir=data_dir, **_django_values(r), **_service_values(r, data_dir), **_stats_values(r)
+        data_dir=data_dir,
+        **_django_values(r),
+        **_service_values(r, data_dir),
+        **_stats_values(r),
+        **_engine_values(r),
     )
     _check_database_url(r, config.database_url)
     _check_consistency(r, config)
@@ -181,23 +198,49 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "max_attempts": r.integer("GRAPHERD_MAX_ATTEMPTS", 3, minimum=1),
         "task_timeout_s": r.integer("GRAPHERD_TASK_TIMEOUT", 600, minimum=1, unit="seconds"),
         "workers": r.integer("GRAPHERD_WORKERS", 2, minimum=1),
+        "broker_url": _broker_url(r),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
         "job_lease_s": r.integer("GRAPHERD_JOB_LEASE", 30, minimum=3, unit="seconds"),
         "test_pause_at": r.text("GRAPHERD_TEST_PAUSE_AT"),
         "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
+        "prune_after": r.age("GRAPHERD_PRUNE_AFTER"),
     }
 
 
 def _stats_values(r: EnvReader) -> dict[str, Any]:
+    # Metrics are off unless configured: the Go default (DATADOG to localhost:8125) filled the log with
+    # send errors wherever no agent listens. Naming an agent address alone is enough to turn them on.
+    configured = bool(r.raw("RUNTIME_STATS_DATADOG_ADDRESS"))
     host, port = r.address("RUNTIME_STATS_DATADOG_ADDRESS", "localhost:8125")
     return {
-        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG", STATS_OUTPUTS),
+        "stats_output": r.choice("RUNTIME_STATS_OUTPUT", "DATADOG" if configured else "NULL", STATS_OUTPUTS),
         "stats_host": host,
         "stats_port": port,
         "stats_tags": r.items("RUNTIME_STATS_DATADOG_TAGS", ", "),
         "stats_flush_s": r.duration("RUNTIME_STATS_DATADOG_FLUSHINTERVAL", 10.0),
         "stats_packet_size": r.integer("RUNTIME_STATS_DATADOG_PACKETSIZE", 32768, minimum=512, unit="bytes"),
+    }
+
+
+def _broker_url(r: EnvReader) -> str:
+    """GRAPHERD_BROKER_URL: a Redis URL for django-q2's Redis broker, else the database is the queue."""
+    url = r.text("GRAPHERD_BROKER_URL")
+    if url and (urlsplit(url).scheme not in {"redis", "rediss", "unix"}):
+        message = f"GRAPHERD_BROKER_URL={url!r} is not a Redis URL like redis://127.0.0.1:6379/0."
+        r.problem(BAD_BROKER_URL, message)
+        return ""
+    return url
+
+
+def _engine_values(r: EnvReader) -> dict[str, Any]:
+    return {
+        "digest_engine": r.choice("GRAPHERD_DIGEST_ENGINE", "BUILTIN", DIGEST_ENGINES),
+        "athena_database": r.text("GRAPHERD_ATHENA_DATABASE", "default"),
+        "athena_table": r.text("GRAPHERD_ATHENA_TABLE", "vpc_flow_logs"),
+        "athena_workgroup": r.text("GRAPHERD_ATHENA_WORKGROUP", "primary"),
+        "athena_output": r.text("GRAPHERD_ATHENA_OUTPUT_LOCATION"),
+        "athena_region": r.text("GRAPHERD_ATHENA_REGION"),
     }
 
 
@@ -249,6 +292,12 @@ def _check_consistency(r: EnvReader, config: Config) -> None:
         r.problem(KEY_WITHOUT_SECRET, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not.")
     if config.flow_logs_bucket and r.raw("VPC_FLOW_LOGS_PATH"):
         r.problem(TWO_SOURCES, "Set VPC_FLOW_LOGS_BUCKET or VPC_FLOW_LOGS_PATH, not both.")
+    if config.digest_engine == "athena" and not config.flow_logs_bucket:
+        message = (
+            "GRAPHERD_DIGEST_ENGINE=athena reads the flow logs where Athena can: set VPC_FLOW_LOGS_BUCKET "
+            "(a local folder needs builtin or duckdb)."
+        )
+        r.problem(ATHENA_WITHOUT_BUCKET, message)
     _check_timeouts(r, config)
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
+
+from ops.ages import AGE_EXAMPLES, AgeInvalid, age_parse
 
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -22,6 +25,7 @@ NOT_A_URL = "grapherd.E004"
 NOT_A_DURATION = "grapherd.E005"
 NOT_A_CHOICE = "grapherd.E006"
 NOT_AN_ADDRESS = "grapherd.E007"
+NOT_AN_AGE = "grapherd.E014"
 
 
 @dataclass(frozen=True)
@@ -127,3 +131,20 @@ class EnvReader:
             self.problem(NOT_AN_ADDRESS, message)
             host, _, port = default.rpartition(":")
         return host.strip("[]") or "0.0.0.0", int(port)
+
+    def age(self, name: str) -> timedelta | None:
+        """An age such as `30d` or `12h` (`ops.ages`); None when unset, or not an age (reported)."""
+        raw = self.raw(name)
+        if not raw:
+            return None
+        try:
+            age = age_parse(raw)
+        except AgeInvalid:
+            self.problem(NOT_AN_AGE, f"{name}={raw!r} is not an age like {AGE_EXAMPLES}.")
+            return None
+        if not age:
+            self.problem(
+                BELOW_MINIMUM, f"{name}={raw!r} must be longer than nothing; leave it unset for never."
+            )
+            return None
+        return age

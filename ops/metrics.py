@@ -1,8 +1,9 @@
 """Request metrics in DogStatsD, configured by the Go runtime's RUNTIME_STATS_* variables.
 
 The Go services only reported connection gauges and no request metrics at all. Here every request is
-counted and timed, tagged with its route name, method and status; RUNTIME_STATS_OUTPUT=NULL turns the
-metrics off. DogStatsD is UDP: nothing waits for, or fails on, a missing agent.
+counted and timed, tagged with its route name, method and status. They are off unless configured
+(RUNTIME_STATS_OUTPUT=DATADOG, or an agent in RUNTIME_STATS_DATADOG_ADDRESS), so a machine without an
+agent logs no send errors. DogStatsD is UDP: nothing waits for, or fails on, a missing agent.
 """
 
 from __future__ import annotations

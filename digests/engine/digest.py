@@ -13,12 +13,18 @@ Record rules, on top of the Go digester's:
   14 tokens is AWS v2 default, of 36 the Transit Gateway default, anything else `unknown_layout`.
 * Tokens are separated by runs of spaces (tabs and CRs count as spaces); blank lines are not records.
   `-` is "no value". Fields a layout lacks are written `-`. Bytes that are not UTF-8 are replaced by U+FFFD.
-* Skip reasons, first match wins: unknown_layout, field_count, nodata_skipdata (a log-status other than
-  OK in any case; `-` or no log-status field is not a status), bad_number (a port, protocol, packets,
-  bytes, start or end that is neither a base-10 int64 nor `-`), outside_window.
-* Start and end above 2**31-1 are milliseconds and are divided by 1000. A record is in the window when
-  its start is in [start, stop); when it has no start value (or its layout no start field) its end is
-  used; with neither it is kept.
+* log-status: `OK` in any case is data (only data reaches the digest, as in the Go digester); `NODATA` and
+  `SKIPDATA` in any case are nodata_skipdata; `-` or any other value is unknown_status. In a layout
+  without a log-status field a record with a port, protocol, packets or bytes value is data and its line
+  says `OK` (so the DOT step keeps it); one with none of them is unknown_status (a NODATA record written
+  without its status looks like that).
+* Skip reasons, first match wins: unknown_layout, field_count, nodata_skipdata or unknown_status (by the
+  log-status field), bad_number (a port, protocol, packets, bytes, start or end that is neither a base-10
+  int64 nor `-`), unknown_status (no log-status field and no flow number), outside_window.
+* Start and end from 10**11 on are milliseconds and are divided by 1000; below they are seconds (10**11
+  seconds is past the year 5000, while second timestamps pass 2**31 in 2038). A record is in the window
+  when its start is in [start, stop); when it has no start value (or its layout no start field) its end
+  is used; with neither it is kept.
 * Ports, protocol and the sums are written in canonical decimal (`080` becomes `80`). Packets or bytes
   sum to `-` when no record of the group had a value. Start and end are the global bounds of all the
   records in the digest, as in the Go digester, so every line carries the same two values.

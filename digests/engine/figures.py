@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 SKIP_UNKNOWN_LAYOUT = "unknown_layout"  # no header/columns we can map (e.g. "Phony unsupported log format.")
 SKIP_FIELD_COUNT = "field_count"  # token count differs from the layout in force
 SKIP_BAD_NUMBER = "bad_number"  # a numeric field (port, packets, bytes, start, end, protocol) is not a number
-SKIP_NO_DATA = "nodata_skipdata"  # log-status NODATA or SKIPDATA (or any status other than OK)
+SKIP_NO_DATA = "nodata_skipdata"  # log-status NODATA or SKIPDATA, in any case
+# log-status `-` or any value but OK, NODATA and SKIPDATA; or, in a layout without log-status, a record with
+# no port, protocol, packets or bytes value (what a NODATA or SKIPDATA record would be)
+SKIP_UNKNOWN_STATUS = "unknown_status"
 SKIP_OUTSIDE_WINDOW = "outside_window"  # record start not in [start, stop)
 SKIP_REASONS = (
     SKIP_UNKNOWN_LAYOUT,
     SKIP_FIELD_COUNT,
     SKIP_BAD_NUMBER,
     SKIP_NO_DATA,
+    SKIP_UNKNOWN_STATUS,
     SKIP_OUTSIDE_WINDOW,
 )
 

@@ -63,10 +63,11 @@ MAX_TOKENS = 4096  # tokens a line keeps track of beyond its layout's width: mor
 # Return codes of `scan`.
 DONE, GROW, HEADER, NON_ASCII = 0, 1, 2, 3
 
-# `counts` slots.
+# `counts` slots: the record counts (RECORDS to UNKNOWN_STATUS, summed by `merge_counts`), then the rest.
 RECORDS, IN_WINDOW, UNKNOWN_LAYOUT, FIELD_COUNT_SKIP, NO_DATA, BAD_NUMBER, OUTSIDE = 0, 1, 2, 3, 4, 5, 6
-GROUPS, ARENA_USED, FIRST, LAST, HAS_FIRST, HAS_LAST = 7, 8, 9, 10, 11, 12
-COUNTS = 13
+UNKNOWN_STATUS = 7
+GROUPS, ARENA_USED, FIRST, LAST, HAS_FIRST, HAS_LAST = 8, 9, 10, 11, 12, 13
+COUNTS = 14
 
 # Table row: both hashes, the sums, and the group number + 1 (0: empty slot) with two flags: whether any
 # record of the group had a packets value, and a bytes value. 5 int64: 40 bytes, prefetched as two lines.
@@ -80,7 +81,9 @@ GROUP_BITS = (1 << 61) - 1
 KEY_SRCPORT, KEY_DSTPORT, KEY_PROTOCOL, KEY_NULLS, KEY_MID = 0, 1, 2, 3, 4
 KEY_ROW = 5
 
-MILLISECONDS_ABOVE = 2**31 - 1
+# A start or end from here on is milliseconds (Unix seconds this large are past the year 5000); below, seconds,
+# so second timestamps after 2038 stay seconds. The SQL engine (digests/rich_lines.py) must use the same bound.
+MILLISECONDS_FROM = 100_000_000_000
 _INT64_MAX = 2**63 - 1
 _CUTOFF = -(2**63) // 10 + 1  # the lowest value that can take one more digit (-2**63 = _CUTOFF * 10 - 8)
 
@@ -96,10 +99,10 @@ NO_VALUE = MINUS  # a field with no value is written "-"
 ZERO = 0x30  # b"0"
 DIGEST_VERSION = 0x32  # b"2": every digest line is in the v2 layout
 NINE = 0x39  # b"9"
+UPPER_K = 0x4B  # b"K"
+UPPER_O = 0x4F  # b"O"
 UNDERSCORE = 0x5F  # b"_"
 LOWER_A = 0x61  # b"a"
-LOWER_K = 0x6B  # b"k"
-LOWER_O = 0x6F  # b"o"
 LOWER_Z = 0x7A  # b"z"
 CASE_BIT = 0x20  # set in a lower-case ASCII letter, clear in its capital: `byte | CASE_BIT` ignores case
 FIRST_NON_ASCII = 0x80
@@ -115,6 +118,10 @@ _NAME = np.zeros(256, np.uint8)
 _NAME[LOWER_A : LOWER_Z + 1] = 1
 _NAME[ZERO : NINE + 1] = 1
 _NAME[[UNDERSCORE, MINUS]] = 1
+# log-status values, lower-case, for `_lower_is`.
+_OK = np.array(list(b"ok"), np.uint8)
+_NODATA = np.array(list(b"nodata"), np.uint8)
+_SKIPDATA = np.array(list(b"skipdata"), np.uint8)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -277,6 +284,32 @@ def _split(
 
 
 @_inlined
+def _absent_length(field: int) -> int:
+    """The length of the text written for a field its layout lacks: `OK` for log-status (a record of a
+    layout without log-status that gets this far carries numbers: it is data), else `-`."""
+    return 2 if field == STATUS else 1
+
+
+@_inlined
+def _absent_byte(field: int, at: int) -> int:
+    """Byte `at` of the text written for a field its layout lacks (see `_absent_length`)."""
+    if field == STATUS:
+        return UPPER_O if at == 0 else UPPER_K
+    return NO_VALUE
+
+
+@_inlined
+def _lower_is(text: np.ndarray, s: int, e: int, word: np.ndarray) -> bool:
+    """Whether text[s:e] is `word` (lower-case ASCII letters), with ASCII case ignored."""
+    if e - s != word.shape[0]:
+        return False
+    same = True
+    for i in range(e - s):
+        same &= (text[s + i] | CASE_BIT) == word[i]
+    return same
+
+
+@_inlined
 def _hash_fields(
     buf: np.ndarray,
     starts: np.ndarray,
@@ -290,7 +323,7 @@ def _hash_fields(
     h1: np.uint64,
     h2: np.uint64,
 ) -> tuple[np.uint64, np.uint64]:
-    """`_hash_bytes` of fields first..last-1 joined by single spaces, an absent field written `-`.
+    """`_hash_bytes` of fields first..last-1 joined by single spaces, an absent field as `_absent_byte` writes it.
 
     With `span`, the line itself holds that text, from the first field's start to the last one's end.
     """
@@ -300,7 +333,7 @@ def _hash_fields(
     length = last - first - 1
     for f in range(first, last):
         t = layouts[cols + f]
-        length += ends[t] - starts[t] if t >= 0 else 1
+        length += ends[t] - starts[t] if t >= 0 else _absent_length(f)
     h1 = _mix(h1, np.uint64(length), _M1)
     h2 = _mix(h2, np.uint64(length), _M2)
     word = np.uint64(0)
@@ -308,12 +341,12 @@ def _hash_fields(
     for f in range(first, last):
         t = layouts[cols + f]
         s = starts[t] if t >= 0 else 0
-        e = ends[t] if t >= 0 else 1
+        e = ends[t] if t >= 0 else _absent_length(f)
         for p in range(s - (f > first), e):
             if p < s:
                 byte = np.uint64(SPACE)
             elif t < 0:
-                byte = np.uint64(NO_VALUE)
+                byte = np.uint64(_absent_byte(f, p))
             else:
                 byte = np.uint64(buf[p])
             word |= byte << np.uint64(8 * fill)
@@ -495,7 +528,7 @@ def scan(
         if row >= 0:
             for f in range(ACCOUNT, SRCPORT):
                 t = rows[cols + f]
-                key_bytes += (ends[t] - starts[t] if t >= 0 else 1) + 1
+                key_bytes += (ends[t] - starts[t] if t >= 0 else _absent_length(f)) + 1
         groups = tally[GROUPS] + waiting + 1
         if (
             2 * groups > mask + 1
@@ -512,15 +545,16 @@ def scan(
         if row == -2:
             tally[FIELD_COUNT_SKIP] += 1
             continue
-        # log-status: OK in any case, `-` or no field
-        t = rows[cols + STATUS]
-        if t >= 0:
-            s, e = starts[t], ends[t]
-            dash = e - s == 1 and text[s] == NO_VALUE
-            ok = e - s == 2 and (text[s] | CASE_BIT) == LOWER_O and (text[s + 1] | CASE_BIT) == LOWER_K
-            if not dash and not ok:
+        # log-status: OK in any case is data; NODATA and SKIPDATA are counted as such, `-` and anything
+        # else as an unknown status. A layout without the field is decided once the numbers are read.
+        status_token = rows[cols + STATUS]
+        if status_token >= 0 and not _lower_is(text, starts[status_token], ends[status_token], _OK):
+            s, e = starts[status_token], ends[status_token]
+            if _lower_is(text, s, e, _NODATA) or _lower_is(text, s, e, _SKIPDATA):
                 tally[NO_DATA] += 1
-                continue
+            else:
+                tally[UNKNOWN_STATUS] += 1
+            continue
         bad = False
         for f in range(SRCPORT, FIELD_COUNT):
             t = rows[cols + f]
@@ -536,8 +570,17 @@ def scan(
         if bad:
             tally[BAD_NUMBER] += 1
             continue
+        if status_token < 0:
+            # No log-status field: a record with a port, protocol, packets or bytes value is data (its
+            # line says OK); one with none is what a NODATA or SKIPDATA record looks like, unknown.
+            flow_numbers = 0
+            for f in range(SRCPORT, START):
+                flow_numbers += present[f]
+            if flow_numbers == 0:
+                tally[UNKNOWN_STATUS] += 1
+                continue
         for f in (START, END):
-            if present[f] and numbers[f] > MILLISECONDS_ABOVE:
+            if present[f] and numbers[f] >= MILLISECONDS_FROM:
                 numbers[f] //= 1000
         moment_field = START if present[START] else END
         if present[moment_field]:
@@ -693,8 +736,9 @@ def _add_batch(
                     at += 1
                 s = batch[record + B_TOKENS + 2 * f]
                 if s < 0:
-                    arena[at] = NO_VALUE
-                    at += 1
+                    for i in range(_absent_length(f)):
+                        arena[at] = _absent_byte(f, i)
+                        at += 1
                 else:
                     at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
             offsets[group + 1] = at
@@ -878,7 +922,7 @@ def merge(
 @_compiled
 def merge_counts(counts: np.ndarray, other_counts: np.ndarray) -> None:
     """Adds the other tally's record counts and bounds to these."""
-    for slot in range(RECORDS, OUTSIDE + 1):
+    for slot in range(RECORDS, UNKNOWN_STATUS + 1):
         counts[slot] += other_counts[slot]
     for value, has, lower in ((FIRST, HAS_FIRST, True), (LAST, HAS_LAST, False)):
         if other_counts[has] == 0:

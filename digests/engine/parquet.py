@@ -13,7 +13,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from digests.engine.layouts import DIGEST_FIELDS, KNOWN_FIELDS, STRING_FIELDS, RecordLayout, field_name
+from digests.engine.layouts import (
+    DIGEST_FIELDS,
+    KNOWN_FIELDS,
+    STATUS,
+    STRING_FIELDS,
+    RecordLayout,
+    field_name,
+)
 from digests.engine.objects import FlowLogReadError
 from digests.engine.pieces import Lines, Unknown
 from digests.engine.tally import KERNEL_FIELDS
@@ -23,6 +30,8 @@ PARQUET_BATCH_ROWS = 256 * 1024
 PARQUET_MISSING = ("-", "None", "")
 PARQUET_BAD_NUMBER = "?"  # stands for a Parquet value that is not an int64, so the scan counts bad_number
 CANONICAL = RecordLayout.of(KERNEL_FIELDS)  # the layout of the text lines Parquet batches become
+# ... of a file without a log-status column: its records are data when they carry numbers, as in text files
+CANONICAL_WITHOUT_STATUS = RecordLayout.of(name for name in KERNEL_FIELDS if name != STATUS)
 _WHITESPACE = (" ", "\t", "\n", "\r", "\x0b", "\x0c")
 _PARQUET_ERRORS = (pa.ArrowException, OSError, ValueError, TypeError, EOFError, KeyError, IndexError)
 
@@ -41,8 +50,10 @@ def parquet_pieces(number: int, key: str, data: bytes) -> Iterator[Lines | Unkno
             if not known:
                 yield Unknown(number, batch.num_rows)
                 continue
-            text = _parquet_lines(_arrow_frame(batch))
-            yield Lines(number, text, 0, len(text), CANONICAL)
+            frame = _arrow_frame(batch)
+            layout = CANONICAL if STATUS in frame.columns else CANONICAL_WITHOUT_STATUS
+            text = _parquet_lines(frame, layout)
+            yield Lines(number, text, 0, len(text), layout)
     except _PARQUET_ERRORS as error:
         raise FlowLogReadError(key, f"unreadable Parquet: {error}") from error
 
@@ -64,10 +75,10 @@ def _arrow_frame(batch: pa.RecordBatch) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def _parquet_lines(frame: pl.DataFrame) -> bytes:
-    """The rows as text lines in the CANONICAL layout, for the same scan as text files."""
+def _parquet_lines(frame: pl.DataFrame, layout: RecordLayout) -> bytes:
+    """The rows as text lines in `layout` (CANONICAL or CANONICAL_WITHOUT_STATUS), for the same scan as text files."""
     fields: list[pl.Expr] = []
-    for name in KERNEL_FIELDS:
+    for name in layout.names:
         if name in STRING_FIELDS:
             fields.append(_parquet_text(frame, name))
         else:

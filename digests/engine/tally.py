@@ -21,6 +21,7 @@ from digests.engine.figures import (
     SKIP_NO_DATA,
     SKIP_OUTSIDE_WINDOW,
     SKIP_UNKNOWN_LAYOUT,
+    SKIP_UNKNOWN_STATUS,
     DigestFigures,
 )
 from digests.engine.layouts import (
@@ -65,6 +66,7 @@ _SKIPS = {
     SKIP_UNKNOWN_LAYOUT: kernel.UNKNOWN_LAYOUT,
     SKIP_FIELD_COUNT: kernel.FIELD_COUNT_SKIP,
     SKIP_NO_DATA: kernel.NO_DATA,
+    SKIP_UNKNOWN_STATUS: kernel.UNKNOWN_STATUS,
     SKIP_BAD_NUMBER: kernel.BAD_NUMBER,
     SKIP_OUTSIDE_WINDOW: kernel.OUTSIDE,
 }

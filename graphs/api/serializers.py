@@ -1,8 +1,8 @@
 """Serializers of the v1 views, and `window_clean`, the one validation of a requested window.
 
 The API, the preview page's form and `manage.py graph_create` all validate a window with `window_clean`,
-so they give the same messages: Go's parse error text for a bad time (what Go clients already see),
-and the window rules of `window_parse`.
+so they accept the same time forms and give the same plain messages (`jobs.time_forms`); only the
+Go-compatible routes keep Go's parser and texts.
 """
 
 from __future__ import annotations
@@ -11,54 +11,48 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from graphs.models import Graph
+from graphs.selectors import graph_digest_engine
 from jobs.models import JobStatus
 from jobs.progress import job_elapsed
-from jobs.window import Window, WindowError, instant_parse, window_parse
+from jobs.time_forms import WindowInvalid, window_from_texts
+from jobs.window import Window
 
-RFC3339_HELP = "RFC 3339 time, e.g. 2019-01-01T00:00:00Z; truncated to the minute."
-
-
-class WindowInvalid(Exception):
-    """Why a requested window was refused: a message by field ("start", "stop"), or by None when it is
-    about the window as a whole (the order, or nothing left after truncation)."""
-
-    def __init__(self, errors: dict[str | None, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+__all__ = ["WindowInvalid", "window_clean"]
+TIME_HELP = (
+    "A time, truncated to the minute: RFC 3339 (`2019-01-01T00:00:00Z`), `2019-01-01 00:00` or "
+    "`2019-01-01T00:00` (UTC when the zone is left out), a date alone (`2019-01-01`, its midnight UTC), "
+    "epoch seconds (`1546300800`), `now`, or an age before now (`-1h`, `-30m`, `-2d`)."
+)
 
 
 def window_clean(start: str, stop: str) -> Window:
-    """The window `[start, stop)` of two texts exactly as given, or WindowInvalid.
-
-    Each time is parsed alone first, so a bad one is reported on its own field (both when both are bad);
-    the window rules apply only to two valid times.
-    """
-    errors: dict[str | None, str] = {}
-    for field, value in (("start", start), ("stop", stop)):
-        try:
-            instant_parse(value)
-        except WindowError as error:
-            errors[field] = str(error)
-    if errors:
-        raise WindowInvalid(errors)
-    try:
-        return window_parse(start, stop)
-    except WindowError as error:
-        raise WindowInvalid({None: str(error)}) from error
+    """The window `[start, stop)` of two typed times (`jobs.time_forms`), or WindowInvalid."""
+    return window_from_texts(start, stop, now=timezone.now())
 
 
 class WindowInputSerializer(serializers.Serializer):
-    """A time window `[start, stop)`; each time is parsed as Go's `time.RFC3339Nano` layout."""
+    """A time window `[start, stop)` in any of the forms of `jobs.time_forms`."""
 
-    # Whitespace and blanks go to the Go parser untouched, so its message names the exact input.
-    start = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
-    stop = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text=RFC3339_HELP)
+    # Blanks reach window_clean, which says "stop is required" as the missing field does.
+    start = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        error_messages={"required": "start is required"},
+        help_text=TIME_HELP,
+    )
+    stop = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        error_messages={"required": "stop is required"},
+        help_text=TIME_HELP,
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -102,6 +96,13 @@ class GraphFiguresSerializer(serializers.Serializer):
     svg_engine = serializers.CharField()
     svg_error = serializers.CharField(help_text="Why no SVG preview was made; empty when there is one.")
     connections = serializers.IntegerField(help_text="Connections in the window's connection views.")
+    digest_engine = serializers.SerializerMethodField(
+        help_text="The engine that built the window's digest (builtin, duckdb, athena; "
+        "GRAPHERD_DIGEST_ENGINE); empty when a remote digesterd built it."
+    )
+
+    def get_digest_engine(self, graph: Graph) -> str:
+        return graph_digest_engine(graph)
 
 
 class GraphLinksSerializer(serializers.Serializer):

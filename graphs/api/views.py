@@ -169,12 +169,17 @@ class GraphListCreateApi(GraphApi):
         summary="Request the graph of a window",
         description=(
             "Queues the graph of `[start, stop)` (times truncated to the minute). The answer is the job, "
-            "with `Location` pointing at it; poll it until `status` is `done` or `failed`."
+            "with `Location` pointing at it; poll it until `status` is `done` or `failed`. Times may be "
+            "RFC 3339, `2019-01-01 00:00` (UTC when the zone is left out), a date, epoch seconds, `now` "
+            "or `-1h`; a time that is not one of these is a 400 naming the parameter, e.g. "
+            '`{"stop": ["stop is required"]}` or `{"non_field_errors": ["start must be before stop"]}`.'
         ),
         request=WindowInputSerializer,
         responses={
             202: GraphOutputSerializer,
-            400: OpenApiResponse(WindowErrorsSerializer, description="Go's time parse error, by field."),
+            400: OpenApiResponse(
+                WindowErrorsSerializer, description="Why a time or the window was refused, by parameter."
+            ),
             401: _UNAUTHENTICATED,
             409: _CONFLICT,
             503: _UNAVAILABLE,

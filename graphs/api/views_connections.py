@@ -18,6 +18,7 @@ from connections.filters import FilterInvalid, filters_parse
 from connections.selectors import GROUPS, MAX_NODES, MAX_PORTS, RANKS, TOPS, connection_top
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
+from graphs.artifacts_http import window_file_name
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
 from graphs.view_query import ViewInvalid, choice_param, count_param, view_query
@@ -67,6 +68,11 @@ class _ConnectionsApi(GraphApi):
 
     def _csv(self, request: Request) -> bool:
         return request.accepted_renderer.format == "csv"
+
+    def _csv_download(self, table: dict[str, Any], graph_id: UUID, part: str) -> Response:
+        """CSV rows, offered as a file named after the window (`graph_<start>_<stop>_view.csv`)."""
+        name = window_file_name(self._graph(graph_id), ".csv", part)
+        return Response(table, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 _FILTERS = [
@@ -182,7 +188,7 @@ class GraphViewApi(_ConnectionsApi):
                 "server_label",
                 *list(ViewEdgeSerializer().fields)[2:],
             ]
-            return Response({"columns": columns, "rows": rows})
+            return self._csv_download({"columns": columns, "rows": rows}, graph_id, "view")
         return Response(view)
 
 
@@ -207,7 +213,6 @@ class GraphTopApi(_ConnectionsApi):
         limit = count_param(params, "limit", 20, TOP_LIMIT)
         top = connection_top(graph_connections(self._ready_graph(graph_id)), filters, of, by, limit)
         if self._csv(request):
-            return Response(
-                {"columns": ["key", "label", "bytes", "packets", "connections"], "rows": top["rows"]}
-            )
+            columns = ["key", "label", "bytes", "packets", "connections"]
+            return self._csv_download({"columns": columns, "rows": top["rows"]}, graph_id, f"top-{of}")
         return Response(top)

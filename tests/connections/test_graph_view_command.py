@@ -62,3 +62,17 @@ def test_the_warnings_of_an_empty_graph_go_to_stderr_and_leave_the_csv_clean(
     call_command("graph_view", graph_id, "--format", "csv", stdout=out, stderr=err)
     assert err.getvalue() == "warning: 1 file read, but they hold no flow-log record\n"
     assert out.getvalue().splitlines()[0].startswith("client,")
+
+
+def test_a_window_in_common_time_forms_finds_the_same_graph(build_graph: Callable[[list[str]], str]) -> None:
+    build_graph(RECORDS)
+    answer = json.loads(run("--start", "2019-01-01", "--stop", "2019-01-01 01:00", "--top", "rejected",
+                            "--format", "json"))  # fmt: skip
+    assert [row["key"] for row in answer["rows"]] == [SCANNER]
+
+
+def test_a_bad_time_is_explained_in_plain_words() -> None:
+    with pytest.raises(
+        CommandError, match=r'^stop "2019-01-01 01:60" is not a time: minute must be in 0\.\.59; use '
+    ):
+        run("--start", "2019-01-01", "--stop", "2019-01-01 01:60")

@@ -122,8 +122,8 @@ CORPUS_FIGURES: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "aws-vpc-flow-log-appender/event.json": (31, 0, 0, {"unknown_layout": 31}),
     "elastic-beats-vpcflow/accept-reject-traffic.log": (4, 4, 4, {}),
     "elastic-beats-vpcflow/bad.log": (1, 0, 0, {"unknown_layout": 1}),
-    # no number fields at all: both records kept
-    "elastic-beats-vpcflow/custom-nat-gateway.log": (2, 2, 2, {}),
+    # no log-status and no number fields: nothing tells these records from NODATA ones
+    "elastic-beats-vpcflow/custom-nat-gateway.log": (2, 0, 0, {"unknown_status": 2}),
     # 17 tokens and no header
     "elastic-beats-vpcflow/custom-transit-gateway.log": (1, 0, 0, {"unknown_layout": 1}),
     "elastic-beats-vpcflow/ipv6.log": (1, 1, 1, {}),
@@ -134,7 +134,7 @@ CORPUS_FIGURES: dict[str, tuple[int, int, int, dict[str, int]]] = {
         90,
         1,
         1,
-        {"unknown_layout": 88, "nodata_skipdata": 1},
+        {"unknown_layout": 88, "unknown_status": 1},
     ),
     # a blank line and a repeated header mid-file
     "elastic-beats-vpcflow/tcp-flag-sequence-skip-data.log": (2, 0, 0, {"nodata_skipdata": 2}),
@@ -152,8 +152,8 @@ CORPUS_FIGURES: dict[str, tuple[int, int, int, dict[str, int]]] = {
     "elastic-integrations-vpcflow/test-tgw-samples.log": (10, 3, 3, {"nodata_skipdata": 7}),
     "elastic-integrations-vpcflow/test-v5-all-fields.log": (1, 0, 0, {"unknown_layout": 1}),
     "elastic-integrations-vpcflow/test-v8-samples.log": (1, 0, 0, {"unknown_layout": 1}),
-    # 14 tokens once split: read as v2, its status token `NODATA"}` is not OK
-    "elastic-integrations-vpcflow/test-with-message-field.log": (1, 0, 0, {"nodata_skipdata": 1}),
+    # 14 tokens once split: read as v2, its status token `NODATA"}` is no status AWS writes
+    "elastic-integrations-vpcflow/test-with-message-field.log": (1, 0, 0, {"unknown_status": 1}),
     "flowlogs-reader/flows.parquet": (3, 1, 1, {"nodata_skipdata": 2}),
     "loki-lambda-promtail/vpcflowlog.log.gz": (3, 3, 3, {}),
     "otel-awslogsencoding/valid_tgw_flow_cw.json": (1, 0, 0, {"unknown_layout": 1}),
@@ -241,11 +241,47 @@ def test_custom_transit_gateway_header_is_mapped_by_name() -> None:
     ]
 
 
-def test_layout_without_numbers_or_status_keeps_its_records_with_dashes() -> None:
-    assert lines(corpus("elastic-beats-vpcflow/custom-nat-gateway.log")) == [
-        "2 - eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 - - - - - - - - -",
-        "2 - eni-1235b8ca123456789 10.0.1.5 10.0.0.220 - - - - - - - - -",
-    ]
+def test_a_layout_without_status_or_numbers_skips_its_records_as_unknown_status() -> None:
+    digest, figures = run(corpus("elastic-beats-vpcflow/custom-nat-gateway.log"))
+    assert digest == ""
+    assert skipped(figures) == {"unknown_status": 2}
+
+
+def test_a_layout_without_status_writes_ok_for_records_that_carry_numbers() -> None:
+    custom = "srcaddr dstaddr srcport dstport protocol packets bytes start end action"
+    digest, figures = run(
+        text(
+            "10.0.0.1 10.0.0.2 40000 443 6 10 1000 1000 1060 ACCEPT",
+            "10.0.0.1 10.0.0.2 40001 443 6 5 500 1000 1060 ACCEPT",
+            "- - - - - - - 900 5000 -",  # a NODATA record, written without its status
+            header=custom,
+        ),
+        text(v2(account="-", eni="-")),  # the same connection from a file with log-status
+    )
+    assert digest.splitlines() == ["2 - - 10.0.0.1 10.0.0.2 0 443 6 25 2500 1000 1060 ACCEPT OK"]
+    assert skipped(figures) == {"unknown_status": 1}
+
+
+def test_the_status_rules_are_the_same_on_the_fast_and_careful_paths() -> None:
+    custom = "srcaddr dstaddr srcport dstport packets start end action"
+    rows = [f"10.0.0.{n % 5} 10.0.1.1 {40000 + n} 443 {n} 1000 1060 ACCEPT" for n in range(40)]
+    rows += ["- - - - - 900 5000 -"] * 3
+    other = [v2(src=f"10.0.0.{n}", account="-", eni="-") for n in range(3)]
+    other += [v2(status="-"), v2(status="NODATA"), v2(status="?")]
+    fast = run(text(*rows, header=custom), text(*other))
+    tabs = run(text(*rows, header=custom).replace(b" ", b"\t"), text(*other).replace(b" ", b"\t"))
+    non_ascii = run(text(*rows, "é", header=custom), text(*other, "é"))
+    assert fast[0].count(" OK\n") == 8  # five custom groups, three v2 ones
+    assert tabs[0] == non_ascii[0] == fast[0]
+    assert skipped(fast[1]) == {"unknown_status": 5, "nodata_skipdata": 1}
+    assert skipped(tabs[1]) == skipped(fast[1])
+    assert skipped(non_ascii[1]) == {**skipped(fast[1]), "field_count": 2}
+
+
+def test_a_record_without_status_or_numbers_does_not_widen_start_and_end() -> None:
+    custom = "srcaddr dstaddr packets start end action"
+    digest = lines(text("10.0.0.1 10.0.0.2 7 1000 1060 ACCEPT", "- - - 10 99999 -", header=custom))
+    assert digest == ["2 - - 10.0.0.1 10.0.0.2 - - - 7 - 1000 1060 ACCEPT OK"]
 
 
 def test_headerless_file_mixing_v2_ecs_and_tgw_lines_reads_each_line_by_its_token_count() -> None:
@@ -374,7 +410,7 @@ def test_a_header_mid_file_switches_the_layout() -> None:
 
 
 def test_a_header_in_one_object_does_not_leak_into_the_next() -> None:
-    custom = text("eni-7 10.0.0.1", header="interface-id srcaddr")
+    custom = text("eni-7 10.0.0.1 3", header="interface-id srcaddr packets")
     plain = text(v2(), header=None)
     digest, figures = run(custom, plain)
     assert (figures.records, figures.in_window) == (2, 2)
@@ -436,6 +472,27 @@ def test_millisecond_timestamps_are_read_as_seconds() -> None:
     assert skipped(figures) == {"outside_window": 1}
 
 
+def test_second_timestamps_after_2038_stay_seconds() -> None:
+    in_2040 = 2208988800  # 2040-01-01T00:00:00Z, above 2**31 - 1
+    digest, figures = run(
+        text(v2(start=str(in_2040), end=str(in_2040 + 60))), window=(in_2040, in_2040 + 3600)
+    )
+    assert digest.splitlines() == [
+        f"2 111122223333 eni-1 10.0.0.1 10.0.0.2 0 443 6 10 1000 {in_2040} {in_2040 + 60} ACCEPT OK"
+    ]
+    assert figures.in_window == 1
+
+
+def test_milliseconds_start_at_ten_to_the_eleventh() -> None:
+    digest = lines(
+        text(
+            v2(start="99999999999", end="99999999999"),
+            v2(src="10.0.0.9", start="100000000000", end="100000000000"),
+        )
+    )
+    assert [line.split(" ")[10:12] for line in digest] == [["100000000", "99999999999"]] * 2
+
+
 def test_ephemeral_port_rule_zeroes_the_higher_port_or_the_source_when_equal() -> None:
     digest = lines(
         text(
@@ -493,10 +550,19 @@ def test_action_and_status_keep_their_case_and_lowercase_ok_is_ok() -> None:
     assert skipped(figures) == {"nodata_skipdata": 1}
 
 
-def test_a_dash_status_is_no_status_and_the_record_is_kept() -> None:
-    assert lines(text(v2(status="-"))) == [
-        "2 111122223333 eni-1 10.0.0.1 10.0.0.2 0 443 6 10 1000 1000 1060 ACCEPT -"
+def test_a_dash_or_unknown_status_is_skipped_and_does_not_widen_start_and_end() -> None:
+    digest, figures = run(
+        text(
+            v2(),
+            v2(src="10.0.0.7", status="-", start="10", end="99999"),
+            v2(src="10.0.0.8", status="PENDING", start="10", end="99999"),
+            v2(src="10.0.0.9", status="skipdata"),
+        )
+    )
+    assert digest.splitlines() == [
+        "2 111122223333 eni-1 10.0.0.1 10.0.0.2 0 443 6 10 1000 1000 1060 ACCEPT OK"
     ]
+    assert skipped(figures) == {"unknown_status": 2, "nodata_skipdata": 1}
 
 
 def test_invalid_utf8_bytes_are_replaced_not_fatal() -> None:
@@ -546,6 +612,7 @@ def test_skip_reasons_follow_their_precedence() -> None:
         text(
             v2() + " extra",  # field_count beats the rest
             v2(packets="NaN", status="SKIPDATA"),  # nodata beats bad_number
+            v2(packets="NaN", status="-"),  # so does an unknown status
             v2(packets="NaN", start="1"),  # bad_number beats outside_window
             v2(start="1"),  # outside_window
             v2(),
@@ -557,9 +624,10 @@ def test_skip_reasons_follow_their_precedence() -> None:
         "field_count": 1,
         "bad_number": 1,
         "nodata_skipdata": 1,
+        "unknown_status": 1,
         "outside_window": 1,
     }
-    assert (figures.records, figures.in_window, len(digest.splitlines())) == (6, 1, 1)
+    assert (figures.records, figures.in_window, len(digest.splitlines())) == (7, 1, 1)
     assert set(figures.skipped) == set(SKIP_REASONS)
 
 
@@ -609,8 +677,8 @@ def test_adjacent_windows_split_the_records_exactly_once() -> None:
 
 def test_a_layout_without_start_uses_end_and_without_either_keeps_the_record() -> None:
     digest, figures = run(
-        text("10.0.0.1 5000", "10.0.0.2 1500", header="srcaddr end"),
-        text("10.0.0.3", header="srcaddr"),
+        text("10.0.0.1 5000 1", "10.0.0.2 1500 1", header="srcaddr end bytes"),
+        text("10.0.0.3 1", header="srcaddr bytes"),
         window=(1000, 2000),
     )
     assert [line.split(" ")[3] for line in digest.splitlines()] == ["10.0.0.2", "10.0.0.3"]
@@ -669,10 +737,35 @@ def test_parquet_without_any_flow_log_column_is_unknown_layout() -> None:
     assert skipped(figures) == {"unknown_layout": 3}
 
 
-def test_parquet_with_only_opaque_known_columns_keeps_its_rows() -> None:
+def test_parquet_with_only_opaque_known_columns_has_no_data_to_keep() -> None:
     digest, figures = run(parquet({"vpc_id": ["vpc-1", "vpc-2"]}))
-    assert digest.splitlines() == ["2 - - - - - - - - - - - - -"]
-    assert figures.in_window == 2
+    assert digest == ""
+    assert skipped(figures) == {"unknown_status": 2}
+
+
+def test_parquet_without_a_status_column_reads_records_as_text_files_do() -> None:
+    table: dict[str, list[Any]] = {
+        "srcaddr": ["10.0.0.1", None],
+        "dstaddr": ["10.0.0.2", None],
+        "packets": [3, None],
+    }
+    digest, figures = run(parquet(table, {"packets": pa.int64()}))
+    assert digest.splitlines() == ["2 - - 10.0.0.1 10.0.0.2 - - - 3 - - - - OK"]
+    assert skipped(figures) == {"unknown_status": 1}
+    header = "srcaddr dstaddr packets"
+    as_text = run(text("10.0.0.1 10.0.0.2 3", "- - -", header=header))
+    assert (as_text[0], as_text[1].skipped, as_text[1].in_window) == (digest, figures.skipped, 1)
+
+
+def test_parquet_null_or_dash_status_is_unknown() -> None:
+    table: dict[str, list[Any]] = {
+        "srcaddr": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+        "packets": [1, 2, 3],
+        "log_status": ["OK", None, "-"],
+    }
+    digest, figures = run(parquet(table))
+    assert digest.splitlines() == ["2 - - 10.0.0.1 - - - - 1 - - - - OK"]
+    assert skipped(figures) == {"unknown_status": 2}
 
 
 def test_gzip_plain_and_parquet_objects_mix_in_one_call() -> None:

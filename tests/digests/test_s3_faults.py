@@ -80,15 +80,16 @@ def test_an_object_that_keeps_failing_fails_the_graph_after_bounded_retries_nami
 def test_an_object_that_vanished_after_the_listing_fails_the_graph_naming_it(
     s3: Any, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import digests.flow
+    from digests.sources.s3 import S3Source
 
-    fetch = digests.flow.fetch_objects
+    listing = S3Source.list
 
-    def vanish_then_fetch(*args: Any) -> Any:
+    def list_then_vanish(self: S3Source, *args: Any) -> Any:
+        refs = list(listing(self, *args))
         s3.delete_object(Bucket=BUCKET, Key=KEY)  # a lifecycle rule, say, between listing and reading
-        return fetch(*args)
+        return iter(refs)
 
-    monkeypatch.setattr(digests.flow, "fetch_objects", vanish_then_fetch)
+    monkeypatch.setattr(S3Source, "list", list_then_vanish)
     assert_failed_naming(build(client), client, KEY)
 
 

@@ -1,5 +1,6 @@
-"""Browser fixtures for the page tests (test_browser.py, test_explorer_browser.py): Debian's Chromium,
-headless, driven by Playwright; pages that collect console errors (a CSP violation is one)."""
+"""Fixtures of the graph tests: `graph`, the small VPC's window built; and browser fixtures for the page
+tests (test_browser.py, test_explorer_browser.py): Debian's Chromium, headless, driven by Playwright;
+pages that collect console errors (a CSP violation is one)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
+from graphs.models import Graph
+from jobs.models import JobStatus
 from ops.heartbeat import heartbeat
+from tests.graphs.small_vpc import build_graph, write_flow_logs
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +34,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def graph(flowlogs_dir: Path) -> Graph:
+    write_flow_logs(flowlogs_dir)
+    built = build_graph()
+    assert built.status == JobStatus.DONE, built.error
+    return built
 
 
 @pytest.fixture

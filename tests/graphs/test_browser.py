@@ -96,7 +96,7 @@ def test_a_graph_without_a_preview_offers_the_dot_in_the_browser(
     link = page.locator("a", has_text="Download DOT").first
     with page.expect_download() as download:
         link.click()
-    assert download.value.suggested_filename == f"{graph.id}.dot"
+    assert download.value.suggested_filename == "graph_2019-01-01T0000Z_2019-01-01T0100Z.dot"
     assert page.problems == []
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
 import random
-import re
 import subprocess
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pytest
 
 from digests.engine.digest import digest_objects
 from digests.engine.objects import FlowLogObject
-from graphs.dot import Edge, dot_text, dot_write, edges_read, node_ids
+from graphs.dot import GO_SPACE, Edge, dot_text, dot_write, edges_read, go_trim_space, node_ids
 
 GO_FIXTURES = Path(__file__).parents[1] / "data" / "go-fixtures"
 
@@ -150,6 +150,35 @@ def test_log_status_ok_is_matched_trimmed_and_in_any_case() -> None:
     assert len(edge_lines(dot_text(lines))) == 2
 
 
+@pytest.mark.parametrize("space", ["\t", "\v", "\x85", "\xa0", "\u2000", "\u200a", "\u2028", "\u3000"])
+def test_log_status_is_trimmed_of_what_gos_trim_space_trims(space: str) -> None:
+    assert len(edge_lines(dot_text([line().replace(" OK", f" {space}OK{space}")]))) == 1
+
+
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x1f", "\u200b", "\ufeff"])
+def test_log_status_keeps_what_gos_trim_space_keeps(separator: str) -> None:
+    assert dot_text([line().replace(" OK", f" OK{separator}")]) == "digraph {\n}"
+
+
+def test_go_trim_space_trims_unicode_white_space_only() -> None:
+    python_spaces = {chr(code) for code in range(0x110000) if chr(code).isspace()}
+    assert set(GO_SPACE) == python_spaces - {"\x1c", "\x1d", "\x1e", "\x1f"}
+    assert go_trim_space("\xa0 OK\x1f\u3000") == "OK\x1f"
+
+
+def test_a_custom_format_without_log_status_gives_edges_not_an_empty_graph() -> None:
+    header = "srcaddr dstaddr srcport dstport protocol packets bytes start end action"
+    flow_log = f"{header}\n10.0.0.1 10.0.0.2 40000 443 6 10 840 1418530010 1418530070 ACCEPT\n"
+    out = io.BytesIO()
+    digest_objects([FlowLogObject("custom.log", flow_log.encode())], 0, 2**40, out)
+    assert edge_lines(dot_text(out.getvalue().decode().splitlines())) == [
+        'n10001 -> n10002 [govpc_accountID="-" govpc_eniID="-" govpc_srcPort="0" govpc_dstPort="443"'
+        ' govpc_protocol="6" govpc_packets="10" govpc_bytes="840" govpc_start="1418530010"'
+        ' govpc_end="1418530070" color=green label="accountID=-\\neniID=-\\nsrcPort=0\\ndstPort=443'
+        '\\nprotocol=6\\npackets=10\\nbytes=840\\nstart=1418530010\\nend=1418530070"]'
+    ]
+
+
 def test_fields_past_the_fourteenth_are_ignored() -> None:
     assert dot_text([line() + " extra fields\n"]) == dot_text([line()])
 
@@ -188,7 +217,7 @@ def test_quotes_and_backslashes_in_values_are_escaped() -> None:
 
 def test_quotes_and_backslashes_in_addresses_are_escaped_in_node_labels() -> None:
     dot = dot_text([line(src='10.0.0.1"\\')])
-    assert 'n10001 [label="10.0.0.1\\"\\\\"]' in node_lines(dot)
+    assert 'n10001__ [label="10.0.0.1\\"\\\\"]' in node_lines(dot)
 
 
 def test_whitespace_and_control_characters_in_values_become_underscores() -> None:
@@ -206,8 +235,8 @@ def test_graphviz_parses_escaped_values_even_with_a_trailing_backslash() -> None
         ["dot", "-Tcanon"], input=dot.encode(), capture_output=True, check=True
     ).stdout.decode()
     assert 'govpc_accountID="a\\"b\\\\c"' in canon
-    assert 'n1234\t[label="1.2.3.4\\""];' in canon
-    assert 'n5678\t[label="5.6.7.8\\\\"];' in canon
+    assert 'n1234_\t[label="1.2.3.4\\""];' in canon
+    assert 'n5678_\t[label="5.6.7.8\\\\"];' in canon
 
 
 # --- node ids --------------------------------------------------------------------------------------------
@@ -223,8 +252,19 @@ def test_unique_node_ids_keep_the_go_form() -> None:
 
 def test_ipv6_ids_drop_the_colons_and_labels_keep_the_address() -> None:
     dot = dot_text([line("2001:db8::1", "fe80::1%eth0")])
-    assert edge_lines(dot)[0].startswith("n2001db81 -> nfe801eth0 [")
-    assert node_lines(dot) == ['n2001db81 [label="2001:db8::1"]', 'nfe801eth0 [label="fe80::1%eth0"]']
+    assert edge_lines(dot)[0].startswith('n2001db81 -> "nfe801%eth0" [')
+    assert node_lines(dot) == ['"nfe801%eth0" [label="fe80::1%eth0"]', 'n2001db81 [label="2001:db8::1"]']
+
+
+def test_ids_without_a_collision_keep_the_go_text_quoted_where_dot_needs_quotes() -> None:
+    assert node_ids(["-", "fe80::1%eth0", "é", "日本", "10.0.0.1", "a-b.c"]) == {
+        "-": '"n-"',
+        "fe80::1%eth0": '"nfe801%eth0"',
+        "é": "né",
+        "日本": "n日本",
+        "10.0.0.1": "n10001",
+        "a-b.c": '"na-bc"',
+    }
 
 
 @pytest.mark.parametrize("order", [("1.11.1.1", "11.1.1.1"), ("11.1.1.1", "1.11.1.1")])
@@ -250,14 +290,31 @@ def test_a_suffixed_id_never_takes_the_plain_id_of_another_address() -> None:
     assert ids == {"1.1": "n11", "11": "n11_3", "11_2": "n11_2"}
 
 
-def test_an_address_that_would_spell_the_node_keyword_gets_a_suffix() -> None:
-    assert node_ids(["ode", "ODE"]) == {"ODE": "nODE_2", "ode": "node_2"}
+def test_an_address_that_would_spell_the_node_keyword_is_quoted() -> None:
+    assert node_ids(["ode", "ODE", "o.de"]) == {"ODE": '"nODE"', "o.de": '"node"', "ode": "node_2"}
 
 
-def test_every_written_id_is_a_bare_dot_id() -> None:
-    ids = node_ids(["10.0.0.1", "a b", "<x>", "é.1", "", "-"])
-    assert all(re.fullmatch("n[A-Za-z0-9_]*", id_) for id_ in ids.values())
-    assert len(set(ids.values())) == len(ids)
+def test_graphviz_reads_every_id_as_its_own_node_with_its_label() -> None:
+    addresses = [
+        "10.0.0.1",
+        "-",
+        "fe80::1%eth0",
+        "é",
+        "日本",
+        "ode",
+        "<x>",
+        "a\x1fb",
+        'q"x',
+        "1.11.1.1",
+        "11.1.1.1",
+    ]
+    dot = dot_text([line(src, "10.0.0.1") for src in addresses])
+    drawn = json.loads(
+        subprocess.run(["dot", "-Tjson"], input=dot.encode(), capture_output=True, check=True).stdout
+    )
+    labels = sorted(node["label"].replace('\\"', '"') for node in drawn["objects"])
+    assert labels == sorted(address.replace("\x1f", "_") for address in addresses)
+    assert len(drawn["edges"]) == len(addresses)
 
 
 # --- determinism, streaming, figures ----------------------------------------------------------------------

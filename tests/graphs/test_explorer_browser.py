@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from graphs.models import Graph
-from jobs.models import JobStatus
-from tests.graphs.small_vpc import START, STOP, build_graph, write_flow_logs
+from tests.graphs.small_vpc import START, STOP, write_flow_logs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +28,6 @@ READY = "#graph[data-state=ready]"
 def bundle_built() -> None:
     if not BUNDLE.exists():
         pytest.fail("the explorer's bundle is not built: run `make bundle` (make test builds it)")
-
-
-@pytest.fixture
-def graph(flowlogs_dir: Path) -> Graph:
-    write_flow_logs(flowlogs_dir)
-    built = build_graph()
-    assert built.status == JobStatus.DONE, built.error
-    return built
 
 
 @pytest.fixture

@@ -250,18 +250,6 @@ def test_a_queue_failure_is_a_500_and_leaves_the_window_free(
     assert client.post(query()).status_code == 202
 
 
-def test_times_the_database_cannot_hold_are_400_not_500(client: Client) -> None:
-    response = client.get(query("0001-01-01T00:30:00%2B01:00", STOP))
-    assert response.status_code == 400
-    assert response.json()["message"] == 'parsing time "0001-01-01T00:30:00+01:00": year out of range'
-
-
-def test_year_zero_is_a_400_as_its_time_cannot_be_held(client: Client) -> None:
-    response = client.get(query("0000-01-01T00:00:00Z", STOP))
-    assert response.status_code == 400
-    assert response.json()["message"] == 'parsing time "0000-01-01T00:00:00Z": year out of range'
-
-
 def test_an_unexpected_failure_is_gos_json_500_not_an_html_page(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -59,7 +59,7 @@ def digesterd(http_stub: HttpStub, set_env: Any) -> HttpStub:
         ),
         (payload(stop="2018-12-31T23:59:00Z"), "invalid time range"),
         (payload(stop=START), "invalid time range"),
-        ('{"id": 5}', "json: cannot unmarshal number into Go struct field .id of type string"),
+        ('{"id": 5}', "json: cannot unmarshal number into Go struct field payload.id of type string"),
         (payload(job_id="foo_key"), f"ID field 'foo_key' does not match the window (expected {GRAPH_ID})"),
         (
             payload(stop="2019-01-01T02:00:00Z"),

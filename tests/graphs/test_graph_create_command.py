@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from graphs.models import Graph
-from jobs.window import GO_LAYOUT, window_parse
+from jobs.time_forms import USE
+from jobs.window import window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
 from tests.rows import job_row
 
@@ -144,11 +145,31 @@ def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_lo
     assert (graph.status, graph.attempts) == ("done", 2)
 
 
-def test_an_invalid_time_fails_with_gos_message_naming_the_option() -> None:
+def test_an_invalid_time_fails_in_plain_words_naming_the_option() -> None:
     with pytest.raises(CommandError) as error:
         call_command("graph_create", "--start", "x", "--stop", STOP)
-    assert str(error.value) == f'--start: parsing time "x" as "{GO_LAYOUT}": cannot parse "x" as "2006"'
+    assert str(error.value) == f'--start "x" is not a time; {USE}'
     assert not Graph.objects.exists()
+
+
+def test_common_time_forms_queue_the_same_graph_as_rfc3339() -> None:
+    out = io.StringIO()
+    call_command(
+        "graph_create",
+        "--start",
+        "2019-01-01 00:00",
+        "--stop",
+        "1546304400",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert out.getvalue().strip() == GRAPH_ID
+
+
+def test_relative_times_queue_the_last_hour() -> None:
+    call_command("graph_create", "--start=-1h", "--stop=now", stdout=io.StringIO(), stderr=io.StringIO())
+    graph = Graph.objects.get()
+    assert graph.stop - graph.start == timedelta(hours=1)
 
 
 def test_an_empty_window_fails_before_anything_is_queued() -> None:

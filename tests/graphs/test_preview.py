@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from graphs.models import Graph
 from jobs.models import JobStatus
+from jobs.time_forms import USE
 from jobs.window import window_parse
 from tests.rows import job_row
 
@@ -210,19 +211,13 @@ def test_a_valid_window_creates_a_graph_and_redirects_to_its_page(reader: Client
     ("start", "stop", "message"),
     [
         pytest.param(
-            "2019-01-01",
+            "2019-02-30",
             STOP,
-            'parsing time "2019-01-01" as "2006-01-02T15:04:05.999999999Z07:00": cannot parse "" as "T"',
-            id="date without time",
+            f'start "2019-02-30" is not a time: day is out of range for month; {USE}',
+            id="no such day",
         ),
-        pytest.param(
-            START,
-            "2019-01-01 01:00:00Z",
-            'parsing time "2019-01-01 01:00:00Z" as "2006-01-02T15:04:05.999999999Z07:00": '
-            'cannot parse " 01:00:00Z" as "T"',
-            id="space instead of T",
-        ),
-        pytest.param(STOP, START, "start should be before stop", id="reversed"),
+        pytest.param(START, "", "stop is required", id="stop missing"),
+        pytest.param(STOP, START, "start must be before stop", id="reversed"),
         pytest.param(
             "2019-01-01T00:00:10Z",
             "2019-01-01T00:00:50Z",
@@ -244,9 +239,9 @@ def test_an_invalid_window_shows_the_api_message_on_the_form(
 @pytest.mark.parametrize(
     ("start", "stop"),
     [
-        pytest.param("2019-01-01", STOP, id="bad start"),
-        pytest.param("x", "2019-01-01 01:00:00Z", id="both bad"),
-        pytest.param(" " + START, STOP, id="leading space"),
+        pytest.param("2019-01-32", STOP, id="bad start"),
+        pytest.param("x", "tomorrow", id="both bad"),
+        pytest.param(START, "  ", id="blank stop"),
         pytest.param(STOP, START, id="reversed"),
         pytest.param("2019-01-01T00:00:10Z", "2019-01-01T00:00:50Z", id="empty after truncation"),
     ],
@@ -266,10 +261,42 @@ def test_the_form_and_the_api_refuse_a_window_with_the_same_words(
     assert form.errors == api_errors
 
 
-def test_missing_times_are_required(reader: Client) -> None:
+def test_missing_times_are_required_in_the_words_the_api_uses(reader: Client) -> None:
     response = reader.post("/graphs/", {"start": START})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"stop": ["This field is required."]}
+    assert response.context["form"].errors == {"stop": ["stop is required"]}
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"),
+    [
+        pytest.param("2019-01-01 00:00", "2019-01-01 01:00", id="space, no zone"),
+        pytest.param("2019-01-01T00:00", "2019-01-01T01:00", id="what the date-time picker writes"),
+        pytest.param("1546300800", "2019-01-01 01:00:00Z", id="epoch seconds"),
+    ],
+)
+def test_the_form_takes_common_time_forms_as_utc(reader: Client, start: str, stop: str) -> None:
+    response = reader.post("/graphs/", {"start": start, "stop": stop})
+    graph = Graph.objects.get()
+    assert response["Location"] == f"/graphs/{graph.id}/"
+    assert (graph.start_text, graph.stop_text) == (START, STOP)
+
+
+@pytest.mark.parametrize(("preset", "hours"), [("last-hour", 1), ("last-day", 24)])
+def test_a_preset_requests_the_window_that_ends_now(reader: Client, preset: str, hours: int) -> None:
+    response = reader.post("/graphs/", {"preset": preset, "start": "ignored", "stop": ""})
+    graph = Graph.objects.get()
+    assert response["Location"] == f"/graphs/{graph.id}/"
+    assert graph.stop - graph.start == timedelta(hours=hours)
+    assert timezone.now() - graph.stop < timedelta(minutes=2)
+
+
+def test_the_form_has_presets_pickers_and_its_script_without_inline_code(reader: Client) -> None:
+    page = reader.get("/graphs/").content.decode()
+    assert 'name="preset" value="last-hour"' in page and 'name="preset" value="last-day"' in page
+    assert page.count('type="datetime-local"') == 2
+    assert "graphs/window-form.js" in page
+    assert "<script>" not in page and "style=" not in page
 
 
 def test_requesting_a_window_in_progress_redirects_to_its_graph(reader: Client) -> None:
@@ -396,7 +423,10 @@ def test_the_svg_is_served_so_that_nothing_in_it_can_run(reader: Client, done_gr
 
 def test_the_svg_downloads_as_a_file_when_asked(reader: Client, done_graph: Graph) -> None:
     response = reader.get(f"/graphs/{done_graph.id}/svg", {"download": "1"})
-    assert response["Content-Disposition"] == f'attachment; filename="{done_graph.id}.svg"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="graph_2019-01-01T0000Z_2019-01-01T0100Z.svg"'
+    )
     assert response["Content-Security-Policy"].startswith("default-src 'none'")
 
 
@@ -404,7 +434,10 @@ def test_the_dot_downloads_as_a_graphviz_file(reader: Client, done_graph: Graph)
     response = reader.get(f"/graphs/{done_graph.id}/dot")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/vnd.graphviz; charset=utf-8"
-    assert response["Content-Disposition"] == f'attachment; filename="{done_graph.id}.dot"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="graph_2019-01-01T0000Z_2019-01-01T0100Z.dot"'
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     body = response.getvalue()
     assert body.startswith(b"digraph {\n")

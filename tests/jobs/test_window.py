@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from jobs.window import WindowError, instant_parse, window_parse
+from jobs.window import NS_PER_SECOND, WindowError, instant_parse, window_parse
 
 GO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 
@@ -109,7 +111,6 @@ def test_rfc3339nano_trims_fraction_zeros_and_writes_zero_offset_as_z() -> None:
             "2019-01-01T00:00:00.1234567891Z",
             f'parsing time "2019-01-01T00:00:00.1234567891Z" as "{GO_LAYOUT}": cannot parse "1Z" as "Z07:00"',
         ),
-        ("0001-01-01T00:30:00+01:00", 'parsing time "0001-01-01T00:30:00+01:00": year out of range'),
         (
             "2019-01-01T00:00:00Z trailing",
             'parsing time "2019-01-01T00:00:00Z trailing": extra text:  trailing',
@@ -145,3 +146,61 @@ def test_years_before_1000_are_written_with_four_digits_as_go_does() -> None:
     window = window_parse("0999-01-01T00:00:00Z", "0999-01-01T01:00:00Z")
     assert window.start.go_string() == "0999-01-01 00:00:00 +0000 UTC"
     assert window.stop.rfc3339nano() == "0999-01-01T01:00:00Z"
+
+
+# --- what Go accepts beyond the usual range (Go 1.12, as the services were built) ----------------------
+
+
+def test_year_0000_is_accepted_as_go_does() -> None:
+    window = window_parse("0000-01-01T00:00:00Z", "0000-01-01T01:00:00Z")
+    assert window.start.go_string() == "0000-01-01 00:00:00 +0000 UTC"
+    assert window.stop.rfc3339nano() == "0000-01-01T01:00:00Z"
+    assert window.start.epoch_seconds == -62167219200  # 366 days (0000 is a leap year) before 0001-01-01
+    assert window.job_id("graph") != window_parse("0001-01-01T00:00:00Z", "0001-01-01T01:00:00Z").job_id(
+        "graph"
+    )
+
+
+def test_the_leap_day_of_year_0000_exists_as_in_go() -> None:
+    assert instant_parse("0000-02-29T00:00:00Z").rfc3339nano() == "0000-02-29T00:00:00Z"
+
+
+def test_instants_python_cannot_hold_are_clamped_for_the_database_only() -> None:
+    before = instant_parse("0000-06-01T00:00:00+14:00")
+    after = instant_parse("9999-12-31T23:59:59-01:00")
+    assert before.rfc3339nano() == "0000-06-01T00:00:00+14:00"
+    assert after.go_string() == "9999-12-31 23:59:59 -0100 -0100"
+    assert before.to_datetime() == datetime.min.replace(tzinfo=UTC)
+    assert after.to_datetime() == datetime.max.replace(tzinfo=UTC)
+
+
+def test_year_one_written_with_a_positive_offset_falls_in_year_0000_and_is_accepted() -> None:
+    instant = instant_parse("0001-01-01T00:30:00+01:00")
+    assert instant.epoch_seconds == -62135596800 - 1800
+    assert instant.rfc3339nano() == "0001-01-01T00:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "utc_seconds", "go_string"),
+    [
+        ("2019-01-02T00:00:00+24:00", 1546300800, "2019-01-02 00:00:00 +2400 +2400"),
+        ("2019-01-01T06:00:00+05:60", 1546300800, "2019-01-01 06:00:00 +0600 +0600"),
+        ("2019-01-01T00:00:00-24:00", 1546387200, "2019-01-01 00:00:00 -2400 -2400"),
+        ("2019-01-02T01:00:00+25:00", 1546300800, "2019-01-02 01:00:00 +2500 +2500"),
+        ("2019-01-01T00:00:00+00:99", 1546300800 - 99 * 60, "2019-01-01 00:00:00 +0139 +0139"),
+    ],
+)
+def test_offsets_are_taken_without_a_range_check_as_go_does(
+    value: str, utc_seconds: int, go_string: str
+) -> None:
+    instant = instant_parse(value)
+    assert instant.epoch_ns == utc_seconds * NS_PER_SECOND
+    assert instant.go_string() == go_string
+
+
+def test_an_offset_of_24_hours_keeps_its_text_in_the_queued_times() -> None:
+    window = window_parse("2019-01-02T00:00:30+24:00", "2019-01-02T01:00:00+24:00")
+    assert (window.start.rfc3339nano(), window.stop.rfc3339()) == (
+        "2019-01-02T00:00:00+24:00",
+        "2019-01-02T01:00:00+24:00",
+    )

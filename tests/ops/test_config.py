@@ -173,8 +173,8 @@ def test_a_bad_boolean_is_an_error_not_silently_false() -> None:
         ({"USE_IAM": "false", "VPC_FLOW_LOGS_BUCKET": "b"}, "grapherd.E011"),
         ({"AWS_ACCESS_KEY_ID": "AKIA"}, "grapherd.E012"),
         ({"VPC_FLOW_LOGS_BUCKET": "b", "VPC_FLOW_LOGS_PATH": "/x"}, "grapherd.E013"),
-        ({"GRAPHERD_TASK_TIMEOUT": "60", "GRAPHERD_SVG_TIMEOUT": "60000"}, "grapherd.E014"),
-        ({"GRAPHERD_TASK_TIMEOUT": "120", "GRAPHERD_JOB_LEASE": "120"}, "grapherd.E015"),
+        ({"GRAPHERD_TASK_TIMEOUT": "60", "GRAPHERD_SVG_TIMEOUT": "60000"}, "grapherd.E018"),
+        ({"GRAPHERD_TASK_TIMEOUT": "120", "GRAPHERD_JOB_LEASE": "120"}, "grapherd.E019"),
     ],
 )
 def test_each_rule_has_its_own_stable_check_id(env: dict[str, str], check_id: str) -> None:

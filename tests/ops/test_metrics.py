@@ -70,3 +70,28 @@ def test_bad_stats_settings_are_reported(env: dict[str, str], fragment: str) -> 
 def test_go_durations_are_read_in_seconds() -> None:
     config, errors = config_load({"RUNTIME_STATS_DATADOG_FLUSHINTERVAL": "1m30.5s"}, Path("/d"))
     assert (config.stats_flush_s, errors) == (90.5, [])
+
+
+def test_metrics_are_off_when_nothing_configures_them() -> None:
+    config, errors = config_load({}, Path("/data"))
+    assert (config.stats_output, errors) == ("NULL", [])
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RUNTIME_STATS_OUTPUT": "DATADOG"},
+        {"RUNTIME_STATS_DATADOG_ADDRESS": "agent.internal:8125"},
+    ],
+)
+def test_naming_the_output_or_an_agent_turns_metrics_on(env: dict[str, str]) -> None:
+    config, errors = config_load(env, Path("/data"))
+    assert (config.stats_output, errors) == ("DATADOG", [])
+
+
+def test_no_statsd_client_is_made_by_default(grapherd_env: dict[str, str]) -> None:
+    from ops.config import config_reset
+
+    grapherd_env.pop("RUNTIME_STATS_OUTPUT")  # the test default; an unconfigured service sets nothing
+    config_reset()
+    assert stats_client() is None

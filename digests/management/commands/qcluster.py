@@ -17,6 +17,7 @@ import sys
 import time
 from typing import Any
 
+from django.db import DatabaseError
 from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
 
 from jobs.reaper import jobs_reap
@@ -31,7 +32,11 @@ class Command(DjangoQClusterCommand):
         removed = temp_folders_sweep()
         if removed:
             self.stdout.write(f"Removed {len(removed)} temporary folder(s) of stopped workers.")
-        reaped = jobs_reap()
+        try:
+            reaped = jobs_reap()
+        except DatabaseError as error:  # the schedules reap once the database answers
+            self.stderr.write(f"Could not look for the jobs of stopped workers: {error}")
+            reaped = {}
         if any(reaped.values()):
             self.stdout.write(
                 f"Jobs of stopped workers: {reaped['requeued']} queued again, {reaped['failed']} failed."

@@ -14,7 +14,7 @@ export const sidebarMethods = {
     byId("answers-of").value = state.top;
     byId("answers-by").value = state.by;
     byId("answers-csv").href = withQuery(this.config.topUrl, topParams(state, 1000, "csv"));
-    byId("answers-csv").setAttribute("download", `${this.config.graphId}-${state.top}.csv`);
+    byId("answers-csv").setAttribute("download", "");
     if (key === this.answersKey) return;
     this.answersKey = key;
     const list = byId("answers-list");
@@ -42,7 +42,7 @@ export const sidebarMethods = {
     svg.href = withQuery(this.config.exportUrl, params);
     const csv = byId("export-csv");
     csv.href = withQuery(this.config.viewUrl, new URLSearchParams([...params, ["format", "csv"]]));
-    csv.setAttribute("download", `${this.config.graphId}-view.csv`);
+    csv.setAttribute("download", ""); // the server names the file after the window
   },
 
   breadcrumb(state) {

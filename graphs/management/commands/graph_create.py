@@ -37,6 +37,9 @@ examples:
   Queue the graph of the first hour of 2019 for the worker, print its id:
     manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z
 
+  Queue the last hour:
+    manage.py graph_create --start=-1h --stop=now    (with '=': argparse takes -1h for an option)
+
   Wait for it (the running worker builds it, or this process when no worker runs) and save the DOT:
     manage.py graph_create --start 2019-01-01T00:00:00Z --stop 2019-01-01T01:00:00Z \\
         --wait --output graph.dot
@@ -63,7 +66,8 @@ class Command(BaseCommand):
     help = (
         "Request the connection graph of the time window [start, stop): queue it for the\n"
         "worker, or with --wait build it (or wait for the worker building it) until it is\n"
-        "done. Times are RFC 3339 and are truncated to the minute."
+        "done. Times are RFC 3339 or a common form (UTC unless a zone is given, a date,\n"
+        "epoch seconds, now, -1h) and are truncated to the minute."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -73,10 +77,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--start", required=True, help="Window start (inclusive), RFC 3339, e.g. 2019-01-01T00:00:00Z."
+            "--start",
+            required=True,
+            help="Window start (inclusive), UTC unless a zone is given: 2019-01-01T00:00:00Z, "
+            "'2019-01-01 00:00', 2019-01-01, epoch seconds, now, or an age before now written "
+            "with '=': --start=-1h (also -30m, -2d).",
         )
         parser.add_argument(
-            "--stop", required=True, help="Window stop (exclusive), RFC 3339, e.g. 2019-01-01T01:00:00Z."
+            "--stop", required=True, help="Window stop (exclusive), in the same forms as --start."
         )
         parser.add_argument(
             "--wait",
@@ -255,12 +263,13 @@ class Command(BaseCommand):
 
 
 def _window(start: str, stop: str) -> Window:
-    """The API's validation and messages, with the option named in front of a bad time."""
+    """The API's validation and messages, naming the option (`--start "x" is not a time; …`)."""
     try:
         return window_clean(start, stop)
     except WindowInvalid as invalid:
         messages = [
-            f"--{field}: {message}" if field else message for field, message in invalid.errors.items()
+            message.replace(field, f"--{field}", 1) if field else message
+            for field, message in invalid.errors.items()
         ]
         raise CommandError("; ".join(messages)) from invalid
 

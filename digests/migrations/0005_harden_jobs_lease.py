@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digests', '0003_trust_jobs_warnings_stage'),
+        ('digests', '0004_scale_sql_engine'),
     ]
 
     operations = [
