@@ -22,6 +22,7 @@ from graphs.trust import graph_trust
 from jobs.flow import JobFlow
 from jobs.models import Job
 from jobs.progress import JobProgress, progress_into
+from jobs.stage_pause import stage_reached
 from jobs.window import Window
 from jobs.window import job_window as window_of
 from ops.config import config_get
@@ -29,6 +30,7 @@ from ops.tempfiles import temp_folder
 
 DOT_SUFFIX = ".dot"
 SVG_SUFFIX = ".svg"
+SVG_NOT_DRAWN = "the worker stopped before the SVG preview was drawn"
 
 
 class GraphFlow(JobFlow):
@@ -66,23 +68,29 @@ class GraphFlow(JobFlow):
                 text = io.TextIOWrapper(dot, encoding="utf-8", newline="")
                 figures = dot_write(lambda: _edges(digest_path), text)
                 text.flush()
+                stage_reached("dot")
                 self.store().save(str(job.id), DOT_SUFFIX, text.detach())
-            progress.stage("rendering the SVG preview")
-            svg = self._svg_build(str(job.id), digest_path)
+            graph = {
+                **graph_trust(window, records, built_at),
+                "stage": "",
+                "reuse_digest": True,  # a request for reuse is for one build only
+                "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
+                "records": records,
+                "edges": figures.edges,
+                "nodes": figures.nodes,
+                "dot_bytes": figures.bytes,
+            }
+            # The DOT is the graph: stored, the graph is done (the Go routes serve it from here on). The
+            # connection table and the preview follow; a worker lost meanwhile leaves a done graph whose
+            # page says why it has no preview, and the connection views build their table when asked.
+            self.artifact_stored(job, {**graph, "svg_error": SVG_NOT_DRAWN, "connections": 0})
             progress.stage("connections")
+            stage_reached("connections")
             connections = self.connections_store(str(job.id), digest_path, folder)
-        return {
-            **graph_trust(window, records, built_at),
-            "stage": "",
-            "reuse_digest": True,  # a request for reuse is for one build only
-            "digest_id": window.job_id("digest") if not config_get().digester_endpoint else None,
-            "records": records,
-            "edges": figures.edges,
-            "nodes": figures.nodes,
-            "dot_bytes": figures.bytes,
-            "connections": connections,
-            **svg,
-        }
+            progress.stage("rendering the SVG preview")
+            stage_reached("svg")
+            svg = self._svg_build(str(job.id), digest_path)
+        return {**graph, "connections": connections, **svg}
 
     def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
         """The window's connection table and hosts, stored beside the DOT: the built-in digester's (made

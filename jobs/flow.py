@@ -23,6 +23,7 @@ from django.utils import timezone
 from jobs import adapters
 from jobs.completeness import job_final
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress, public_error
+from jobs.leases import LeaseKeeper, lease_expired, lease_held, lease_until, write_retrying
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.ports import ArtifactStore, DependencyFailure, Marker, Queuer
 from jobs.window import Window, job_window
@@ -126,7 +127,7 @@ class JobFlow:
         elsewhere, or failed with no attempts left). Raises JobFailed when this attempt failed (after
         re-queueing it while attempts remain)."""
         self._ensure_row(job_id, window)
-        if not self._claim(job_id):
+        if not write_retrying(lambda: self._claim(job_id), f"claim {job_id}"):
             job = self._rows().get(id=job_id)
             if job.status == JobStatus.DONE:
                 self.marker().unmark(job_id)  # the delivery that built it may have failed to unmark
@@ -136,17 +137,19 @@ class JobFlow:
             return None
         job = self._rows().get(id=job_id)
         try:
-            figures = self.build(job, window)
+            with LeaseKeeper(lambda: self._lease_renew(job), f"{self.namespace} {job_id}"):
+                figures = self.build(job, window)
         except BaseException as error:
             # django-q2's task timeout and gunicorn's worker abort arrive as SystemExit: record them too.
-            self._after_error(job, window, error, requeue_on_failure)
+            if self._after_error(job, window, error, requeue_on_failure) and isinstance(error, Exception):
+                job.refresh_from_db()
+                return job  # the artifact was stored before the error: the job is done
             if not isinstance(error, Exception):
                 raise
             raise JobFailed(
                 f"{self.namespace} {job_id} failed: {public_error(error, self.shown_errors)}"
             ) from error
-        where = Q(id=job_id, status=JobStatus.RUNNING)
-        if self._set(where, status=JobStatus.DONE, error="", finished_at=timezone.now(), **figures):
+        if self._record_done(job, figures):
             self.marker().unmark(job_id)  # raises: the Go protocol answers 500 so that the appliance retries
         # else an operator marked it failed meanwhile: leave their verdict
         job.refresh_from_db()
@@ -163,6 +166,13 @@ class JobFlow:
         # Never the configured queuer: with a stream appliance that would send the job back to it.
         adapters.worker_pool_queuer(self.task, self.namespace).queue(job_id, window)
         return True
+
+    def artifact_stored(self, job: Job, figures: dict[str, Any]) -> None:
+        """Called by `build` once the artifact (the DOT, the digest) is stored: from here on the job is
+        done, as the Go routes see it (GET serves the artifact, POST answers 409). Later optional work
+        (SVG, connection table) that fails becomes a note on a done job, never a failure."""
+        if self._record_done(job, figures, lease_until=F("lease_until")):
+            self._unmark_best_effort(str(job.id))
 
     def run_queued(self, job_id: str) -> str:
         """The django-q2 task body: run a queued job by id (the row holds its window). Failures are
@@ -200,7 +210,7 @@ class JobFlow:
     def _busy(self, now: datetime) -> Q:
         """Running and started within the task timeout, or queued within the marker TTL (the Go
         *_PROGRESS_TIMEOUT; a TTL <= 0 means a queued job never counts as in progress, as in Go)."""
-        running = Q(status=JobStatus.RUNNING, started_at__gte=now - self.stale_after())
+        running = lease_held(now, self.stale_after())
         ttl = self.progress_ttl()
         if ttl <= timedelta(0):
             return running
@@ -254,36 +264,70 @@ class JobFlow:
             "status": JobStatus.RUNNING,
             "started_at": now,
             "finished_at": None,
-            "attempts": F("attempts") + 1,
+            "lease_until": lease_until(now),
+            "attempts": F("attempts") + 1,  # counted here: a worker killed mid-job never reports back
         }
         return bool(self._set(Q(id=job_id) & self._claimable(now), **values))
 
     def _claimable(self, now: datetime) -> Q:
         """Queued, failed (the stream appliance retries a 500) or abandoned, with attempts left."""
-        abandoned = Q(status=JobStatus.RUNNING, started_at__lt=now - self.stale_after())
+        abandoned = lease_expired(now, self.stale_after())
         return (Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | abandoned) & Q(
             attempts__lt=self.max_attempts()
         )
 
-    def _after_error(self, job: Job, window: Window, error: BaseException, requeue: bool) -> None:
+    def _lease_renew(self, job: Job) -> int:
+        """Extend this run's lease; 0 when the row is no longer this run's (re-queued, failed, re-claimed)."""
+        return self._set(self._this_run(job, JobStatus.RUNNING, JobStatus.DONE), lease_until=lease_until())
+
+    def _this_run(self, job: Job, *statuses: str) -> Q:
+        """The row while it still belongs to this run: the claim's start time is its token, so a worker
+        that lost its lease (paused, cut off) cannot overwrite the run that replaced it."""
+        return Q(id=job.id, started_at=job.started_at, status__in=statuses)
+
+    def _record_done(self, job: Job, figures: dict[str, Any], lease_until: Any = None) -> bool:
+        """The end of a successful run, retried through a database blip. Idempotent: `artifact_stored`
+        records it first (keeping the lease while the optional work runs), the end adds the figures."""
+        where = self._this_run(job, JobStatus.RUNNING, JobStatus.DONE)
+        values = {"error": "", **figures, "status": JobStatus.DONE, "lease_until": lease_until}
+        write = lambda: self._set(where, **values, finished_at=timezone.now())  # noqa: E731
+        return bool(write_retrying(write, f"record done {job.id}"))
+
+    def _after_error(self, job: Job, window: Window, error: BaseException, requeue: bool) -> bool:
+        """Record the failed attempt; returns True when the job was done before the error (its artifact
+        was stored), in which case the error is kept on it as a note."""
         log.warning("dependency-failure %s %s attempt %s: %s", self.namespace, job.id, job.attempts, error)
         message = public_error(error, self.shown_errors)
+        note = f"done, but a later step failed: {message}"
+        done_before = lambda: self._set(self._this_run(job, JobStatus.DONE), error=note, lease_until=None)  # noqa: E731
+        if write_retrying(done_before, f"note {job.id}"):
+            return True
         if requeue and job.attempts < self.max_attempts():
-            where = Q(id=job.id, status=JobStatus.RUNNING)
-            if self._set(where, status=JobStatus.QUEUED, error=message, queued_at=timezone.now()):
+            where = self._this_run(job, JobStatus.RUNNING)
+            values = {
+                "status": JobStatus.QUEUED,
+                "error": message,
+                "queued_at": timezone.now(),
+                "lease_until": None,
+            }
+            if write_retrying(lambda: self._set(where, **values), f"requeue {job.id}"):
                 delay = RETRY_BACKOFF_SECONDS * 2 ** (job.attempts - 1)
                 try:
                     self.queuer().queue(str(job.id), window, delay_s=delay)
-                    return
+                    return False
                 except DependencyFailure as queue_error:
                     message = f"{message}; the retry could not be queued: {public_error(queue_error, self.shown_errors)}"
         self._finish_failed(str(job.id), message)
         self._unmark_best_effort(str(job.id))
+        return False
 
     def _finish_failed(self, job_id: str, message: str) -> None:
         # A built job stays built: a failure after the build (unmarking, say) does not undo it.
         where = Q(id=job_id) & ~Q(status=JobStatus.DONE)
-        self._set(where, status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+        values = {"status": JobStatus.FAILED, "error": message, "lease_until": None}
+        write_retrying(
+            lambda: self._set(where, **values, finished_at=timezone.now()), f"record failed {job_id}"
+        )
 
     def _mark_best_effort(self, job_id: str) -> None:
         try:

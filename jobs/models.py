@@ -40,6 +40,9 @@ class Job(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A running job's worker renews this every few seconds (jobs.leases); once it has passed, the worker
+    # is gone and the reaper (jobs.reaper) queues the job again.
+    lease_until = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     # What the running attempt is doing ("reading files 3/12, 40 MB"), written by jobs.progress.
     stage = models.CharField(max_length=200, blank=True, default="")

@@ -52,6 +52,8 @@ KEY_WITHOUT_SECRET = "grapherd.E012"  # noqa: S105  (a check id, not a secret)
 TWO_SOURCES = "grapherd.E013"
 ATHENA_WITHOUT_BUCKET = "grapherd.E015"
 BAD_BROKER_URL = "grapherd.E017"
+SVG_TIMEOUT_TOO_LONG = "grapherd.E018"
+LEASE_TOO_LONG = "grapherd.E019"
 UNKNOWN_VARIABLE = "grapherd.W001"
 UNSUPPORTED_VARIABLE = "grapherd.W002"
 
@@ -115,6 +117,10 @@ class Config:
     broker_url: str = ""  # empty: the database is the queue (django-q2's ORM broker)
     svg_timeout_s: float = 60.0
     svg_max_edges: int = 20_000
+    job_lease_s: int = 30
+    # Test-only: job stages ("listing,digesting,dot,connections,svg") at which a job stops and waits, so
+    # that the fault tests can kill a worker at a known point (jobs.stage_pause).
+    test_pause_at: str = ""
     delivery_delay_s: float = 900.0  # AWS delivers flow logs up to ~15 min late: newer windows are incomplete
     prune_after: timedelta | None = None  # GRAPHERD_PRUNE_AFTER: finished jobs older than this are removed
     stats_output: str = "NULL"  # RUNTIME_STATS_OUTPUT: DATADOG, or NULL (NULLSTAT too) for none
@@ -219,6 +225,8 @@ def _service_values(r: EnvReader, data_dir: Path) -> dict[str, Any]:
         "broker_url": _broker_url(r),
         "svg_timeout_s": r.integer("GRAPHERD_SVG_TIMEOUT", 60_000, minimum=1, unit="milliseconds") / 1000,
         "svg_max_edges": r.integer("GRAPHERD_SVG_MAX_EDGES", 20_000, minimum=1),
+        "job_lease_s": r.integer("GRAPHERD_JOB_LEASE", 30, minimum=3, unit="seconds"),
+        "test_pause_at": r.text("GRAPHERD_TEST_PAUSE_AT"),
         "delivery_delay_s": r.duration("GRAPHERD_DELIVERY_DELAY", 900.0),
         "prune_after": r.age("GRAPHERD_PRUNE_AFTER"),
     }
@@ -314,6 +322,24 @@ def _check_consistency(r: EnvReader, config: Config) -> None:
             "(a local folder needs builtin or duckdb)."
         )
         r.problem(ATHENA_WITHOUT_BUCKET, message)
+    _check_timeouts(r, config)
+
+
+def _check_timeouts(r: EnvReader, config: Config) -> None:
+    """django-q2 stops a task at GRAPHERD_TASK_TIMEOUT: the SVG render, which comes after the digest and
+    the DOT, must be able to give up before that, and a lease must expire well within it."""
+    if config.svg_timeout_s >= config.task_timeout_s:
+        message = (
+            f"GRAPHERD_SVG_TIMEOUT ({config.svg_timeout_s * 1000:.0f} ms) must be shorter than "
+            f"GRAPHERD_TASK_TIMEOUT ({config.task_timeout_s} s): the SVG render runs inside the graph task."
+        )
+        r.problem(SVG_TIMEOUT_TOO_LONG, message)
+    if config.job_lease_s >= config.task_timeout_s:
+        message = (
+            f"GRAPHERD_JOB_LEASE ({config.job_lease_s} s) must be shorter than GRAPHERD_TASK_TIMEOUT "
+            f"({config.task_timeout_s} s), or a dead worker's job waits longer than the task timeout."
+        )
+        r.problem(LEASE_TOO_LONG, message)
 
 
 def _check_unknown(r: EnvReader) -> None:

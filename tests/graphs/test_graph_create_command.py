@@ -63,7 +63,8 @@ def test_wait_builds_the_graph_here_and_shows_its_progress(flow_logs: Path) -> N
     assert stages[0] == "worker: not seen: no running django-q2 cluster and no heartbeat"
     assert stages[1:3] == ["queued", "running here (attempt 1)"]
     assert stages[3:5] == ["  digesting", "  listing flow logs"]  # then the files, from the engine's threads
-    assert stages[-5:-1] == ["  connections", "  writing DOT", "  rendering the SVG preview", "  connections"]
+    # The connection table comes before the SVG: the DOT and the table matter, the preview is a convenience.
+    assert stages[-5:-1] == ["  connections", "  writing DOT", "  connections", "  rendering the SVG preview"]
     assert "done: 3 records" in stages[-1]
     graph = Graph.objects.get(id=GRAPH_ID)
     assert (graph.status, graph.records, graph.attempts) == ("done", 3, 1)

@@ -173,10 +173,19 @@ def test_a_bad_boolean_is_an_error_not_silently_false() -> None:
         ({"USE_IAM": "false", "VPC_FLOW_LOGS_BUCKET": "b"}, "grapherd.E011"),
         ({"AWS_ACCESS_KEY_ID": "AKIA"}, "grapherd.E012"),
         ({"VPC_FLOW_LOGS_BUCKET": "b", "VPC_FLOW_LOGS_PATH": "/x"}, "grapherd.E013"),
+        ({"GRAPHERD_TASK_TIMEOUT": "60", "GRAPHERD_SVG_TIMEOUT": "60000"}, "grapherd.E018"),
+        ({"GRAPHERD_TASK_TIMEOUT": "120", "GRAPHERD_JOB_LEASE": "120"}, "grapherd.E019"),
     ],
 )
 def test_each_rule_has_its_own_stable_check_id(env: dict[str, str], check_id: str) -> None:
     assert [p.check_id for p in config_read(env, Path("/data"))[1]] == [check_id]
+
+
+def test_start_up_refuses_an_svg_render_timeout_that_does_not_fit_in_the_task_timeout(set_env: Any) -> None:
+    set_env(GRAPHERD_TASK_TIMEOUT="30", GRAPHERD_SVG_TIMEOUT="45000")
+    message = r"GRAPHERD_SVG_TIMEOUT \(45000 ms\) must be shorter than GRAPHERD_TASK_TIMEOUT \(30 s\)"
+    with pytest.raises(SystemCheckError, match=message):
+        call_command("check")
 
 
 def test_settings_take_the_checked_values_so_a_bad_timeout_never_reaches_the_worker() -> None:

@@ -2,7 +2,9 @@
 
 It overrides django-q2's command of the same name (the digests app comes before django_q in
 INSTALLED_APPS). Before the cluster takes work it
-- removes the temporary folders that killed workers left behind (`ops.tempfiles`), and
+- removes the temporary folders that killed workers left behind (`ops.tempfiles`),
+- re-queues the jobs whose worker died (`jobs.reaper`: a cluster killed and restarted picks its jobs
+  up at once when their leases have run out; the reaper's schedules catch the others), and
 - prepares the engine in a child process (`python -m digests.engine.warm`): numba compiles the kernel on
   the first start after an install and caches it, so no job ever pays the compile; the child exits, so
   the cluster's processes do not hold the engine's compiled stack while they wait for work.
@@ -15,8 +17,10 @@ import sys
 import time
 from typing import Any
 
+from django.db import DatabaseError
 from django_q.management.commands.qcluster import Command as DjangoQClusterCommand
 
+from jobs.reaper import jobs_reap
 from ops.supervisor import BASE_DIR
 from ops.tempfiles import temp_folders_sweep
 
@@ -28,6 +32,15 @@ class Command(DjangoQClusterCommand):
         removed = temp_folders_sweep()
         if removed:
             self.stdout.write(f"Removed {len(removed)} temporary folder(s) of stopped workers.")
+        try:
+            reaped = jobs_reap()
+        except DatabaseError as error:  # the schedules reap once the database answers
+            self.stderr.write(f"Could not look for the jobs of stopped workers: {error}")
+            reaped = {}
+        if any(reaped.values()):
+            self.stdout.write(
+                f"Jobs of stopped workers: {reaped['requeued']} queued again, {reaped['failed']} failed."
+            )
         self.stdout.write("Preparing the digest engine (compiled on the first start after an install)…")
         begun = time.monotonic()
         warm = subprocess.run([sys.executable, "-m", "digests.engine.warm"], cwd=BASE_DIR, check=False)
