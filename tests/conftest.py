@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import storages
+from django.db import connection
 from django_q.conf import Conf
 
 from ops.config import config_reset
+from tests.faults import TcpProxy
 from tests.httpstub import http_stub  # noqa: F401  (fixture)
 
 STORAGE_ALIASES = ("graphs", "graph-progress", "digests", "digest-progress")
@@ -67,3 +69,18 @@ def set_env(grapherd_env: dict[str, str]) -> Callable[..., None]:
 @pytest.fixture
 def flowlogs_dir(grapherd_env: dict[str, str]) -> Path:
     return Path(grapherd_env["VPC_FLOW_LOGS_PATH"])
+
+
+@pytest.fixture
+def database_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[TcpProxy]:
+    """Every new database connection of this process goes through a TCP proxy the test can cut."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the TCP proxy stands in front of PostgreSQL (set DATABASE_URL)")
+    settings = connection.settings_dict
+    proxy = TcpProxy(settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432))
+    connection.close()
+    monkeypatch.setitem(settings, "HOST", "127.0.0.1")
+    monkeypatch.setitem(settings, "PORT", str(proxy.port))
+    yield proxy
+    proxy.close()
+    connection.close()

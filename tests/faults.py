@@ -263,7 +263,9 @@ class WorkerCluster:
 
 def worker_env(data_dir: Path, **variables: str) -> dict[str, str]:
     """The environment of a worker cluster sharing this test's database and data folder: the test
-    database (pytest-django's) on the same server, a short job lease, its own temp folder."""
+    database (pytest-django's) on the same server, its secret key, a short job lease, its own temp
+    folder."""
+    from django.conf import settings
     from django.db import connection
 
     from ops.env import PREFIXES
@@ -279,6 +281,8 @@ def worker_env(data_dir: Path, **variables: str) -> dict[str, str]:
     return {
         **kept,
         "DATABASE_URL": url,
+        # django-q2 signs tasks with it: every process sharing the queue needs this test's key
+        "SECRET_KEY": settings.SECRET_KEY,
         "GRAPHERD_DATA_DIR": str(data_dir),
         "VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs"),
         "RUNTIME_STATS_OUTPUT": "NULL",

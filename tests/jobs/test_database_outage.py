@@ -4,12 +4,10 @@ restores: the end of the job is recorded once the database is back, never left `
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from graphs.flow import GraphFlow
@@ -25,23 +23,8 @@ WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
 GRAPH_ID = WINDOW.job_id("graph")
 
 
-@pytest.fixture
-def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[TcpProxy]:
-    """Every new database connection of this process goes through the proxy."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the TCP proxy stands in front of PostgreSQL (set DATABASE_URL)")
-    settings = connection.settings_dict
-    proxy = TcpProxy(settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432))
-    connection.close()
-    monkeypatch.setitem(settings, "HOST", "127.0.0.1")
-    monkeypatch.setitem(settings, "PORT", str(proxy.port))
-    yield proxy
-    proxy.close()
-    connection.close()
-
-
 def test_an_outage_at_the_end_of_a_job_is_waited_out_and_the_job_recorded_done(
-    proxy: TcpProxy, flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+    database_proxy: TcpProxy, flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_flow_log(flowlogs_dir)
     job_row(Graph, WINDOW, status="queued", queued_at=timezone.now())
@@ -49,8 +32,8 @@ def test_an_outage_at_the_end_of_a_job_is_waited_out_and_the_job_recorded_done(
     outage: list[threading.Timer] = []
 
     def cut_while_drawing(self: GraphFlow, *args: Any) -> dict[str, Any]:
-        proxy.cut()  # the DOT is stored; the database goes away until after the job's last write
-        outage.append(threading.Timer(2.0, proxy.restore))
+        database_proxy.cut()  # the DOT is stored; the database goes away until after the job's last write
+        outage.append(threading.Timer(2.0, database_proxy.restore))
         outage[0].start()
         return draw(self, *args)
 
