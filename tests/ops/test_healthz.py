@@ -124,6 +124,13 @@ def test_the_heartbeat_schedule_is_created_once_and_runs_every_minute() -> None:
     )
 
 
+def test_migrate_schedules_the_heartbeat(tmp_path: Path) -> None:
+    """The deploy's migrate creates the schedule (ops has no models, so it listens to django_q's)."""
+    Schedule.objects.filter(func="ops.heartbeat.heartbeat").delete()
+    call_command("migrate", verbosity=0)
+    assert Schedule.objects.filter(func="ops.heartbeat.heartbeat").count() == 1
+
+
 def test_a_database_that_accepts_and_never_answers_is_503_within_the_deadline(tmp_path: Path) -> None:
     """Issue 12, defect 5: a hung database froze /healthz for 40 s. A TCP server that accepts and stays
     silent stands for it; the connect timeout is set far above the deadline, so only the deadline can
