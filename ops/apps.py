@@ -14,7 +14,9 @@ class OpsConfig(AppConfig):
 
         # Django sends post_migrate only to apps with a models module, which ops has not: the heartbeat's
         # schedule is a django_q row, so it follows django_q's migrations.
-        post_migrate.connect(_heartbeat_schedule, sender=self.apps.get_app_config("django_q"))
+        from django.apps import apps
+
+        post_migrate.connect(_heartbeat_schedule, sender=apps.get_app_config("django_q"))
 
 
 def _heartbeat_schedule(**kwargs: object) -> None:
