@@ -8,14 +8,13 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
         from ops import checks  # noqa: F401  (registers the configuration checks)
 
         # Django sends post_migrate only to apps with a models module, which ops has not: the heartbeat's
         # schedule is a django_q row, so it follows django_q's migrations.
-        from django.apps import apps
-
         post_migrate.connect(_heartbeat_schedule, sender=apps.get_app_config("django_q"))
 
 
