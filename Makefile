@@ -55,8 +55,11 @@ run: $(STAMP) system-packages bundle
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py serve
 
+# The fault tests (marked slow) run real worker clusters, servers and proxies: they run after the rest,
+# one at a time, so that no other test competes with their clusters for the cores.
 test: $(STAMP) system-packages browser-packages bundle
-	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -p no:cacheprovider -m slow
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

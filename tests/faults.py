@@ -197,14 +197,23 @@ class HttpFaultProxy:
 
 @contextlib.contextmanager
 def moto_s3_server() -> Iterator[str]:
-    """A moto server on a free port; yields its endpoint URL."""
+    """A moto server on a free port, empty; yields its endpoint URL.
+
+    Every moto server of this process shares moto's in-process backends, so without a reset a test would
+    find the buckets and objects (a corrupt one, say) an earlier test left."""
+    import requests
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     try:
-        yield f"http://{host}:{port}"
+        yield endpoint
     finally:
+        with contextlib.suppress(requests.RequestException):
+            requests.post(f"{endpoint}/moto-api/reset", timeout=10)
         server.stop()
 
 
@@ -286,7 +295,9 @@ def worker_env(data_dir: Path, **variables: str) -> dict[str, str]:
         "GRAPHERD_DATA_DIR": str(data_dir),
         "VPC_FLOW_LOGS_PATH": str(data_dir / "flowlogs"),
         "RUNTIME_STATS_OUTPUT": "NULL",
-        "GRAPHERD_JOB_LEASE": "3",
+        # short enough that a dead cluster's jobs come back quickly, long enough that a worker starved of
+        # CPU by a busy test machine still renews in time (it renews every sixth of it)
+        "GRAPHERD_JOB_LEASE": "10",
         "TMPDIR": str(data_dir / "tmp"),
         **variables,
     }

@@ -69,9 +69,10 @@ def test_two_clusters_racing_one_queue_build_each_job_once(
             cluster.kill()  # every result is saved: nothing left to lose
 
     results = task_results(GRAPH_TASK)
+    errors = {str(g.id): g.error for g in Graph.objects.filter(id__in=ids) if g.error}  # said when it fails
     assert {job_id: sorted(outcomes) for job_id, outcomes in results.items()} == {
         job_id: ["done", "skipped"] for job_id in ids
-    }
+    }, (errors, [cluster.log()[-3000:] for cluster in clusters])
     graphs = Graph.objects.filter(id__in=ids)
     assert [(g.status, g.attempts, g.edges) for g in graphs] == [("done", 1, 3)] * len(ids)
     digests = Digest.objects.filter(id__in=[window.job_id("digest") for window in WINDOWS])
