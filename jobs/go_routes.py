@@ -123,6 +123,9 @@ class GoRootView(_GoRouteView):
     # Where a browser opening the bare route is sent (a URL name); Go clients never send what it needs.
     browser_page: ClassVar[str] = ""
 
+    def _browser_wants_page(self, request: Request) -> bool:
+        return bool(self.browser_page) and browser_wants_page(request._request)
+
     def post(self, request: Request) -> HttpResponse:
         flow = type(self).flow()
         try:
@@ -139,8 +142,14 @@ class GoRootView(_GoRouteView):
             return json_message(500, "Internal Server Error")
         return empty(202)
 
+    def check_permissions(self, request: Request) -> None:
+        # A browser opening the bare URL is sent to the pages, which ask it to log in: the redirect shows
+        # no flow data, so it needs no credentials (a 401 would greet every first visit).
+        if not (request.method == "GET" and self._browser_wants_page(request)):
+            super().check_permissions(request)
+
     def get(self, request: Request) -> HttpResponseBase:
-        if self.browser_page and browser_wants_page(request._request):
+        if self._browser_wants_page(request):
             return redirect(self.browser_page)
         flow = type(self).flow()
         try:

@@ -103,6 +103,14 @@ def test_a_browser_opening_the_root_is_sent_to_the_graphs_page(client: Client) -
     assert response["Location"] == "/graphs/"
 
 
+@pytest.mark.auth
+def test_an_anonymous_browser_is_sent_to_the_graphs_page_which_asks_it_to_log_in(client: Client) -> None:
+    response = client.get("/", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert (response.status_code, response["Location"]) == (302, "/graphs/")
+    assert client.get("/graphs/").status_code == 302  # to the login page
+    assert client.get("/?start=2019-01-01T00:00:00Z&stop=2019-01-01T01:00:00Z").status_code == 401
+
+
 @pytest.mark.parametrize(
     ("url", "accept"),
     [
