@@ -31,8 +31,10 @@ def test_the_pickers_fill_the_text_fields_and_errors_show_next_to_their_field(
     assert stop_picker.input_value() == ""  # a relative time has no fixed point to show
 
     page.fill("#id_stop", "2019-01-01 25:00")
-    page.click("button.primary")
+    with page.expect_navigation():  # the form posts and the page comes back with its errors
+        page.click("button.primary")
     error = page.locator(".field-invalid .form-errors")
+    error.first.wait_for()
     assert error.count() == 1
     assert error.inner_text().startswith('stop "2019-01-01 25:00" is not a time: hour must be in 0..23')
     assert page.input_value("#id_start") == "2019-01-01 00:00"  # kept, and shown in its picker again
