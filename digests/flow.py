@@ -12,7 +12,7 @@ from django.utils import timezone
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, connections_build
 from digests.engine.objects import DigestMergeError, FlowLogReadError
 from digests.models import Digest
-from digests.partials import Partials, partials_build, partials_wanted, window_pieces
+from digests.partials import Partials, job_reread, partials_build, partials_wanted, window_pieces
 from digests.piece_digest import PieceDigest, piece_digest, whole_hour
 from digests.sources import flow_log_source
 from digests.warnings import digest_warnings
@@ -34,6 +34,10 @@ class DigestFlow(JobFlow):
     store_alias = "digests"
     marker_alias = "digest-progress"
     task = "digests.tasks.digest_run_task"
+
+    def rerun(self, job: Job, **values: Any) -> Job:
+        """A re-run reads the flow logs again: a window built from hours builds each hour again too."""
+        return super().rerun(job, **{"reread": True, **values})
 
     def progress_timeout_ms(self) -> int:
         return config_get().digest_progress_timeout_ms
@@ -59,7 +63,7 @@ class DigestFlow(JobFlow):
             stage_reached("digesting")
             counts = {"partials": 1, "partials_reused": 0}
             if partials_wanted(pieces, refs):
-                parts = Partials(self, engine, source, refs, progress, folder)
+                parts = Partials(self, engine, source, refs, progress, folder, reread=job_reread(job))
                 built, counts = partials_build(parts, pieces)
             else:
                 built = piece_digest(engine, source, refs, span, folder / "digest.log.gz", progress)
@@ -84,6 +88,7 @@ class DigestFlow(JobFlow):
                 "engine": engine.name,
                 "engine_figures": built.extra,
                 **counts,
+                "reread": False,  # asked for one build
             }
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.

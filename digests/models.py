@@ -47,5 +47,11 @@ class Digest(Job):
         default=0, help_text="Whole hours whose complete digests were already stored and reused."
     )
 
+    reread = models.BooleanField(
+        default=False,
+        help_text="The next build reads every hour's flow logs again instead of reusing stored hours "
+        "(set by a re-run; cleared when it is done).",
+    )
+
     class Meta(Job.Meta):
         verbose_name = "digest"

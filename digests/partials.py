@@ -36,7 +36,7 @@ from digests.sources.base import FlowLogSource
 from digests.sources.delivery import file_window
 from jobs.completeness import job_final
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress
-from jobs.models import JobStatus
+from jobs.models import Job, JobStatus
 from jobs.progress import JobProgress
 from jobs.window import NS_PER_SECOND, Instant, Window
 from ops.config import config_get
@@ -94,6 +94,7 @@ class Partials:
     refs: list[FlowLogRef]
     progress: JobProgress
     folder: Path
+    reread: bool = False  # a re-run: every hour is read again, none reused
     reused: set[str] = field(default_factory=set)
 
 
@@ -124,21 +125,21 @@ def partials_build(parts: Partials, pieces: Sequence[Piece]) -> tuple[PieceDiges
 
 
 def _hours_request(parts: Partials, hours: dict[str, Piece]) -> None:
-    """Queue every hour that is not stored and complete; an hour busy elsewhere is left to its builder."""
+    """Queue every hour that is not stored and complete (every hour, for a re-run); an hour busy elsewhere
+    is left to its builder."""
     store, suffix = parts.flow.store(), parts.flow.suffix
     rows = {str(row.id): row for row in Digest.objects.filter(id__in=list(hours))}
     for job_id, piece in hours.items():
         row = rows.get(job_id)
-        if (
-            row is not None
-            and row.status == JobStatus.DONE
-            and job_final(row)
-            and store.exists(job_id, suffix)
-        ):
+        stored = row is not None and row.status == JobStatus.DONE and store.exists(job_id, suffix)
+        if stored and job_final(row) and not parts.reread:
             parts.reused.add(job_id)
             continue
         try:
-            parts.flow.request(piece.window())
+            if row is not None and parts.reread:
+                parts.flow.rerun(row)
+            else:
+                parts.flow.request(piece.window())
         except ArtifactExists:  # built meanwhile, complete
             parts.reused.add(job_id)
         except JobInProgress:  # another window's job, a request for the hour, or a worker has it
@@ -244,3 +245,8 @@ def _extra_merged(extras: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _hour_text(piece: Piece) -> str:
     return piece.window().start.rfc3339()
+
+
+def job_reread(job: Job) -> bool:
+    """Whether this build of the window was asked to read every hour again (a re-run)."""
+    return bool(getattr(job, "reread", False))

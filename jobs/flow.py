@@ -105,11 +105,11 @@ class JobFlow:
         self._queue(str(job.id), window)
         return job
 
-    def requeue_idle(self, job_id: str) -> bool:
+    def requeue_idle(self, job_id: str, **extra: Any) -> bool:
         """Give a job that is not busy (done, failed or abandoned) a fresh start; used when its artifact
-        has gone missing, so the next claim rebuilds it."""
+        has gone missing, so the next claim rebuilds it. `extra` values are set with it."""
         now = timezone.now()
-        values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now}
+        values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now, **extra}
         return bool(self._set(Q(id=job_id) & ~self._busy(now), **values))
 
     def fail_stuck(self, job_id: str, reason: str = "marked failed by an operator") -> bool:

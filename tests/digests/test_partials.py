@@ -16,7 +16,7 @@ from isal import igzip
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX
 from digests.models import Digest
 from digests.partials import Piece, window_pieces
-from digests.services import digest_flow, digest_run
+from digests.services import digest_flow, digest_rerun, digest_run
 from jobs.errors import JobFailed
 from jobs.models import JobStatus
 from jobs.window import Window, window_parse
@@ -167,3 +167,18 @@ def test_an_hour_that_cannot_be_read_fails_the_window_naming_the_object(flowlogs
     hour = Piece(T0 + H, T0 + 2 * H).window()
     assert Digest.objects.get(id=hour.job_id("digest")).status == JobStatus.FAILED
     assert Digest.objects.get(id=window.job_id("digest")).status == JobStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_rerun_of_a_window_reads_every_hour_again(flowlogs_dir: Path) -> None:
+    vpc_generate(flowlogs_dir, DAY, 2)
+    window = window_parse("2019-01-01T00:00:00Z", "2019-01-01T02:00:00Z")
+    first = built(window)
+    assert (first.partials, first.partials_reused) == (2, 0)
+    hours = Digest.objects.exclude(id=first.id)
+    finished = {row.id: row.finished_at for row in hours}
+
+    digest_rerun(Digest.objects.get(id=first.id))
+    again = built(window)
+    assert (again.partials, again.partials_reused, again.reread) == (2, 0, False)
+    assert all(row.finished_at != finished[row.id] for row in hours.all())
