@@ -20,6 +20,7 @@ from digests.services import digest_flow, digest_rerun, digest_run
 from jobs.errors import JobFailed
 from jobs.models import JobStatus
 from jobs.window import Window, window_parse
+from ops.env import config_read
 from tests.flowlogs import HEADER, write_flow_log
 from tests.vpcgen import vpc_generate
 
@@ -41,6 +42,15 @@ def test_a_window_is_cut_into_its_whole_hours_and_the_edges_around_them() -> Non
     assert Piece(T0, T0 + H).window().job_id("digest") == window_parse(
         "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
     ).job_id("digest")  # an hour's piece is the digest a request for that hour makes
+
+
+def test_an_unknown_partials_setting_is_an_error_and_hours_stand_in() -> None:
+    config, problems = config_read({"GRAPHERD_DIGEST_PARTIALS": "daily"}, Path("/data"))
+    assert [(p.check_id, p.message) for p in problems] == [
+        ("grapherd.E006", "GRAPHERD_DIGEST_PARTIALS='DAILY' must be one of HOURLY, OFF.")
+    ]
+    assert config.digest_partials == "hourly"
+    assert config_read({"GRAPHERD_DIGEST_PARTIALS": "Off"}, Path("/data"))[0].digest_partials == "off"
 
 
 def edge_records(root: Path) -> None:
