@@ -9,7 +9,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, connections_build
+from digests.connections import (
+    CONNECTIONS_SUFFIX,
+    HOSTS_SUFFIX,
+    RICH_SUFFIX,
+    connections_build,
+    rich_table_write,
+)
 from digests.engine.objects import DigestMergeError, FlowLogReadError
 from digests.models import Digest
 from digests.partials import Partials, job_reread, partials_build, partials_wanted, window_pieces
@@ -93,9 +99,19 @@ class DigestFlow(JobFlow):
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.
             self.artifact_stored(job, digest)
+            if getattr(job, "piece", False):  # an hour of a longer window: its fold waits for a graph of it
+                self.rich_store(str(job.id), built, folder)
+                return {"stage": "", **digest, "connections": 0}
             progress.stage("connections")
             connections = self.connections_store(str(job.id), built, folder)
         return {"stage": "", **digest, "connections": connections}
+
+    def rich_store(self, job_id: str, built: PieceDigest, folder: Path) -> None:
+        """An hour's rich records, stored for the windows that merge it and for a graph of the hour."""
+        copies, table = built.rich.copies, folder / "rich.parquet"
+        if copies is not None and rich_table_write(copies, built.rich.window, table):
+            with table.open("rb") as content:
+                self.store().save(job_id, RICH_SUFFIX, content)
 
     def connections_store(self, job_id: str, built: PieceDigest, folder: Path) -> int:
         """The window's connection table and hosts (digests.connections), from the digest and the rich

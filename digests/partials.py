@@ -137,9 +137,9 @@ def _hours_request(parts: Partials, hours: dict[str, Piece]) -> None:
             continue
         try:
             if row is not None and parts.reread:
-                parts.flow.rerun(row)
+                parts.flow.rerun(row, piece=True)
             else:
-                parts.flow.request(piece.window())
+                parts.flow.request(piece.window(), piece=True)
         except ArtifactExists:  # built meanwhile, complete
             parts.reused.add(job_id)
         except JobInProgress:  # another window's job, a request for the hour, or a worker has it

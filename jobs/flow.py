@@ -79,14 +79,15 @@ class JobFlow:
 
     # --- the lifecycle -------------------------------------------------------------------------------
 
-    def request(self, window: Window) -> Job:
-        """API POST: refuse when in progress or already built, else record, mark and queue the job."""
+    def request(self, window: Window, **values: Any) -> Job:
+        """API POST: refuse when in progress or already built, else record, mark and queue the job.
+        `values` are set on the row with the queueing."""
         job_id = window.job_id(self.namespace)
         if self._in_progress(job_id):
             raise JobInProgress(self.namespace, job_id)
         if self.store().exists(job_id, self.suffix) and job_final(self._rows().filter(id=job_id).first()):
             raise ArtifactExists(self.exists_message(job_id, window), job_id)
-        job = self._enqueue_row(job_id, window)
+        job = self._enqueue_row(job_id, window, **values)
         self._queue(job_id, window)
         return job
 

@@ -17,6 +17,7 @@ from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX
 from digests.models import Digest
 from digests.partials import Piece, window_pieces
 from digests.services import digest_flow, digest_rerun, digest_run
+from graphs.services import graph_flow, graph_run
 from jobs.errors import JobFailed
 from jobs.models import JobStatus
 from jobs.window import Window, window_parse
@@ -192,3 +193,27 @@ def test_a_rerun_of_a_window_reads_every_hour_again(flowlogs_dir: Path) -> None:
     again = built(window)
     assert (again.partials, again.partials_reused, again.reread) == (2, 0, False)
     assert all(row.finished_at != finished[row.id] for row in hours.all())
+
+
+@pytest.mark.django_db
+def test_an_hour_built_for_a_longer_window_leaves_its_fold_to_a_graph_that_keeps_its_rich_fields(
+    flowlogs_dir: Path,
+) -> None:
+    vpc_generate(flowlogs_dir, DAY, 2, fields="v5")
+    built(window_parse("2019-01-01T00:00:00Z", "2019-01-01T02:00:00Z"))
+    hour = Piece(T0, T0 + H).window()
+    piece = Digest.objects.get(id=hour.job_id("digest"))
+    assert piece.piece and not digest_flow().store().exists(str(piece.id), CONNECTIONS_SUFFIX)
+
+    graph = graph_run(hour.job_id("graph"), hour, requeue_on_failure=False)
+    assert graph is not None and graph.status == JobStatus.DONE
+    tables = [graph_table(hour, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)]
+    Digest.objects.all().delete()
+    assert built(hour).connections > 0  # the hour on its own: folded from its records, rich fields and all
+    assert [table_of(hour, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)] == tables
+    assert any(row[-1] for row in tables[1])  # the hosts' instance ids came through
+
+
+def graph_table(window: Window, suffix: str) -> list[tuple[object, ...]]:
+    with graph_flow().store().open(window.job_id("graph"), suffix) as stored:
+        return sorted(pl.read_parquet(io.BytesIO(stored.read())).rows(), key=repr)
