@@ -158,7 +158,7 @@ def connections_build(
 ) -> ConnectionFigures:
     """Fold the digest text at `digest` (plain or gzip, by its name) into the two Parquet files. The ENIs
     that `rich` records hold are read from those records instead (digests.rich_lines)."""
-    with _duckdb() as db:
+    with _duckdb(digest.parent) as db:
         db.execute(_LINES, [str(digest)]).fetchall()
         (lines,) = db.execute("SELECT count(*) FROM lines").fetchall()[0]
         # An ENI owns the address in each of its lines as the flow logs wrote them, before NAT correction.
@@ -176,18 +176,20 @@ def connections_build(
 def rich_table_write(copies: RichCopies, window: tuple[int, int], out: Path) -> bool:
     """The rich records of `copies` in `window`, as the fold reads them, written to `out` (Parquet) for a
     later merge; False (nothing written) when there are none."""
-    with _duckdb() as db:
+    with _duckdb(out.parent) as db:
         return rich_table_create(db, copies, window) and rich_table_save(db, out)
 
 
-def _duckdb() -> duckdb.DuckDBPyConnection:
+def _duckdb(folder: Path) -> duckdb.DuckDBPyConnection:
     import duckdb  # here: only the processes that fold a digest pay for it
 
-    # Two threads and a bounded memory: the worker shares the machine with the web tier and other jobs;
-    # beyond the limit DuckDB spills to the temp dir.
+    # Two threads and a bounded memory: the worker shares the machine with the web tier and other jobs.
+    # Beyond the limit DuckDB spills into `folder` (the job's temp folder, removed with it): a database in
+    # memory has no spill folder of its own, and a day's digest of millions of lines needs one.
     config: dict[str, str | bool | int | float | list[str]] = {
         "threads": 2,
         "memory_limit": FOLD_MEMORY_LIMIT,
         "preserve_insertion_order": False,
+        "temp_directory": str(folder / "duckdb-spill"),
     }
     return duckdb.connect(config=config)

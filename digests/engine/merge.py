@@ -25,6 +25,7 @@ from isal import igzip
 
 from digests.engine import merge_kernel as k
 from digests.engine.objects import DigestMergeError
+from digests.engine.tally import new_seeds
 
 GZIP_MAGIC = b"\x1f\x8b"
 FIRST_SLOTS = 1 << 16
@@ -39,12 +40,15 @@ class _Sums:
         self.table = np.zeros(FIRST_SLOTS * k.ROW, np.int64)
         self.arena = np.zeros(FIRST_ARENA, np.uint8)
         self.state = np.zeros(k.STATE, np.int64)
+        self.seeds = np.array(new_seeds(), np.uint64)
 
     def add(self, name: str, text: bytes) -> None:
         buf = np.frombuffer(text, np.uint8)
         position = 0
         while True:
-            position, code = k.add_lines(buf, position, len(text), self.table, self.arena, self.state)
+            position, code = k.add_lines(
+                buf, position, len(text), self.seeds, self.table, self.arena, self.state
+            )
             if code == k.DONE:
                 return
             if code == k.BAD_LINE:
@@ -54,7 +58,7 @@ class _Sums:
 
     def _grow(self, left: int) -> None:
         slots = self.table.shape[0] // k.ROW
-        if 2 * (int(self.state[k.GROUPS]) + 1) > slots:
+        if 2 * (int(self.state[k.GROUPS]) + k.BATCH) > slots:  # room for a batch of new groups
             bigger = np.zeros(slots * 2 * k.ROW, np.int64)
             k.rehash(self.table, bigger)
             self.table = bigger

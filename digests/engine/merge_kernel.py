@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from digests.engine import kernel  # noqa: F401  (sets numba's cache folder where this file's is read-only)
+from digests.engine import kernel  # its hashing and prefetch (and numba's cache folder)
 
 # A table row (int64s): the key's hash (0: empty), where its bytes start in the arena, the head's and the
 # tail's lengths, and the sums with whether any line had a value.
@@ -23,8 +23,7 @@ STATE = 6
 DONE, GROW, BAD_LINE = 0, 1, 2
 SPACE, NEWLINE, DASH = 32, 10, 45
 FIELDS = 14
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+BATCH = 16  # lines parsed and hashed (their rows prefetched) before any is added
 
 
 @njit(nogil=True, cache=True)
@@ -46,13 +45,6 @@ def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
 
 
 @njit(nogil=True, cache=True)
-def _hash(buf: np.ndarray, s: int, e: int, h: np.uint64) -> np.uint64:
-    for i in range(s, e):
-        h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
-    return h
-
-
-@njit(nogil=True, cache=True)
 def _same(arena: np.ndarray, at: int, buf: np.ndarray, s: int, e: int) -> bool:
     for i in range(e - s):  # noqa: SIM110  (numba compiles a loop, not a generator)
         if arena[at + i] != buf[s + i]:
@@ -60,74 +52,129 @@ def _same(arena: np.ndarray, at: int, buf: np.ndarray, s: int, e: int) -> bool:
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, boundscheck=False)
 def add_lines(
-    buf: np.ndarray, begin: int, end: int, table: np.ndarray, arena: np.ndarray, state: np.ndarray
+    buf: np.ndarray,
+    begin: int,
+    end: int,
+    seeds: np.ndarray,
+    table: np.ndarray,
+    arena: np.ndarray,
+    state: np.ndarray,
 ) -> tuple[int, int]:
     """Adds the lines of buf[begin:end] (each ending in a newline) into the table. Returns (where it
     stopped, DONE), (the line it could not add, GROW) when the table is half full or the arena short, or
-    (the line, BAD_LINE) for a line that is not a digest line."""
+    (the line, BAD_LINE) for a line that is not a digest line.
+
+    Lines go in batches: each batch is parsed and hashed first, and its rows asked for (prefetched), so the
+    table's cache misses of a batch overlap instead of coming one after another. `seeds` (two uint64s,
+    fresh for every merge) make crafted key collisions impractical, as in the engine's tally."""
     slots = table.shape[0] // ROW
     mask = slots - 1
+    size = buf.shape[0]
     spaces = np.empty(FIELDS - 1, np.int64)
+    lines = np.empty((BATCH, 4), np.int64)  # start, head end, tail start, newline
+    keys = np.empty(BATCH, np.int64)
+    numbers = np.empty((BATCH, 4), np.int64)
+    present = np.empty((BATCH, 4), np.int64)
     pos = begin
     while pos < end:
-        count = 0
-        nl = pos
-        while buf[nl] != NEWLINE:
-            if buf[nl] == SPACE:
-                if count == FIELDS - 1:
-                    return pos, BAD_LINE
-                spaces[count] = nl
-                count += 1
-            nl += 1
-        if count != FIELDS - 1:
+        count, following, key_bytes = 0, pos, 0
+        while count < BATCH and following < end:
+            if not _split(buf, following, spaces, lines[count]):
+                break
+            bad = False
+            for f in range(4):
+                status, value = _number(buf, spaces[7 + f] + 1, spaces[8 + f])
+                bad = bad or status == 2
+                present[count, f], numbers[count, f] = status, value
+            if bad:
+                break
+            start, head_end, tail_start, nl = (
+                lines[count, 0],
+                lines[count, 1],
+                lines[count, 2],
+                lines[count, 3],
+            )
+            h1, h2 = kernel._hash_bytes(buf, size, start, head_end, seeds[0], seeds[1])
+            h1, h2 = kernel._hash_bytes(buf, size, tail_start, nl, h1, h2)
+            keys[count] = np.int64(kernel._final(h1 ^ h2) | np.uint64(1))
+            kernel._prefetch(table, (keys[count] & mask) * ROW)
+            key_bytes += head_end - start + nl - tail_start
+            following = nl + 1
+            count += 1
+        if count == 0:
             return pos, BAD_LINE
-        numbers = np.empty(4, np.int64)
-        present = np.empty(4, np.int64)
-        for f in range(4):
-            status, value = _number(buf, spaces[7 + f] + 1, spaces[8 + f])
-            if status == 2:
-                return pos, BAD_LINE
-            present[f], numbers[f] = status, value
-        head_end, tail_start = spaces[7], spaces[11] + 1
-        key_bytes = head_end - pos + nl - tail_start
-        if 2 * (state[GROUPS] + 1) > slots or state[USED] + key_bytes > arena.shape[0]:
+        if 2 * (state[GROUPS] + count) > slots or state[USED] + key_bytes > arena.shape[0]:
             return pos, GROW
-        h = _hash(buf, tail_start, nl, _hash(buf, pos, head_end, _FNV_OFFSET))
-        key = np.int64(h | np.uint64(1))
-        row = key & mask  # as rehash places it
-        while True:
-            at = row * ROW
-            if table[at + HASH] == 0:
-                table[at + HASH] = key
-                table[at + AT] = state[USED]
-                table[at + HEAD] = head_end - pos
-                table[at + TAIL] = nl - tail_start
-                arena[state[USED] : state[USED] + head_end - pos] = buf[pos:head_end]
-                arena[state[USED] + head_end - pos : state[USED] + key_bytes] = buf[tail_start:nl]
-                state[USED] += key_bytes
-                state[GROUPS] += 1
-                break
-            if (
-                table[at + HASH] == key
-                and table[at + HEAD] == head_end - pos
-                and table[at + TAIL] == nl - tail_start
-                and _same(arena, table[at + AT], buf, pos, head_end)
-                and _same(arena, table[at + AT] + head_end - pos, buf, tail_start, nl)
-            ):
-                break
-            row = (row + 1) & mask
-        for f, (value_slot, has_slot) in enumerate(((PACKETS, HAS_PACKETS), (BYTES, HAS_BYTES))):
-            if present[f]:
-                table[at + value_slot] += numbers[f]
-                table[at + has_slot] = 1
-        if present[2] and (state[HAS_FIRST] == 0 or numbers[2] < state[FIRST]):
-            state[FIRST], state[HAS_FIRST] = numbers[2], 1
-        if present[3] and (state[HAS_LAST] == 0 or numbers[3] > state[LAST]):
-            state[LAST], state[HAS_LAST] = numbers[3], 1
-        pos = nl + 1
+        for i in range(count):
+            _insert(buf, lines[i], keys[i], numbers[i], present[i], table, mask, arena, state)
+        pos = following
     return pos, DONE
+
+
+@njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _split(buf: np.ndarray, pos: int, spaces: np.ndarray, line: np.ndarray) -> bool:
+    """The line at `pos`: its 13 spaces, and where its head ends, its tail starts and its newline is."""
+    count = 0
+    nl = pos
+    while buf[nl] != NEWLINE:
+        if buf[nl] == SPACE:
+            if count == FIELDS - 1:
+                return False
+            spaces[count] = nl
+            count += 1
+        nl += 1
+    if count != FIELDS - 1:
+        return False
+    line[0], line[1], line[2], line[3] = pos, spaces[7], spaces[11] + 1, nl
+    return True
+
+
+@njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _insert(
+    buf: np.ndarray,
+    line: np.ndarray,
+    key: int,
+    numbers: np.ndarray,
+    present: np.ndarray,
+    table: np.ndarray,
+    mask: int,
+    arena: np.ndarray,
+    state: np.ndarray,
+) -> None:
+    start, head_end, tail_start, nl = line[0], line[1], line[2], line[3]
+    head, tail = head_end - start, nl - tail_start
+    row = key & mask
+    while True:
+        at = row * ROW
+        if table[at + HASH] == 0:
+            used = state[USED]
+            table[at + HASH], table[at + AT], table[at + HEAD], table[at + TAIL] = key, used, head, tail
+            arena[used : used + head] = buf[start:head_end]
+            arena[used + head : used + head + tail] = buf[tail_start:nl]
+            state[USED] += head + tail
+            state[GROUPS] += 1
+            break
+        if (
+            table[at + HASH] == key
+            and table[at + HEAD] == head
+            and table[at + TAIL] == tail
+            and _same(arena, table[at + AT], buf, start, head_end)
+            and _same(arena, table[at + AT] + head, buf, tail_start, nl)
+        ):
+            break
+        row = (row + 1) & mask
+    if present[0]:
+        table[at + PACKETS] += numbers[0]
+        table[at + HAS_PACKETS] = 1
+    if present[1]:
+        table[at + BYTES] += numbers[1]
+        table[at + HAS_BYTES] = 1
+    if present[2] and (state[HAS_FIRST] == 0 or numbers[2] < state[FIRST]):
+        state[FIRST], state[HAS_FIRST] = numbers[2], 1
+    if present[3] and (state[HAS_LAST] == 0 or numbers[3] > state[LAST]):
+        state[LAST], state[HAS_LAST] = numbers[3], 1
 
 
 @njit(nogil=True, cache=True)
