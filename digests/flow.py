@@ -68,7 +68,7 @@ class DigestFlow(JobFlow):
         with temp_folder() as folder:
             stage_reached("digesting")
             counts = {"partials": 1, "partials_reused": 0}
-            if partials_wanted(pieces, refs):
+            if partials_wanted(self, pieces, refs, reread=job_reread(job)):
                 parts = Partials(self, engine, source, refs, progress, folder, reread=job_reread(job))
                 built, counts = partials_build(parts, pieces)
             else:

@@ -30,6 +30,12 @@ H = 3600
 DAY = datetime(2019, 1, 1, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def hourly(set_env: Callable[..., None]) -> None:
+    """Every window with a whole hour is built hour by hour (the default, `auto`, waits for stored hours)."""
+    set_env(GRAPHERD_DIGEST_PARTIALS="hourly")
+
+
 def test_a_window_is_cut_into_its_whole_hours_and_the_edges_around_them() -> None:
     assert window_pieces(T0 + 1800, T0 + 3 * H + 600) == [
         Piece(T0 + 1800, T0 + H),
@@ -45,12 +51,12 @@ def test_a_window_is_cut_into_its_whole_hours_and_the_edges_around_them() -> Non
     ).job_id("digest")  # an hour's piece is the digest a request for that hour makes
 
 
-def test_an_unknown_partials_setting_is_an_error_and_hours_stand_in() -> None:
+def test_an_unknown_partials_setting_is_an_error_and_auto_stands_in() -> None:
     config, problems = config_read({"GRAPHERD_DIGEST_PARTIALS": "daily"}, Path("/data"))
     assert [(p.check_id, p.message) for p in problems] == [
-        ("grapherd.E006", "GRAPHERD_DIGEST_PARTIALS='DAILY' must be one of HOURLY, OFF.")
+        ("grapherd.E006", "GRAPHERD_DIGEST_PARTIALS='DAILY' must be one of AUTO, HOURLY, OFF.")
     ]
-    assert config.digest_partials == "hourly"
+    assert config.digest_partials == "auto"
     assert config_read({"GRAPHERD_DIGEST_PARTIALS": "Off"}, Path("/data"))[0].digest_partials == "off"
 
 
@@ -217,3 +223,25 @@ def test_an_hour_built_for_a_longer_window_leaves_its_fold_to_a_graph_that_keeps
 def graph_table(window: Window, suffix: str) -> list[tuple[object, ...]]:
     with graph_flow().store().open(window.job_id("graph"), suffix) as stored:
         return sorted(pl.read_parquet(io.BytesIO(stored.read())).rows(), key=repr)
+
+
+@pytest.mark.django_db
+def test_auto_reads_a_window_in_one_pass_until_half_its_hours_are_stored(
+    flowlogs_dir: Path, set_env: Callable[..., None]
+) -> None:
+    set_env(GRAPHERD_DIGEST_PARTIALS="auto")
+    vpc_generate(flowlogs_dir, DAY, 4)
+    window = window_parse("2019-01-01T00:00:00Z", "2019-01-01T04:00:00Z")
+    hours = [Piece(T0 + n * H, T0 + (n + 1) * H).window() for n in range(4)]
+    built(hours[0])
+    assert built(window).partials == 1  # one hour of four stored: one pass
+    one_pass = digest_of(window)
+
+    Digest.objects.filter(id=window.job_id("digest")).delete()
+    built(hours[2])
+    merged = built(window)  # two of four stored: the other two are built, the four merged
+    assert (merged.partials, merged.partials_reused) == (4, 2)
+    assert digest_of(window) == one_pass
+
+    digest_rerun(merged)  # a re-run reads everything again, in one pass
+    assert built(window).partials == 1
