@@ -1,9 +1,12 @@
 """Digest engine benchmark: our `digest_objects` against raw engines, on the same synthetic gzip files.
 
     .venv/bin/python bench/digest_bench.py [--records 2000000] [--groups 100000] [--files 8] [--s3]
+    .venv/bin/python bench/digest_bench.py --shape high-cardinality   # 3 M records, ~1.5 M groups
 
 Generates AWS-shaped v2 flow logs (header line, ~1% NODATA, ~3% outside the window; deterministic seed)
-into bench/out/ (reused when present), then runs each engine in its own subprocess so its peak RSS
+into bench/out/ (reused when present). The usual shape is a few services talking to many hosts (the
+ephemeral port is zeroed, so ~20 records a group); `--shape high-cardinality` is a window full of distinct
+clients and scanners (about two records a group: issue 13). It then runs each engine in its own subprocess so its peak RSS
 (VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
 streaming group-by, DuckDB if importable, ISA-L decompression alone and a plain Python loop on a subset
 (extrapolated). Every engine's imports, and our compiled kernel, are loaded before its clock starts.
@@ -55,9 +58,16 @@ KEY_COLUMNS = [
 # --- data ----------------------------------------------------------------------------------------------
 
 
-def dataset(records: int, groups: int, files: int) -> Path:
+SHAPES = {  # --shape: (records, groups) defaults
+    "usual": (2_000_000, 100_000),
+    "high-cardinality": (3_000_000, 2_000_000),  # ~1.5 M groups seen: a flow is drawn ~1.4 times
+}
+
+
+def dataset(records: int, groups: int, files: int, shape: str = "usual") -> Path:
     """The folder of gzip files for these parameters, generated on first use."""
-    folder = OUT / f"v2-r{records}-g{groups}-f{files}"
+    suffix = "" if shape == "usual" else f"-{shape}"
+    folder = OUT / f"v2-r{records}-g{groups}-f{files}{suffix}"
     done = folder / "done.json"
     if done.exists():
         return folder
@@ -65,14 +75,14 @@ def dataset(records: int, groups: int, files: int) -> Path:
     from isal import igzip
 
     rng = random.Random(SEED)
-    flows = _flows(rng, groups)
+    flows = _flows(rng, groups) if shape == "usual" else _exposed_flows(rng, groups)
     started = time.perf_counter()
     per_file = -(-records // files)
     for number in range(files):
         count = min(per_file, records - number * per_file)
         text = "\n".join([HEADER, *_lines(rng, flows, count)]) + "\n"
         (folder / _file_name(number, files)).write_bytes(igzip.compress(text.encode(), compresslevel=1))
-    done.write_text(json.dumps({"records": records, "groups": groups, "files": files}))
+    done.write_text(json.dumps({"records": records, "groups": groups, "files": files, "shape": shape}))
     print(
         f"generated {records:,} records in {files} files in {time.perf_counter() - started:.1f} s: {folder}"
     )
@@ -89,6 +99,36 @@ def _flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, in
         protocol = 17 if service == 53 else 6
         action = "REJECT" if rng.random() < 0.1 else "ACCEPT"
         flows.append((rng.choice(enis), inside, outside, service, protocol, action, rng.random() < 0.5))
+    return flows
+
+
+def _exposed_flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, int, str, bool]]:
+    """Flows of an exposed VPC, where most groups are seen once or twice: clients of public web servers
+    from all over the internet (a group per client address), scanners sweeping the ports of every host
+    (a group per address and port, most rejected), and peers whose ports are both high (the lower one,
+    the "service", stays in the key)."""
+    enis = [f"eni-{rng.getrandbits(68):017x}" for _ in range(max(1, groups // 2000))]
+    servers = [(rng.choice(enis), f"10.0.{rng.randrange(4)}.{rng.randrange(1, 255)}") for _ in range(40)]
+    scanners = [f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+                for _ in range(max(1, groups // 500))]  # fmt: skip
+    flows = []
+    for _ in range(groups):
+        kind = rng.random()
+        outside = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        inside = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        if kind < 0.5:  # a client of a public server
+            eni, server = rng.choice(servers)
+            flows.append((eni, server, outside, rng.choice((80, 443, 443, 443)), 6, "ACCEPT", False))
+        elif kind < 0.85:  # a scanner's probe: the source port is a high one, the probed one is kept
+            action = "REJECT" if rng.random() < 0.8 else "ACCEPT"
+            flows.append(
+                (rng.choice(enis), inside, rng.choice(scanners), rng.randrange(1, 32768), 6, action, False)
+            )
+        else:  # peers on high ports
+            port = rng.randrange(1024, 32768)
+            flows.append(
+                (rng.choice(enis), inside, outside, port, rng.choice((6, 17)), "ACCEPT", rng.random() < 0.5)
+            )
     return flows
 
 
@@ -346,7 +386,7 @@ def main() -> None:
     if options.engine:
         run_engine(options.engine, Path(options.data), options)
         return
-    folder = dataset(options.records, options.groups, options.files)
+    folder = dataset(options.records, options.groups, options.files, options.shape)
     stored = sum(path.stat().st_size for path in _paths(folder))
     print(
         f"data: {options.records:,} records, ~{options.groups:,} flows, {options.files} gzip files, "
@@ -451,8 +491,11 @@ def _importable(module: str) -> bool:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=2_000_000)
-    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument(
+        "--shape", choices=sorted(SHAPES), default="usual", help="the flows' shape (see above)"
+    )
+    parser.add_argument("--records", type=int, help="records in all (default: the shape's)")
+    parser.add_argument("--groups", type=int, help="flows the records are drawn from (default: the shape's)")
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--s3", action="store_true", help="also time the full path through a moto S3 server")
     parser.add_argument("--block-mb", type=int, default=0, help="our engine's decode block (0: its default)")
@@ -463,7 +506,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--bucket", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    options = parser.parse_args()
+    records, groups = SHAPES[options.shape]
+    options.records = options.records or records
+    options.groups = options.groups or groups
+    return options
 
 
 if __name__ == "__main__":
