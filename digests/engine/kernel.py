@@ -873,6 +873,125 @@ def fill(
     return line, at
 
 
+@intrinsic
+def _byte_swap_intrinsic(typingctx, word):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """The uint64 with its bytes in the other order: a little-endian load read big-endian, so the integer
+    order of words is the byte order of the text they hold."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i64 = ir.IntType(64)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64]), "llvm.bswap.i64"
+        )
+        return builder.call(function, [args[0]])
+
+    return types.uint64(types.uint64), codegen
+
+
+_byte_swap = cast(Callable[[np.uint64], np.uint64], _byte_swap_intrinsic)
+SMALL_SORT = 16  # runs of lines this short are sorted by comparing them whole
+
+
+@_inlined
+def _word_at(data: np.ndarray, s: int, e: int, depth: int) -> np.uint64:
+    """Bytes depth..depth+7 of the line data[s:e], big-endian, the bytes past its end as zeros."""
+    at = s + depth
+    if at >= e:
+        return np.uint64(0)
+    if at + 8 <= data.shape[0]:
+        word = _load_word(data, at)
+        if at + 8 > e:
+            word &= (np.uint64(1) << np.uint64(8 * (e - at))) - np.uint64(1)
+        return _byte_swap(word)
+    word = np.uint64(0)
+    for p in range(at, at + 8):
+        word = (word << np.uint64(8)) | np.uint64(data[p] if p < e else 0)
+    return word
+
+
+@_inlined
+def _line_less(data: np.ndarray, starts: np.ndarray, a: int, b: int, depth: int) -> bool:
+    """Whether line a sorts before line b, bytewise (a prefix first), both known to agree before `depth`."""
+    sa, ea, sb, eb = starts[a], starts[a + 1], starts[b], starts[b + 1]
+    while True:
+        wa, wb = _word_at(data, sa, ea, depth), _word_at(data, sb, eb, depth)
+        if wa != wb:
+            return bool(wa < wb)
+        if sa + depth + 8 >= ea or sb + depth + 8 >= eb:  # one ended: equal words, so the shorter is a prefix
+            return ea - sa < eb - sb
+        depth += 8
+
+
+@_inlined
+def _insertion_sort(
+    data: np.ndarray, starts: np.ndarray, order: np.ndarray, lo: int, hi: int, depth: int
+) -> None:
+    for i in range(lo + 1, hi):
+        line = order[i]
+        j = i
+        while j > lo and _line_less(data, starts, line, order[j - 1], depth):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = line
+
+
+@_compiled
+def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: int) -> None:
+    """Sorts `order`, numbers of the lines data[starts[i]:starts[i + 1]], so that the lines are in bytewise
+    order (a line before those it is a prefix of); all of them agree on their first `depth` bytes.
+
+    Eight bytes at a time (a most-significant-digit radix sort with 8-byte digits): the lines are ordered
+    by one big-endian word, and only runs that tie on it go on to the next word. Digest lines share long
+    prefixes (the account, the interface), which compare in one step where a byte-wise sort would go through
+    them for every comparison. No two lines are equal (their groups differ)."""
+    words = np.empty(order.shape[0], np.uint64)
+    stack = [(0, order.shape[0], depth)]
+    while len(stack) > 0:
+        lo, hi, depth = stack.pop()
+        if hi - lo <= SMALL_SORT:
+            _insertion_sort(data, starts, order, lo, hi, depth)
+            continue
+        for i in range(lo, hi):
+            if i + BATCH < hi:  # the lines are read in their last order, at random: ask early
+                _prefetch(data, starts[order[i + BATCH]] + depth)
+            words[i] = _word_at(data, starts[order[i]], starts[order[i] + 1], depth)
+        if words[lo:hi].min() != words[lo:hi].max():
+            by_word = np.argsort(words[lo:hi])
+            order[lo:hi] = order[lo:hi][by_word]
+            words[lo:hi] = words[lo:hi][by_word]
+        run = lo
+        for i in range(lo + 1, hi + 1):
+            if i < hi and words[i] == words[run]:
+                continue
+            if i - run > 1:
+                _split_ended(data, starts, order, run, i, depth, stack)
+            run = i
+
+
+@_inlined
+def _split_ended(
+    data: np.ndarray,
+    starts: np.ndarray,
+    order: np.ndarray,
+    lo: int,
+    hi: int,
+    depth: int,
+    stack: list[tuple[int, int, int]],
+) -> None:
+    """For a run of lines that tie on their word at `depth`: the ones that end within it go first (each a
+    prefix of the longer ones, shortest first), the rest are left to sort on the next word."""
+    ended = lo
+    for i in range(lo, hi):
+        line = order[i]
+        if starts[line + 1] - starts[line] <= depth + 8:
+            order[i] = order[ended]
+            order[ended] = line
+            ended += 1
+    _insertion_sort(data, starts, order, lo, ended, depth)
+    if hi - ended > 1:
+        stack.append((ended, hi, depth + 8))
+
+
 @_compiled
 def merge(
     table: np.ndarray,

@@ -11,8 +11,6 @@ from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
-import polars as pl
-import pyarrow as pa
 
 from digests.engine import kernel
 from digests.engine.figures import (
@@ -149,11 +147,8 @@ class Tally:
         if count == 0:
             return 0
         data, starts = kernel.render(self._table, self._keys, self._offsets, self._arena, self._counts)
-        lines = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), count, [None, pa.py_buffer(starts), pa.py_buffer(data)]
-        )
-        order = pl.Series(lines).arg_sort().to_numpy()  # polars sorts in parallel; only the order is kept
-        del lines
+        order = np.arange(count)
+        kernel.sort_lines(data, starts, order, 0)
         longest = int(np.diff(starts).max()) + 1
         chunk = np.empty(max(WRITE_BYTES, longest), np.uint8)
         line = 0
