@@ -62,6 +62,7 @@ from digests.engine.figures import SKIP_UNKNOWN_LAYOUT, DigestFigures
 from digests.engine.layouts import RecordLayout, header_layout, is_header, split_tokens
 from digests.engine.objects import FlowLogObject, FlowLogReadError
 from digests.engine.parquet import PARQUET_MAGIC, parquet_pieces
+from digests.engine.partitions import write_tallies
 from digests.engine.pieces import Done, Lines, Piece, Unknown
 from digests.engine.tally import Tally, new_seeds
 
@@ -100,11 +101,9 @@ def digest_objects(
         _run_workers(shared, tallies, figures, block_bytes, read_ahead)
     finally:
         shared.close()
-    total = tallies.pop(0)
-    while tallies:  # each merged tally is let go before the next, and all before the lines are written
-        total.merge(tallies.pop())
-    total.figures(figures)
-    figures.groups = total.write(out)
+    for tally in tallies:
+        tally.figures(figures)
+    figures.groups = write_tallies(tallies, out, len(tallies))
     return figures
 
 

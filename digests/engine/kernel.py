@@ -441,6 +441,7 @@ def _prefetch_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-def
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         address = cgutils.gep(builder, _data(context, builder, signature.args[0], args[0]), args[1])
+        address = builder.bitcast(address, ir.IntType(8).as_pointer())  # one declaration for every array type
         i32 = ir.IntType(32)
         kind = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
         function = cgutils.get_or_insert_function(builder.module, kind, "llvm.prefetch.p0")
@@ -814,12 +815,16 @@ def render(
 
     In group order, so the keys and their text are read in order; the table rows are prefetched."""
     groups = counts[GROUPS]
-    rows = np.empty(groups, np.int64)
-    for row in range(0, table.shape[0], ROW):
-        if table[row + GROUP] != 0:
-            rows[(table[row + GROUP] & GROUP_BITS) - 1] = row
+    rows = group_rows(table, groups)
     out = np.empty(counts[ARENA_USED] + groups * (8 * 21 + 2), np.uint8)
     starts = np.empty(groups + 1, np.int64)
+    bounds = np.empty(2 * 21 + 3, np.uint8)  # " <first> <last> ", the same on every line: written once
+    bounds[0] = SPACE
+    end = _write_optional(bounds, 1, counts[FIRST], counts[HAS_FIRST] != 0)
+    bounds[end] = SPACE
+    end = _write_optional(bounds, end + 1, counts[LAST], counts[HAS_LAST] != 0)
+    bounds[end] = SPACE
+    end += 1
     at = 0
     for group in range(groups):
         if group + BATCH < groups:
@@ -841,12 +846,8 @@ def render(
         at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
         out[at] = SPACE
         at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, counts[FIRST], counts[HAS_FIRST] != 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, counts[LAST], counts[HAS_LAST] != 0)
-        out[at] = SPACE
-        at = _copy(out, at + 1, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+        at = _copy(out, at, bounds, 0, end)
+        at = _copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
     starts[groups] = at
     return out[:at], starts
 
@@ -1049,6 +1050,110 @@ def merge(
         table[row + SUM_BYTES] += other_table[other_row + SUM_BYTES]
         table[row + GROUP] |= other_table[other_row + GROUP] & (HAS_PACKETS | HAS_BYTES)
     return -1
+
+
+@_compiled
+def group_rows(table: np.ndarray, groups: int) -> np.ndarray:
+    """Where each group's row is in the flat `table`, by group number."""
+    rows = np.empty(groups, np.int64)
+    for row in range(0, table.shape[0], ROW):
+        if table[row + GROUP] != 0:
+            rows[(table[row + GROUP] & GROUP_BITS) - 1] = row
+    return rows
+
+
+# --- partitions: the groups split by their lines' leading bytes, so that sorted partitions concatenate ---
+# A group's line begins "2 <account> <eni> <srcaddr> <dstaddr> ", and its key text in the arena holds the
+# same from <account> on, up to the space before <action>: its *head*. Heads are compared past their common
+# prefix, by the next eight bytes as a big-endian word; a line before another has a word no greater, so
+# ranges of words are ranges of lines.
+
+
+@_compiled
+def common_head(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, head: np.ndarray, length: int
+) -> int:
+    """How many leading bytes, at most `length`, every group's head shares with `head`."""
+    for group in range(groups):
+        s = offsets[group]
+        length = min(length, keys[group, KEY_MID] - s)
+        for i in range(length):
+            if arena[s + i] != head[i]:
+                length = i
+                break
+    return length
+
+
+@_compiled
+def head_words(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int
+) -> np.ndarray:
+    """Each group's head bytes depth..depth+7 as a big-endian word (see `_word_at`), by group number: the
+    head is followed by a space in the line, then by bytes that are not compared here (zeros)."""
+    words = np.empty(groups, np.uint64)
+    for group in range(groups):
+        s, e = offsets[group], keys[group, KEY_MID]
+        word = np.uint64(0)
+        for p in range(s + depth, s + depth + 8):
+            byte = arena[p] if p < e else SPACE if p == e else 0
+            word = (word << np.uint64(8)) | np.uint64(byte)
+        words[group] = word
+    return words
+
+
+@_compiled
+def gather(
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+    other_table: np.ndarray,
+    other_rows: np.ndarray,
+    other_keys: np.ndarray,
+    other_offsets: np.ndarray,
+    other_arena: np.ndarray,
+    members: np.ndarray,
+) -> None:
+    """Adds the other table's groups numbered in `members` to this table, which must have the room (as
+    `merge` does, for some of the groups: this table is sized for them, so it never grows)."""
+    mask = table.shape[0] // ROW - 1
+    count = members.shape[0]
+    for i in range(count):
+        # Each group's reads depend on the one before (its row number, its row, this table's row), and
+        # most miss the cache: each is asked for a batch before it is needed, in stages.
+        if i + 2 * BATCH < count:
+            ahead = members[i + 2 * BATCH]
+            _prefetch(other_rows, ahead)
+            _prefetch(other_offsets, ahead)
+            _prefetch(other_keys, ahead * KEY_ROW)
+        if i + BATCH < count:
+            ahead = members[i + BATCH]
+            _prefetch_row(other_table, other_rows[ahead])
+            _prefetch(other_arena, other_offsets[ahead])
+        if i + BATCH // 2 < count:
+            ahead_row = other_rows[members[i + BATCH // 2]]
+            _prefetch_row(table, (other_table[ahead_row + H1] & mask) * ROW)
+        other_group = members[i]
+        other_row = other_rows[other_group]
+        row = _row_of(table, mask, other_table[other_row + H1], other_table[other_row + H2])
+        if table[row + GROUP] == 0:
+            group = counts[GROUPS]
+            counts[GROUPS] = group + 1
+            table[row + H1] = other_table[other_row + H1]
+            table[row + H2] = other_table[other_row + H2]
+            table[row + GROUP] = group + 1
+            begin, end = other_offsets[other_group], other_offsets[other_group + 1]
+            at = counts[ARENA_USED]
+            for column in range(KEY_ROW):
+                keys[group, column] = other_keys[other_group, column]
+            keys[group, KEY_MID] = at + other_keys[other_group, KEY_MID] - begin
+            at = _copy(arena, at, other_arena, begin, end)
+            offsets[group + 1] = at
+            counts[ARENA_USED] = at
+        table[row + SUM_PACKETS] += other_table[other_row + SUM_PACKETS]
+        table[row + SUM_BYTES] += other_table[other_row + SUM_BYTES]
+        table[row + GROUP] |= other_table[other_row + GROUP] & (HAS_PACKETS | HAS_BYTES)
 
 
 @_compiled
