@@ -1084,21 +1084,59 @@ def common_head(
     return length
 
 
+@_inlined
+def _head_word(keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, group: int, depth: int) -> np.uint64:
+    """The group's head bytes depth..depth+7 as a big-endian word (see `_word_at`): the head is followed
+    by a space in the line, then by bytes that are not compared here (zeros)."""
+    s, e = offsets[group], keys[group, KEY_MID]
+    word = np.uint64(0)
+    for p in range(s + depth, s + depth + 8):
+        byte = arena[p] if p < e else SPACE if p == e else 0
+        word = (word << np.uint64(8)) | np.uint64(byte)
+    return word
+
+
 @_compiled
 def head_words(
-    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int, step: int
 ) -> np.ndarray:
-    """Each group's head bytes depth..depth+7 as a big-endian word (see `_word_at`), by group number: the
-    head is followed by a space in the line, then by bytes that are not compared here (zeros)."""
-    words = np.empty(groups, np.uint64)
-    for group in range(groups):
-        s, e = offsets[group], keys[group, KEY_MID]
-        word = np.uint64(0)
-        for p in range(s + depth, s + depth + 8):
-            byte = arena[p] if p < e else SPACE if p == e else 0
-            word = (word << np.uint64(8)) | np.uint64(byte)
-        words[group] = word
+    """The head words (`_head_word`) of groups 0, step, 2 * step..."""
+    words = np.empty((groups + step - 1) // step, np.uint64)
+    for i in range(words.shape[0]):
+        words[i] = _head_word(keys, offsets, arena, i * step, depth)
     return words
+
+
+@_compiled
+def partition_groups(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int, splitters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups by partition: partition p (head words from splitters[p - 1] on, below splitters[p]) has
+    the groups members[bounds[p]:bounds[p + 1]], in group order, with key_bytes[p] bytes of key text."""
+    partitions = splitters.shape[0] + 1
+    partition_of = np.empty(groups, np.int32)
+    bounds = np.zeros(partitions + 1, np.int64)
+    key_bytes = np.zeros(partitions, np.int64)
+    for group in range(groups):
+        word = _head_word(keys, offsets, arena, group, depth)
+        low, high = 0, splitters.shape[0]  # the first splitter above the word
+        while low < high:
+            middle = (low + high) // 2
+            if splitters[middle] <= word:
+                low = middle + 1
+            else:
+                high = middle
+        partition_of[group] = low
+        bounds[low + 1] += 1
+        key_bytes[low] += offsets[group + 1] - offsets[group]
+    for partition in range(partitions):
+        bounds[partition + 1] += bounds[partition]
+    members = np.empty(groups, np.int64)
+    placed = bounds[:-1].copy()
+    for group in range(groups):
+        members[placed[partition_of[group]]] = group
+        placed[partition_of[group]] += 1
+    return members, bounds, key_bytes
 
 
 @_compiled

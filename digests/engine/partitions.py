@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -51,48 +52,38 @@ def write_tallies(tallies: list[Tally], out: BinaryIO, threads: int) -> int:
     filled = [tally for tally in tallies if tally.groups > 0]
     if not filled:
         return 0
-    plan = _plan(filled)
+    threads = max(1, threads)
+    plan = _plan(filled, threads)
 
     def finish(partition: int) -> tuple[int, io.BytesIO]:
         return _finish(filled, plan, partition)
 
-    return _in_order(finish, plan.partitions, max(1, threads), out)
+    return _in_order(finish, plan.partitions, threads, out)
 
 
-def _plan(tallies: list[Tally]) -> _Plan:
+def _plan(tallies: list[Tally], threads: int) -> _Plan:
     head = np.frombuffer(tallies[0].head(), np.uint8)
     common = len(head)
     for tally in tallies:
         common = tally.common_head(head, common)
-    words = [tally.head_words(common) for tally in tallies]
-    seen = sum(len(tally_words) for tally_words in words)
-    partitions = min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS))
-    splitters = _splitters(words, partitions)
-    splits = [
-        _split(tally, tally_words, splitters) for tally, tally_words in zip(tallies, words, strict=True)
-    ]
+    seen = sum(tally.groups for tally in tallies)
+    step = max(1, seen // SAMPLE_GROUPS)
+    sample = np.sort(np.concatenate([tally.head_words(common, step) for tally in tallies]))
+    splitters = _splitters(sample, min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS)))
+    with ThreadPoolExecutor(threads, thread_name_prefix="digest-plan") as pool:  # compiled: without the GIL
+        splits = list(pool.map(lambda tally: _split(tally, common, splitters), tallies))
     return _Plan(LINE_START + common, len(splitters) + 1, splits)
 
 
-def _splitters(words: list[np.ndarray], partitions: int) -> np.ndarray:
-    """The words that open partitions 1, 2...: quantiles of a sample of the heads. Equal heads go to one
-    partition, so a digest of few distinct heads gets fewer partitions (in the worst case one)."""
-    if partitions == 1:
-        return np.empty(0, np.uint64)
-    seen = sum(len(tally_words) for tally_words in words)
-    step = max(1, seen // SAMPLE_GROUPS)
-    sample = np.sort(np.concatenate([tally_words[::step] for tally_words in words]))
+def _splitters(sample: np.ndarray, partitions: int) -> np.ndarray:
+    """The head words that open partitions 1, 2...: quantiles of a sorted sample of them. Equal heads go
+    to one partition, so a digest of few distinct heads gets fewer partitions (in the worst case one)."""
     chosen = sample[(np.arange(1, partitions) * len(sample)) // partitions]
-    return np.unique(chosen[chosen > sample[0]])  # nothing before the first: no empty first partition
+    return np.unique(chosen[chosen > sample[0]])  # none at the lowest word: the first partition is not empty
 
 
-def _split(tally: Tally, words: np.ndarray, splitters: np.ndarray) -> _Split:
-    partition_of = np.searchsorted(splitters, words, side="right")
-    partitions = len(splitters) + 1
-    members = np.argsort(partition_of, kind="stable")  # in group order within a partition: keys read in order
-    bounds = np.zeros(partitions + 1, np.int64)
-    np.cumsum(np.bincount(partition_of, minlength=partitions), out=bounds[1:])
-    key_bytes = np.bincount(partition_of, weights=tally.key_bytes(), minlength=partitions).astype(np.int64)
+def _split(tally: Tally, common: int, splitters: np.ndarray) -> _Split:
+    members, bounds, key_bytes = tally.partition(common, splitters)
     return _Split(tally.rows(), members, bounds, key_bytes)
 
 

@@ -172,13 +172,13 @@ class Tally:
         """How many leading bytes (at most `length`) the head of every group shares with `head`."""
         return int(kernel.common_head(self._keys, self._offsets, self._arena, self.groups, head, length))
 
-    def head_words(self, depth: int) -> np.ndarray:
-        """Each group's head bytes depth..depth+7, as an integer that orders them as the lines (kernel.head_words)."""
-        return kernel.head_words(self._keys, self._offsets, self._arena, self.groups, depth)
+    def head_words(self, depth: int, step: int) -> np.ndarray:
+        """The head words (kernel.head_words) of groups 0, step, 2 * step..., which order them as their lines."""
+        return kernel.head_words(self._keys, self._offsets, self._arena, self.groups, depth, step)
 
-    def key_bytes(self) -> np.ndarray:
-        """Each group's key text length, by group number."""
-        return np.diff(self._offsets[: self.groups + 1])
+    def partition(self, depth: int, splitters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The groups by ranges of head words (kernel.partition_groups): (members, bounds, key bytes)."""
+        return kernel.partition_groups(self._keys, self._offsets, self._arena, self.groups, depth, splitters)
 
     def rows(self) -> np.ndarray:
         """Where each group's table row is, by group number, for `gather`."""
