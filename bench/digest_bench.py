@@ -302,6 +302,31 @@ def engine_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     return {"records": figures.records, "groups": figures.groups, "files": figures.files}
 
 
+def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    """The digest job's engine step as the worker runs it (digests/flow.py): the built-in engine reading a
+    local folder source through the prefetcher, its text gzipped by ISA-L at level 2 as it is stored."""
+    import tempfile
+
+    from isal import igzip
+
+    from digests.engines.base import EngineInput
+    from digests.engines.builtin import BuiltinEngine
+    from digests.rich import RichCopies
+    from digests.sources.local import LocalFolderSource
+
+    source = LocalFolderSource(folder)
+    start, stop = (datetime.fromtimestamp(moment, UTC) for moment in WINDOW)
+    given = EngineInput(source, list(source.list(start, stop)), *WINDOW)
+    stored = _Sink()
+    with (
+        tempfile.TemporaryDirectory() as rich_folder,
+        igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text,
+    ):
+        run = BuiltinEngine().digest(given, text, RichCopies(Path(rich_folder)))  # type: ignore[arg-type]
+    figures = run.figures
+    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
+
+
 ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "ours": engine_ours,
     "polars-streaming": engine_polars,
@@ -309,12 +334,14 @@ ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "isal-decompress": engine_isal,
     "python-loop": engine_python,
     "ours-via-s3": engine_s3,
+    "ours-service-path": engine_service,
 }
 
 
 _IMPORTS = {  # imported before the clock starts: every engine pays its imports alike
     "ours": ["digests.engine.digest"],
     "ours-via-s3": ["digests.engine.digest", "digests.sources.s3", "boto3"],
+    "ours-service-path": ["digests.engines.builtin", "digests.sources.local"],
     "polars-streaming": ["polars"],
     "duckdb": ["duckdb"],
     "isal-decompress": ["isal.igzip"],
@@ -326,6 +353,11 @@ def run_engine(name: str, folder: Path, options: argparse.Namespace) -> None:
     """Subprocess side: runs one engine and prints one JSON line with its time and peak RSS."""
     import importlib
 
+    if name == "ours-service-path":  # the engines' configuration is the service's (ops.config)
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grapherd_site.settings")
+        django.setup()
     for module in _IMPORTS[name]:
         importlib.import_module(module)
     if name.startswith("ours"):
@@ -468,6 +500,22 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
     ours = results.get("ours", {})
     if baselines and "seconds" in ours:
         print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
+    for name in ("ours", "ours-service-path"):
+        print(_ratios(name, results, records))
+
+
+def _ratios(name: str, results: dict[str, dict[str, Any]], records: int) -> str:
+    """How many times faster `name` ran than polars and the plain Python loop (its time for all the
+    records, extrapolated when it read a subset), and its peak RSS against polars'."""
+    ours, polars, python = (results.get(key, {}) for key in (name, "polars-streaming", "python-loop"))
+    if not all("seconds" in result for result in (ours, polars, python)):
+        return ""
+    python_seconds = python["seconds"] * records / python["records"]
+    return (
+        f"{name}: {polars['seconds'] / ours['seconds']:.2f}x polars' speed, "
+        f"{python_seconds / ours['seconds']:.2f}x the plain Python loop's, "
+        f"{ours['peak_rss_mb'] / polars['peak_rss_mb']:.2f}x polars' peak RSS"
+    )
 
 
 def _notes(name: str, result: dict[str, Any], counted: int) -> str:
