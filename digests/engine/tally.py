@@ -187,6 +187,8 @@ class Tally:
     def gather(self, other: Tally, other_rows: np.ndarray, members: np.ndarray) -> None:
         """Adds the groups numbered `members` of another tally of this digest; this one must have been made
         with room for them (`groups` and `arena`)."""
+        if other.seeds != self.seeds:
+            raise ValueError("only tallies with the same hash seeds can be gathered")
         kernel.gather(
             self._table, self._keys, self._offsets, self._arena, self._counts,
             other._table, other_rows, other._keys, other._offsets, other._arena, members,

@@ -147,3 +147,9 @@ def test_a_finisher_error_is_raised_after_every_finisher_stopped(monkeypatch: py
     written = out.getvalue()
     assert written.count(b"\n") > 0
     assert one_tally_text(lines).startswith(written)  # the partitions before it, in order
+
+
+def test_only_tallies_with_the_same_seeds_are_gathered() -> None:
+    other = Tally(0, 2**40, (1, 2))
+    with pytest.raises(ValueError, match="same hash seeds"):
+        tally_of([]).gather(other, np.empty(0, np.int64), np.empty(0, np.int64))
