@@ -923,7 +923,7 @@ def _line_less(data: np.ndarray, starts: np.ndarray, a: int, b: int, depth: int)
         depth += 8
 
 
-@_inlined
+@_compiled  # called, not inlined: numba takes seconds to compile each inlined copy
 def _insertion_sort(
     data: np.ndarray, starts: np.ndarray, order: np.ndarray, lo: int, hi: int, depth: int
 ) -> None:
@@ -945,10 +945,19 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
     by one big-endian word, and only runs that tie on it go on to the next word. Digest lines share long
     prefixes (the account, the interface), which compare in one step where a byte-wise sort would go through
     them for every comparison. No two lines are equal (their groups differ)."""
-    words = np.empty(order.shape[0], np.uint64)
-    stack = [(0, order.shape[0], depth)]
-    while len(stack) > 0:
-        lo, hi, depth = stack.pop()
+    count = order.shape[0]
+    words, spare_words, spare_order = (
+        np.empty(count, np.uint64),
+        np.empty(count, np.uint64),
+        np.empty_like(order),
+    )
+    # runs still to sort, each of two lines or more and apart from the others: at most count / 2 at a time
+    pending = np.empty((count // 2 + 1, 3), np.int64)
+    pending[0, 0], pending[0, 1], pending[0, 2] = 0, count, depth
+    waiting = 1 if count > 1 else 0
+    while waiting > 0:
+        waiting -= 1
+        lo, hi, depth = pending[waiting, 0], pending[waiting, 1], pending[waiting, 2]
         if hi - lo <= SMALL_SORT:
             _insertion_sort(data, starts, order, lo, hi, depth)
             continue
@@ -956,20 +965,44 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
             if i + BATCH < hi:  # the lines are read in their last order, at random: ask early
                 _prefetch(data, starts[order[i + BATCH]] + depth)
             words[i] = _word_at(data, starts[order[i]], starts[order[i] + 1], depth)
-        if words[lo:hi].min() != words[lo:hi].max():
-            by_word = np.argsort(words[lo:hi])
-            order[lo:hi] = order[lo:hi][by_word]
-            words[lo:hi] = words[lo:hi][by_word]
+        _sort_by_words(words, order, lo, hi, spare_words, spare_order)
         run = lo
         for i in range(lo + 1, hi + 1):
             if i < hi and words[i] == words[run]:
                 continue
             if i - run > 1:
-                _split_ended(data, starts, order, run, i, depth, stack)
+                waiting = _split_ended(data, starts, order, run, i, depth, pending, waiting)
             run = i
 
 
-@_inlined
+@_compiled
+def _sort_by_words(
+    words: np.ndarray, order: np.ndarray, lo: int, hi: int, spare_words: np.ndarray, spare_order: np.ndarray
+) -> None:
+    """Sorts words[lo:hi], and order[lo:hi] alike, a byte at a time from the lowest (a least-significant-
+    digit radix sort: linear, whatever the words); a byte that all of them share costs one counting pass."""
+    counts = np.empty(256, np.int64)
+    for shift in range(0, 64, 8):
+        counts[:] = 0
+        for i in range(lo, hi):
+            counts[(words[i] >> np.uint64(shift)) & np.uint64(BYTE_MASK)] += 1
+        if counts.max() == hi - lo:
+            continue
+        at = lo
+        for digit in range(256):
+            at, counts[digit] = at + counts[digit], at
+        for i in range(lo, hi):
+            digit = (words[i] >> np.uint64(shift)) & np.uint64(BYTE_MASK)
+            target = counts[digit]
+            counts[digit] = target + 1
+            spare_words[target] = words[i]
+            spare_order[target] = order[i]
+        for i in range(lo, hi):
+            words[i] = spare_words[i]
+            order[i] = spare_order[i]
+
+
+@_compiled
 def _split_ended(
     data: np.ndarray,
     starts: np.ndarray,
@@ -977,10 +1010,12 @@ def _split_ended(
     lo: int,
     hi: int,
     depth: int,
-    stack: list[tuple[int, int, int]],
-) -> None:
+    pending: np.ndarray,
+    waiting: int,
+) -> int:
     """For a run of lines that tie on their word at `depth`: the ones that end within it go first (each a
-    prefix of the longer ones, shortest first), the rest are left to sort on the next word."""
+    prefix of the longer ones, shortest first), the rest are left to sort on the next word (added to
+    `pending`); returns how many runs are pending."""
     ended = lo
     for i in range(lo, hi):
         line = order[i]
@@ -990,7 +1025,9 @@ def _split_ended(
             ended += 1
     _insertion_sort(data, starts, order, lo, ended, depth)
     if hi - ended > 1:
-        stack.append((ended, hi, depth + 8))
+        pending[waiting, 0], pending[waiting, 1], pending[waiting, 2] = ended, hi, depth + 8
+        waiting += 1
+    return waiting
 
 
 @_compiled
