@@ -13,6 +13,10 @@ A group is identified by two independently, randomly seeded 64-bit hashes of its
 row holds both, the sums and the group's number; the key itself (its text and numbers) is stored once, when
 the group is created, and read back only to write the digest.
 
+The end of a digest (digests/engine/partitions.py) works here too: `partition_groups` splits a table's groups
+by the leading bytes of their lines, `gather` merges a partition's groups of several tables, `render`
+writes their lines and `sort_lines` sorts them, a radix sort on 8-byte words.
+
 This stays one module on purpose: numba's on-disk cache only notices edits to the file a function is defined
 in, so helpers inlined from another file could leave stale compiled code in use after they were edited.
 """
