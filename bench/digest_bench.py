@@ -5,9 +5,9 @@
 
 Generates AWS-shaped v2 flow logs (header line, ~1% NODATA, ~3% outside the window; deterministic seed)
 into bench/out/ (reused when present). The usual shape is a few services talking to many hosts (the
-ephemeral port is zeroed, so ~20 records a group); `--shape high-cardinality` is a window full of distinct
-clients and scanners (about two records a group: issue 13). It then runs each engine in its own subprocess so its peak RSS
-(VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
+ephemeral port is zeroed, so ~20 records a group); `--shape high-cardinality` is a window full of
+distinct clients and scanners (about two records a group: issue 13). It then runs each engine in its own
+subprocess so its peak RSS (VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
 streaming group-by, DuckDB if importable, ISA-L decompression alone and a plain Python loop on a subset
 (extrapolated). Every engine's imports, and our compiled kernel, are loaded before its clock starts.
 `--s3` adds the full path through a local moto S3 server: S3Source listing, the bounded prefetcher and
@@ -116,13 +116,15 @@ def _exposed_flows(rng: random.Random, groups: int) -> list[tuple[str, str, str,
         kind = rng.random()
         outside = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         inside = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        # `_lines` writes an outbound flow as (its second field, port ephemeral) -> (its third, the service):
+        # here the client or scanner is the second
         if kind < 0.5:  # a client of a public server
             eni, server = rng.choice(servers)
-            flows.append((eni, server, outside, rng.choice((80, 443, 443, 443)), 6, "ACCEPT", False))
-        elif kind < 0.85:  # a scanner's probe: the source port is a high one, the probed one is kept
+            flows.append((eni, outside, server, rng.choice((80, 443, 443, 443)), 6, "ACCEPT", True))
+        elif kind < 0.85:  # a scanner's probe from a high port; the probed port is kept
             action = "REJECT" if rng.random() < 0.8 else "ACCEPT"
             flows.append(
-                (rng.choice(enis), inside, rng.choice(scanners), rng.randrange(1, 32768), 6, action, False)
+                (rng.choice(enis), rng.choice(scanners), inside, rng.randrange(1, 32768), 6, action, True)
             )
         else:  # peers on high ports
             port = rng.randrange(1024, 32768)
