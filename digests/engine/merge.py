@@ -23,6 +23,7 @@ from typing import BinaryIO
 import numpy as np
 from isal import igzip
 
+from digests.engine import kernel
 from digests.engine import merge_kernel as k
 from digests.engine.objects import DigestMergeError
 from digests.engine.tally import new_seeds
@@ -101,36 +102,7 @@ def digests_merge(pieces: Sequence[Path], out: BinaryIO) -> int:
 
 
 def lines_order(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The order of the lines data[starts[i]:starts[i + 1]], bytewise: sorted by their first eight bytes,
-    then the lines still tied by their next eight, and so on (a line's end sorts before any byte, its
-    length breaks what is left: trailing NUL bytes). Only the tied lines are looked at again, so the
-    cost follows how long the lines' shared beginnings are, not their length."""
-    count = starts.shape[0] - 1
-    order = np.arange(count, dtype=np.int64)
-    runs = np.zeros(count, np.int64)  # the run of tied lines each position of `order` is in
-    longest = int(np.diff(starts).max()) if count else 0
-    offset = 0
-    tied = np.arange(count, dtype=np.int64)
-    while tied.shape[0] > 1:
-        lines, run = order[tied], runs[tied]
-        key = k.words_at(data, starts, lines, offset) if offset < longest else np.diff(starts)[lines]
-        sub = np.lexsort((key, run))  # within each run (runs are contiguous in `order`)
-        order[tied], key, run = lines[sub], key[sub], run[sub]
-        new = np.ones(tied.shape[0], bool)
-        new[1:] = (run[1:] != run[:-1]) | (key[1:] != key[:-1])
-        runs[tied] = runs.max() + 1 + np.cumsum(new)
-        if offset >= longest:
-            break
-        offset += 8
-        tied = _in_tied_runs(runs, tied)
+    """The order of the (distinct) lines data[starts[i]:starts[i + 1]], bytewise: the engine's radix sort."""
+    order = np.arange(starts.shape[0] - 1, dtype=np.int64)
+    kernel.sort_lines(data, starts, order, 0)
     return order
-
-
-def _in_tied_runs(runs: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The positions whose run has another position in it (runs are contiguous and ascending)."""
-    values = runs[positions]
-    same_as_next = np.zeros(positions.shape[0], bool)
-    same_as_next[:-1] = values[1:] == values[:-1]
-    same_as_prev = np.zeros(positions.shape[0], bool)
-    same_as_prev[1:] = same_as_next[:-1]
-    return positions[same_as_next | same_as_prev]

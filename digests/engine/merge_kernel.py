@@ -257,19 +257,3 @@ def fill(
         at += e - s + 1
         line += 1
     return line, at
-
-
-@njit(nogil=True, cache=True)
-def words_at(data: np.ndarray, starts: np.ndarray, lines: np.ndarray, offset: int) -> np.ndarray:
-    """Bytes offset..offset+7 of each line as one big-endian uint64, zeros past its end: lines sort as
-    their words do, word by word."""
-    out = np.empty(lines.shape[0], np.uint64)
-    for i in range(lines.shape[0]):
-        s, e = starts[lines[i]] + offset, starts[lines[i] + 1]
-        word = np.uint64(0)
-        for b in range(8):
-            word = word << np.uint64(8)
-            if s + b < e:
-                word |= np.uint64(data[s + b])
-        out[i] = word
-    return out
