@@ -1,0 +1,309 @@
+"""Hourly partial digests (issue 13): a 1-day window of 100 M records with 1 and 2 worker processes, and
+the same day again after its 24 hourly windows, through the digest job service on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/grapherd_partials_bench \\
+        .venv/bin/python bench/partials_bench.py [--records 100000000] [--runs a,b,c,d]
+
+The day is bench/day_flowlogs.py's (generated on first use, then cached; `--records 5000000` for a quick
+try). The database is migrated (created first if missing). Each run starts a real worker cluster
+(`manage.py qcluster`, tests/faults.py's WorkerCluster, GRAPHERD_WORKERS processes) on VPC_FLOW_LOGS_PATH
+= that day, waits until it is idle, and times from the request (`digest_flow().request`, what the API's
+POST calls) until the digest is stored ("stored": its row done) and until the job has ended ("ended": the
+connection table stored beside it too, the lease let go):
+  a. GRAPHERD_DIGEST_PARTIALS=off, 1 worker process: one pass over the day (the baseline);
+  b. hourly partials, 1 worker process, nothing reused;
+  c. hourly partials, 2 worker processes, nothing reused;
+  d. hourly partials, 1 worker process: the day's 24 hours requested one after another (each waited for),
+     then the day again, all 24 hours reused: a merge.
+Before each run the digest rows, the queued tasks and every stored artifact and marker are deleted, so
+nothing is reused unless intended. Each cluster is fresh: its workers load the engine's stack from
+numba's cache on their first job, as a started service's do. Records/s is the day's records over the
+time; speed-up is (a)'s time over the run's. The digest text of every run is compared (sha256 of the
+decompressed digest) with (a)'s. Runs b-d need the hourly partials (the `partials` field of digest
+rows); without them they are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from day_flowlogs import DayFlowLogs, day_flow_logs  # noqa: E402
+from process_tree import GroupSampler  # noqa: E402
+
+TASK_TIMEOUT_S = 1800  # a slow day on a shared machine must not be cut at the default 600 s
+RUNS = {  # name: (what, GRAPHERD_DIGEST_PARTIALS, worker processes)
+    "a": ("off, 1 process (baseline)", "off", 1),
+    "b": ("hourly, 1 process", "hourly", 1),
+    "c": ("hourly, 2 processes", "hourly", 2),
+    "d": ("hourly, 1 process, 24 h reused", "hourly", 1),
+}
+
+
+@dataclass
+class Timing:
+    """One timed request: seconds until stored and until ended, and what the worker tree used meanwhile."""
+
+    stored: float
+    ended: float
+    cpu: float | None
+    peak_pss_mb: float | None
+    peak_rss_mb: float | None
+    row: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+
+
+def main() -> int:
+    options = _arguments()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        print("set DATABASE_URL to a PostgreSQL database (the workers and this script share it)")
+        return 2
+    day = day_flow_logs(options.records, options.processes)
+    _database_ensure(url)
+    data_dir = Path(tempfile.mkdtemp(prefix="partials-bench-"))
+    os.environ.update(GRAPHERD_DATA_DIR=str(data_dir), RUNTIME_STATS_OUTPUT="NULL")
+    os.environ.update(VPC_FLOW_LOGS_PATH=str(day.folder), DJANGO_SETTINGS_MODULE="grapherd_site.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # a line per task queued otherwise
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    supported = _partials_supported()
+    print(f"day {day.start:%Y-%m-%d}: {day.describe()}")
+    print(f"cpus {os.cpu_count()}, load {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    results: dict[str, list[tuple[str, Timing]]] = {}
+    for name in options.runs.split(","):
+        if RUNS[name][1] == "hourly" and not supported:
+            print(f"({name}) skipped: digest rows have no `partials` field (hourly partials not merged)")
+            continue
+        results[name] = _run(name, day, data_dir, supported)
+    _report(results, day)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+def _run(name: str, day: DayFlowLogs, data_dir: Path, supported: bool) -> list[tuple[str, Timing]]:
+    """Starts a fresh cluster for run `name`, times its requests, stops it."""
+    from jobs.window import Window
+    from tests.faults import WorkerCluster, worker_env
+
+    what, mode, workers = RUNS[name]
+    _clean(data_dir)
+    variables = {"GRAPHERD_WORKERS": str(workers), "VPC_FLOW_LOGS_PATH": str(day.folder)}
+    variables["GRAPHERD_TASK_TIMEOUT"] = str(TASK_TIMEOUT_S)
+    if supported:  # before the feature, an unknown GRAPHERD_ variable is a configuration problem
+        variables["GRAPHERD_DIGEST_PARTIALS"] = mode
+    env = worker_env(data_dir, **variables)
+    env.pop("GRAPHERD_JOB_LEASE")  # the default lease, as deployed
+    cluster = WorkerCluster(env, data_dir / f"cluster-{name}.log").start()
+    timed: list[tuple[str, Timing]] = []
+    try:
+        _wait_idle(cluster)
+        print(f"({name}) {what} …", flush=True)
+        if name == "d":
+            for hour in range(24):
+                start = day.start + timedelta(hours=hour)
+                timed.append((f"{start:%H}h", _time_request(_window(start, timedelta(hours=1)), cluster)))
+        window: Window = _window(day.start, timedelta(days=1))
+        timed.append(("day", _time_request(window, cluster)))
+    finally:
+        cluster.stop()
+    return timed
+
+
+def _window(start: Any, length: timedelta) -> Any:
+    from jobs.window import window_parse
+
+    return window_parse(f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + length:%Y-%m-%dT%H:%M:%SZ}")
+
+
+def _time_request(window: Any, cluster: Any) -> Timing:
+    from digests.models import Digest
+    from digests.services import digest_flow
+    from jobs.models import JobStatus
+
+    flow = digest_flow()
+    job_id = window.job_id(flow.namespace)
+    stored: float | None = None
+    row: dict[str, Any] = {}
+    with GroupSampler(cluster.process.pid) as sampler:
+        began = time.monotonic()
+        flow.request(window)
+        while True:
+            row = dict(Digest.objects.filter(id=job_id).values().first() or {})
+            if row.get("status") == JobStatus.FAILED:
+                raise RuntimeError(f"digest {job_id} failed: {row['error']}\n{cluster.log()[-3000:]}")
+            if row.get("status") == JobStatus.DONE:
+                stored = time.monotonic() - began if stored is None else stored
+                if row["lease_until"] is None:
+                    break
+            if cluster.process.poll() is not None:
+                raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
+            time.sleep(0.1)
+        ended = time.monotonic() - began
+    timing = Timing(
+        ended if stored is None else stored,
+        ended,
+        sampler.cpu_seconds,
+        sampler.peak_pss_mb,
+        sampler.peak_process_rss_mb,
+        row,
+    )
+    timing.sha256 = _digest_sha256(job_id)
+    return timing
+
+
+def _digest_sha256(job_id: str) -> str:
+    """sha256 of the stored digest's text (decompressed: the gzip bytes could differ for the same text)."""
+    from isal import igzip
+
+    from digests.services import digest_flow
+
+    flow = digest_flow()
+    text = hashlib.sha256()
+    with flow.store().open(job_id, flow.suffix) as handle, igzip.GzipFile(fileobj=handle) as reader:
+        while block := reader.read(8 << 20):
+            text.update(block)
+    return text.hexdigest()
+
+
+def _clean(data_dir: Path) -> None:
+    """Nothing left to reuse: digest rows, queued and finished tasks, stored artifacts and markers."""
+    from django_q.models import OrmQ, Task
+
+    from digests.models import Digest
+
+    Digest.objects.all().delete()
+    OrmQ.objects.all().delete()
+    Task.objects.all().delete()
+    for folder in data_dir.iterdir():
+        if folder.is_dir() and folder.name != "tmp":
+            shutil.rmtree(folder)
+
+
+def _wait_idle(cluster: Any, timeout: float = 180) -> None:
+    """Until django-q2 reports this cluster idle: started, its workers up, the engine prepared."""
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(stat.pid == cluster.process.pid and stat.status == Conf.IDLE for stat in Stat.get_all()):
+            return
+        if cluster.process.poll() is not None:
+            raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"the worker cluster was not idle after {timeout:.0f} s:\n{cluster.log()[-3000:]}")
+
+
+def _partials_supported() -> bool:
+    from digests.models import Digest
+
+    return any(model_field.name == "partials" for model_field in Digest._meta.get_fields())
+
+
+def _database_ensure(url: str) -> None:
+    """Creates the database DATABASE_URL names when the server does not have it."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> None:
+    baseline = dict(results.get("a", [])).get("day")
+    reference = baseline.sha256 if baseline else ""
+    print(f"\n{'run':34} {'stored s':>8} {'vs (a)':>7} {'ended s':>8} {'vs (a)':>7} {'M rec/s':>7} {'CPU s':>6} "
+          f"{'tree PSS MB':>11} {'max RSS MB':>10} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
+    for name, timed in results.items():
+        hours = [timing for label, timing in timed if label != "day"]
+        if hours:
+            print(_line(f"({name}) 24 hourly windows, summed", _summed(hours), day, baseline, ""))
+            print(
+                f"    one hour: {min(t.stored for t in hours):.1f}-{max(t.stored for t in hours):.1f} s stored"
+            )
+        label = f"({name}) day, {RUNS[name][0]}"
+        print(_line(label, dict(timed)["day"], day, baseline, reference if name != "a" else "reference"))
+    if baseline is None:
+        return
+    days = {name: dict(timed)["day"].sha256 for name, timed in results.items()}
+    verdict = "identical" if all(digest == reference for digest in days.values()) else "NOT identical"
+    print(f"\ndigest text of the day in runs {', '.join(days)}: {verdict} (sha256 of (a): {reference[:16]}…)")
+    print(
+        "stored: until the digest's row is done (what graphs wait for); ended: the job over, its connection"
+    )
+    print(
+        "table stored too; M rec/s: the day's records over the stored time; vs (a): (a)'s time over the run's"
+    )
+
+
+def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None, reference: str) -> str:
+    def ratio(of: float, base: float | None) -> str:
+        return f"{'-':>7}" if base is None else f"{base / of:6.2f}x"
+
+    check = reference if reference in ("", "reference") else "same as (a)"
+    if reference not in ("", "reference") and timing.sha256 != reference:
+        check = "DIFFERS from (a)"
+    return (
+        f"{label:34} {timing.stored:8.1f} {ratio(timing.stored, baseline.stored if baseline else None)} "
+        f"{timing.ended:8.1f} {ratio(timing.ended, baseline.ended if baseline else None)} "
+        f"{day.records / timing.stored / 1e6:7.2f} {_figure(timing.cpu, 6)} {_figure(timing.peak_pss_mb, 11)} "
+        f"{_figure(timing.peak_rss_mb, 10)} {timing.row.get('partials', '-')!s:>6} "
+        f"{timing.row.get('partials_reused', '-')!s:>6}  {check}"
+    )
+
+
+def _summed(timings: list[Timing]) -> Timing:
+    def peak(values: list[float | None]) -> float | None:
+        known = [value for value in values if value is not None]
+        return max(known) if known else None
+
+    cpu = [t.cpu for t in timings if t.cpu is not None]
+    return Timing(
+        stored=sum(t.stored for t in timings),
+        ended=sum(t.ended for t in timings),
+        cpu=sum(cpu) if cpu else None,
+        peak_pss_mb=peak([t.peak_pss_mb for t in timings]),
+        peak_rss_mb=peak([t.peak_rss_mb for t in timings]),
+    )
+
+
+def _figure(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.0f}"
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000_000, help="records in the day (about)")
+    parser.add_argument("--runs", default="a,b,c,d", help="which runs, of a,b,c,d")
+    parser.add_argument("--processes", type=int, default=0, help="generating processes (0: one per CPU)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
