@@ -34,9 +34,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,10 @@ if str(ROOT) not in sys.path:
 
 from day_flowlogs import DayFlowLogs, day_flow_logs  # noqa: E402
 from process_tree import GroupSampler  # noqa: E402
+
+if TYPE_CHECKING:
+    from jobs.window import Window
+    from tests.faults import WorkerCluster
 
 TASK_TIMEOUT_S = 1800  # a slow day on a shared machine must not be cut at the default 600 s
 RUNS = {  # name: (what, GRAPHERD_DIGEST_PARTIALS, worker processes)
@@ -61,9 +65,9 @@ class Timing:
 
     stored: float
     ended: float
-    cpu: float | None
-    peak_pss_mb: float | None
-    peak_rss_mb: float | None
+    cpu: float
+    peak_pss_mb: float
+    peak_rss_mb: float
     row: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
 
@@ -103,7 +107,6 @@ def main() -> int:
 
 def _run(name: str, day: DayFlowLogs, data_dir: Path, supported: bool) -> list[tuple[str, Timing]]:
     """Starts a fresh cluster for run `name`, times its requests, stops it."""
-    from jobs.window import Window
     from tests.faults import WorkerCluster, worker_env
 
     what, mode, workers = RUNS[name]
@@ -123,20 +126,19 @@ def _run(name: str, day: DayFlowLogs, data_dir: Path, supported: bool) -> list[t
             for hour in range(24):
                 start = day.start + timedelta(hours=hour)
                 timed.append((f"{start:%H}h", _time_request(_window(start, timedelta(hours=1)), cluster)))
-        window: Window = _window(day.start, timedelta(days=1))
-        timed.append(("day", _time_request(window, cluster)))
+        timed.append(("day", _time_request(_window(day.start, timedelta(days=1)), cluster)))
     finally:
         cluster.stop()
     return timed
 
 
-def _window(start: Any, length: timedelta) -> Any:
+def _window(start: datetime, length: timedelta) -> Window:
     from jobs.window import window_parse
 
     return window_parse(f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + length:%Y-%m-%dT%H:%M:%SZ}")
 
 
-def _time_request(window: Any, cluster: Any) -> Timing:
+def _time_request(window: Window, cluster: WorkerCluster) -> Timing:
     from digests.models import Digest
     from digests.services import digest_flow
     from jobs.models import JobStatus
@@ -145,7 +147,7 @@ def _time_request(window: Any, cluster: Any) -> Timing:
     job_id = window.job_id(flow.namespace)
     stored: float | None = None
     row: dict[str, Any] = {}
-    with GroupSampler(cluster.process.pid) as sampler:
+    with GroupSampler(_pid(cluster)) as sampler:
         began = time.monotonic()
         flow.request(window)
         while True:
@@ -156,20 +158,11 @@ def _time_request(window: Any, cluster: Any) -> Timing:
                 stored = time.monotonic() - began if stored is None else stored
                 if row["lease_until"] is None:
                     break
-            if cluster.process.poll() is not None:
-                raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
+            _check_running(cluster)
             time.sleep(0.1)
         ended = time.monotonic() - began
-    timing = Timing(
-        ended if stored is None else stored,
-        ended,
-        sampler.cpu_seconds,
-        sampler.peak_pss_mb,
-        sampler.peak_process_rss_mb,
-        row,
-    )
-    timing.sha256 = _digest_sha256(job_id)
-    return timing
+    figures = sampler.cpu_seconds, sampler.peak_pss_mb, sampler.peak_process_rss_mb
+    return Timing(ended if stored is None else stored, ended, *figures, row, _digest_sha256(job_id))
 
 
 def _digest_sha256(job_id: str) -> str:
@@ -200,19 +193,29 @@ def _clean(data_dir: Path) -> None:
             shutil.rmtree(folder)
 
 
-def _wait_idle(cluster: Any, timeout: float = 180) -> None:
+def _wait_idle(cluster: WorkerCluster, timeout: float = 180) -> None:
     """Until django-q2 reports this cluster idle: started, its workers up, the engine prepared."""
     from django_q.conf import Conf
     from django_q.status import Stat
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(stat.pid == cluster.process.pid and stat.status == Conf.IDLE for stat in Stat.get_all()):
+        if any(stat.pid == _pid(cluster) and stat.status == Conf.IDLE for stat in Stat.get_all()):
             return
-        if cluster.process.poll() is not None:
-            raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
+        _check_running(cluster)
         time.sleep(0.2)
     raise RuntimeError(f"the worker cluster was not idle after {timeout:.0f} s:\n{cluster.log()[-3000:]}")
+
+
+def _pid(cluster: WorkerCluster) -> int:
+    """The cluster's first process, the leader of its process group."""
+    assert cluster.process is not None, "the cluster was not started"
+    return cluster.process.pid
+
+
+def _check_running(cluster: WorkerCluster) -> None:
+    if cluster.process is None or cluster.process.poll() is not None:
+        raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
 
 
 def _partials_supported() -> bool:
@@ -237,64 +240,44 @@ def _database_ensure(url: str) -> None:
 
 def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> None:
     baseline = dict(results.get("a", [])).get("day")
-    reference = baseline.sha256 if baseline else ""
-    print(f"\n{'run':34} {'stored s':>8} {'vs (a)':>7} {'ended s':>8} {'vs (a)':>7} {'M rec/s':>7} {'CPU s':>6} "
+    print(f"\n{'run':36} {'stored s':>8} {'vs (a)':>6} {'ended s':>7} {'vs (a)':>6} {'M rec/s':>7} {'CPU s':>6} "
           f"{'tree PSS MB':>11} {'max RSS MB':>10} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
     for name, timed in results.items():
         hours = [timing for label, timing in timed if label != "day"]
         if hours:
-            print(_line(f"({name}) 24 hourly windows, summed", _summed(hours), day, baseline, ""))
-            print(
-                f"    one hour: {min(t.stored for t in hours):.1f}-{max(t.stored for t in hours):.1f} s stored"
-            )
-        label = f"({name}) day, {RUNS[name][0]}"
-        print(_line(label, dict(timed)["day"], day, baseline, reference if name != "a" else "reference"))
-    if baseline is None:
-        return
-    days = {name: dict(timed)["day"].sha256 for name, timed in results.items()}
-    verdict = "identical" if all(digest == reference for digest in days.values()) else "NOT identical"
-    print(f"\ndigest text of the day in runs {', '.join(days)}: {verdict} (sha256 of (a): {reference[:16]}…)")
-    print(
-        "stored: until the digest's row is done (what graphs wait for); ended: the job over, its connection"
-    )
-    print(
-        "table stored too; M rec/s: the day's records over the stored time; vs (a): (a)'s time over the run's"
-    )
+            summed = Timing(sum(t.stored for t in hours), sum(t.ended for t in hours), sum(t.cpu for t in hours),
+                            max(t.peak_pss_mb for t in hours), max(t.peak_rss_mb for t in hours))  # fmt: skip
+            print(_line(f"({name}) 24 hourly windows, one by one", summed, day, baseline))
+        print(_line(f"({name}) day, {RUNS[name][0]}", dict(timed)["day"], day, baseline))
+    for name, timed in results.items():
+        row = dict(timed)["day"].row
+        print(f"({name}) the day's row: {row.get('files', 0):,} files, {row.get('records', 0):,} records read, "
+              f"{row.get('in_window', 0):,} in the window, {row.get('groups', 0):,} digest lines, "
+              f"{row.get('connections', 0):,} connections{'; ' + row['error'] if row.get('error') else ''}")  # fmt: skip
+    if baseline is not None:
+        same = all(dict(timed)["day"].sha256 == baseline.sha256 for timed in results.values())
+        verdict = "identical" if same else "NOT identical (see the last column)"
+        print(f"digest text of the day in runs {', '.join(results)}: {verdict}; sha256 {baseline.sha256}")
+    print("stored: from the request until the digest's row is done (what graphs wait for); ended: until the")
+    print("job is over, its connection table stored too; M rec/s: the day's records over the stored time;")
+    print("vs (a): (a)'s time over the run's; CPU s, PSS (summed over the cluster's processes) and the")
+    print("largest process's RSS: the worker cluster's, sampled every 0.25 s while timed")
 
 
-def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None, reference: str) -> str:
-    def ratio(of: float, base: float | None) -> str:
-        return f"{'-':>7}" if base is None else f"{base / of:6.2f}x"
+def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None) -> str:
+    def versus(seconds: float, base: float | None) -> str:
+        return f"{'-':>6}" if base is None else f"{base / seconds:5.2f}x"
 
-    check = reference if reference in ("", "reference") else "same as (a)"
-    if reference not in ("", "reference") and timing.sha256 != reference:
-        check = "DIFFERS from (a)"
+    check = "reference" if timing is baseline else ""
+    if baseline is not None and timing.sha256 and timing is not baseline:
+        check = "same as (a)" if timing.sha256 == baseline.sha256 else "DIFFERS from (a)"
     return (
-        f"{label:34} {timing.stored:8.1f} {ratio(timing.stored, baseline.stored if baseline else None)} "
-        f"{timing.ended:8.1f} {ratio(timing.ended, baseline.ended if baseline else None)} "
-        f"{day.records / timing.stored / 1e6:7.2f} {_figure(timing.cpu, 6)} {_figure(timing.peak_pss_mb, 11)} "
-        f"{_figure(timing.peak_rss_mb, 10)} {timing.row.get('partials', '-')!s:>6} "
+        f"{label:36} {timing.stored:8.1f} {versus(timing.stored, baseline.stored if baseline else None)} "
+        f"{timing.ended:7.1f} {versus(timing.ended, baseline.ended if baseline else None)} "
+        f"{day.records / timing.stored / 1e6:7.2f} {timing.cpu:6.0f} {timing.peak_pss_mb:11.0f} "
+        f"{timing.peak_rss_mb:10.0f} {timing.row.get('partials', '-')!s:>6} "
         f"{timing.row.get('partials_reused', '-')!s:>6}  {check}"
     )
-
-
-def _summed(timings: list[Timing]) -> Timing:
-    def peak(values: list[float | None]) -> float | None:
-        known = [value for value in values if value is not None]
-        return max(known) if known else None
-
-    cpu = [t.cpu for t in timings if t.cpu is not None]
-    return Timing(
-        stored=sum(t.stored for t in timings),
-        ended=sum(t.ended for t in timings),
-        cpu=sum(cpu) if cpu else None,
-        peak_pss_mb=peak([t.peak_pss_mb for t in timings]),
-        peak_rss_mb=peak([t.peak_rss_mb for t in timings]),
-    )
-
-
-def _figure(value: float | None, width: int) -> str:
-    return f"{'-':>{width}}" if value is None else f"{value:{width}.0f}"
 
 
 def _arguments() -> argparse.Namespace:

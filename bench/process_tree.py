@@ -7,7 +7,7 @@
 - CPU seconds the group spent while sampled: per process, its last sample less its first (a process that
   started while sampled counts from zero). A process that ends loses what it spent after its last sample,
   at most one period.
-Linux only: the figures are None elsewhere.
+Linux only: the figures stay 0 elsewhere.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class GroupSampler:
     def __init__(self, pgid: int, period: float = 0.25) -> None:
         self.pgid = pgid
         self.period = period
-        self.peak_pss_mb: float | None = None
-        self.peak_process_rss_mb: float | None = None
+        self.peak_pss_mb = 0.0
+        self.peak_process_rss_mb = 0.0
         self._first_ticks: dict[int, int] = {}
         self._last_ticks: dict[int, int] = {}
         self._stop = threading.Event()
@@ -47,9 +47,7 @@ class GroupSampler:
             self._sample(first=False)
 
     @property
-    def cpu_seconds(self) -> float | None:
-        if not self._last_ticks:
-            return None
+    def cpu_seconds(self) -> float:
         spent = sum(ticks - self._first_ticks.get(pid, 0) for pid, ticks in self._last_ticks.items())
         return spent / CLOCK_TICKS
 
@@ -68,8 +66,8 @@ class GroupSampler:
             self._last_ticks[pid] = ticks
             pss_kb += _kilobytes(PROC / str(pid) / "smaps_rollup", "Pss:")
             rss_mb = _kilobytes(PROC / str(pid) / "status", "VmRSS:") / 1024
-            self.peak_process_rss_mb = max(self.peak_process_rss_mb or 0.0, rss_mb)
-        self.peak_pss_mb = max(self.peak_pss_mb or 0.0, pss_kb / 1024)
+            self.peak_process_rss_mb = max(self.peak_process_rss_mb, rss_mb)
+        self.peak_pss_mb = max(self.peak_pss_mb, pss_kb / 1024)
 
 
 def _group_pids(pgid: int) -> list[int]:
