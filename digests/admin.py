@@ -24,6 +24,8 @@ def digest_figures_html(digest: Digest) -> SafeString:
         *((f"skipped: {reason.replace('_', ' ')}", count) for reason, count in skipped_by_reason(digest)),
         ("unparsable object names", digest.skipped_keys),
         ("engine", digest.engine),
+        ("partials (hours and edges)", digest.partials),
+        ("partials reused", digest.partials_reused),
         *engine_figures(digest),
     ]
     body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
@@ -60,6 +62,7 @@ class DigestAdmin(JobAdmin):
         "groups",
         "skipped_total",
         "engine",
+        "partials",
         "created_at",
     )
     fieldsets = (

@@ -19,14 +19,20 @@ they agree (its ENI is then empty). This module imports nothing of Django.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digests.rich import RichCopies
-from digests.rich_lines import rich_lines_merge
+from digests.rich_lines import rich_lines_merge, rich_table_create, rich_table_save
+
+if TYPE_CHECKING:
+    import duckdb
 
 FOLD_MEMORY_LIMIT = "256MB"
 CONNECTIONS_SUFFIX = ".connections.parquet"
+RICH_SUFFIX = ".rich.parquet"  # a whole hour's rich records, for the windows that merge it (digests.partials)
 HOSTS_SUFFIX = ".hosts.parquet"
 
 # The digest's 14 fields (version 2 layout); numbers stay text until checked, as `-` means "no value".
@@ -133,15 +139,48 @@ COPY (
 class ConnectionFigures:
     lines: int  # digest lines that counted (version 2, status OK)
     connections: int
+    rich_saved: bool = False  # whether `rich.save_to` was written (the window had rich records)
+
+
+@dataclass(frozen=True)
+class RichInput:
+    """Where the fold finds the window's rich records: the `copies` of its objects (filtered by `window`,
+    Unix seconds), or the `stored` rich tables of its pieces; `save_to` keeps them for a later merge."""
+
+    copies: RichCopies | None = None
+    window: tuple[int, int] = (0, 0)
+    stored: Sequence[Path] = ()
+    save_to: Path | None = None
 
 
 def connections_build(
-    digest: Path, connections_out: Path, hosts_out: Path, rich: RichCopies | None = None,
-    window: tuple[int, int] = (0, 0),
-) -> ConnectionFigures:  # fmt: skip
-    """Fold the digest text at `digest` (plain or gzip, by its name) into the two Parquet files. With the
-    `rich` copies of the window's objects (and the window, Unix seconds), the ENIs they hold are read
-    from their records instead (digests.rich_lines)."""
+    digest: Path, connections_out: Path, hosts_out: Path, rich: RichInput = RichInput()
+) -> ConnectionFigures:
+    """Fold the digest text at `digest` (plain or gzip, by its name) into the two Parquet files. The ENIs
+    that `rich` records hold are read from those records instead (digests.rich_lines)."""
+    with _duckdb() as db:
+        db.execute(_LINES, [str(digest)]).fetchall()
+        (lines,) = db.execute("SELECT count(*) FROM lines").fetchall()[0]
+        # An ENI owns the address in each of its lines as the flow logs wrote them, before NAT correction.
+        db.execute("CREATE TEMP TABLE addr_lines AS SELECT eni, account, src, dst FROM lines").fetchall()
+        rich_lines_merge(db, rich.copies, rich.window, rich.stored)
+        saved = rich.save_to is not None and rich_table_save(db, rich.save_to)
+        db.execute(_CONNECTIONS, [str(connections_out)]).fetchall()
+        db.execute(_HOSTS, [str(hosts_out)]).fetchall()
+        (connections,) = db.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(connections_out)]
+        ).fetchall()[0]
+    return ConnectionFigures(lines=int(lines), connections=int(connections), rich_saved=saved)
+
+
+def rich_table_write(copies: RichCopies, window: tuple[int, int], out: Path) -> bool:
+    """The rich records of `copies` in `window`, as the fold reads them, written to `out` (Parquet) for a
+    later merge; False (nothing written) when there are none."""
+    with _duckdb() as db:
+        return rich_table_create(db, copies, window) and rich_table_save(db, out)
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
     import duckdb  # here: only the processes that fold a digest pay for it
 
     # Two threads and a bounded memory: the worker shares the machine with the web tier and other jobs;
@@ -151,15 +190,4 @@ def connections_build(
         "memory_limit": FOLD_MEMORY_LIMIT,
         "preserve_insertion_order": False,
     }
-    with duckdb.connect(config=config) as db:
-        db.execute(_LINES, [str(digest)]).fetchall()
-        (lines,) = db.execute("SELECT count(*) FROM lines").fetchall()[0]
-        # An ENI owns the address in each of its lines as the flow logs wrote them, before NAT correction.
-        db.execute("CREATE TEMP TABLE addr_lines AS SELECT eni, account, src, dst FROM lines").fetchall()
-        rich_lines_merge(db, rich, window)
-        db.execute(_CONNECTIONS, [str(connections_out)]).fetchall()
-        db.execute(_HOSTS, [str(hosts_out)]).fetchall()
-        (connections,) = db.execute(
-            "SELECT count(*) FROM read_parquet(?)", [str(connections_out)]
-        ).fetchall()[0]
-    return ConnectionFigures(lines=int(lines), connections=int(connections))
+    return duckdb.connect(config=config)

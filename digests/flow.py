@@ -1,26 +1,26 @@
 """Digest jobs, the built-in vpcflow-digesterd: list and fetch the window's flow logs, digest them with
-the engine, store `<id>.log.gz`."""
+the engine (in one pass, or hour by hour: digests.partials), store `<id>.log.gz`."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from django.utils import timezone
-from isal import igzip
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
-from digests.engine.objects import FlowLogObject, FlowLogReadError, FlowLogRef
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, connections_build
+from digests.engine.merge import DigestMergeError
+from digests.engine.objects import FlowLogReadError
 from digests.models import Digest
-from digests.rich import RichCopies
+from digests.partials import Partials, partials_build, partials_wanted, window_pieces
+from digests.piece_digest import PieceDigest, piece_digest, whole_hour
 from digests.sources import flow_log_source
 from digests.warnings import digest_warnings
 from jobs.completeness import completeness_values
 from jobs.flow import JobFlow
 from jobs.models import Job
-from jobs.progress import JobProgress, megabytes
+from jobs.progress import JobProgress
 from jobs.stage_pause import stage_reached
 from jobs.window import Window
 from ops.config import config_get
@@ -31,7 +31,7 @@ class DigestFlow(JobFlow):
     namespace = "digest"
     model = Digest
     suffix = ".log.gz"
-    shown_errors = (FlowLogReadError,)  # names the object that could not be read
+    shown_errors = (FlowLogReadError, DigestMergeError)  # name the object or piece that could not be read
     store_alias = "digests"
     marker_alias = "digest-progress"
     task = "digests.tasks.digest_run_task"
@@ -46,7 +46,6 @@ class DigestFlow(JobFlow):
         # The engines' stacks (numba, polars, pyarrow, duckdb) load here, in the worker, never in the web
         # processes: `digests.engines` is imported by nothing else the web tier loads.
         from digests.engines import digest_engine
-        from digests.engines.base import EngineInput
 
         engine = digest_engine()
         progress = JobProgress(Digest, str(job.id))
@@ -55,21 +54,22 @@ class DigestFlow(JobFlow):
         source = flow_log_source()
         stage_reached("listing")
         refs = list(source.list(window.start.to_datetime(), window.stop.to_datetime()))
-        start, stop = window.start.epoch_seconds, window.stop.epoch_seconds
-        counted = functools.partial(files_counted, refs=refs, progress=progress)
+        span = window.start.epoch_seconds, window.stop.epoch_seconds
+        pieces = window_pieces(*span)
         with temp_folder() as folder:
-            (folder / "rich").mkdir()
-            rich = RichCopies(folder / "rich")
-            digest_path = folder / "digest.log.gz"
             stage_reached("digesting")
-            with digest_path.open("w+b") as stored:
-                # ISA-L's gzip writes the same format several times faster than zlib at a similar ratio.
-                with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text:
-                    given = EngineInput(source, refs, start, stop, watch=counted)
-                    run = engine.digest(given, cast(BinaryIO, text), rich)
-                    figures = run.figures
-                progress.stage("storing the digest")
+            counts = {"partials": 1, "partials_reused": 0}
+            if partials_wanted(pieces, refs):
+                parts = Partials(self, engine, source, refs, progress, folder)
+                built, counts = partials_build(parts, pieces)
+            else:
+                built = piece_digest(engine, source, refs, span, folder / "digest.log.gz", progress)
+                if whole_hour(span):  # kept for the windows that merge this hour
+                    built.rich = replace(built.rich, save_to=folder / "rich.parquet")
+            progress.stage("storing the digest")
+            with built.path.open("rb") as stored:
                 size = self.store().save(str(job.id), self.suffix, stored)
+            figures = built.figures
             found = completeness_values(window.stop.to_datetime(), built_at, found_files=figures.files > 0)
             digest = {
                 "warnings": digest_warnings(figures, source.listed_prefixes, len(source.skipped_keys)),
@@ -83,37 +83,26 @@ class DigestFlow(JobFlow):
                 "skipped_keys": len(source.skipped_keys),
                 "digest_bytes": size,
                 "engine": engine.name,
-                "engine_figures": run.extra,
+                "engine_figures": built.extra,
+                **counts,
             }
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.
             self.artifact_stored(job, digest)
             progress.stage("connections")
-            connections = self.connections_store(str(job.id), digest_path, folder, rich, (start, stop))
+            connections = self.connections_store(str(job.id), built, folder)
         return {"stage": "", **digest, "connections": connections}
 
-    def connections_store(
-        self, job_id: str, digest_path: Path, folder: Path, rich: RichCopies, window: tuple[int, int]
-    ) -> int:
+    def connections_store(self, job_id: str, built: PieceDigest, folder: Path) -> int:
         """The window's connection table and hosts (digests.connections), from the digest and the rich
-        records, stored beside the digest for the graphs of the window."""
+        records, stored beside the digest for the graphs of the window (and an hour's rich records, for
+        the windows that merge it)."""
         paths = folder / "connections.parquet", folder / "hosts.parquet"
-        figures = connections_build(digest_path, *paths, rich=rich, window=window)
-        for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):
+        figures = connections_build(built.path, *paths, rich=built.rich)
+        saved = [*zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True)]
+        if figures.rich_saved and built.rich.save_to is not None:
+            saved.append((built.rich.save_to, RICH_SUFFIX))
+        for path, suffix in saved:
             with path.open("rb") as content:
                 self.store().save(job_id, suffix, content)
         return figures.connections
-
-
-def files_counted(
-    objects: Iterable[FlowLogObject], refs: list[FlowLogRef], progress: JobProgress
-) -> Iterator[FlowLogObject]:
-    """Passes the objects on to the engine, reporting "reading files n/m" as it takes each one."""
-    total = sum(ref.size for ref in refs)
-    read = 0
-    for number, flow_log in enumerate(objects, start=1):
-        read += len(flow_log.data)
-        text = f"reading files {number}/{len(refs)}, {megabytes(read)} of {megabytes(total)}"
-        progress.stage(text, new=number == 1)  # the first file at once, then at most twice a second
-        yield flow_log
-    progress.stage(f"digesting the records of {len(refs)} files")

@@ -38,5 +38,14 @@ class Digest(Job):
         help_text="What the engine adds: Athena's query id, bytes scanned and cost estimate (USD).",
     )
 
+    partials = models.PositiveIntegerField(
+        default=1,
+        help_text="Pieces the window was digested in: its whole UTC hours and the edges around them "
+        "(GRAPHERD_DIGEST_PARTIALS=hourly); 1 for one pass.",
+    )
+    partials_reused = models.PositiveIntegerField(
+        default=0, help_text="Whole hours whose complete digests were already stored and reused."
+    )
+
     class Meta(Job.Meta):
         verbose_name = "digest"

@@ -22,6 +22,8 @@ window), and put in place of the digest lines of their ENIs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digests.rich import RichCopies
@@ -110,14 +112,46 @@ INSERT INTO addr_lines SELECT eni, account, srcaddr, dstaddr FROM rich;
 """
 
 
-def rich_lines_merge(db: duckdb.DuckDBPyConnection, rich: RichCopies | None, window: tuple[int, int]) -> None:
+def rich_lines_merge(
+    db: duckdb.DuckDBPyConnection,
+    rich: RichCopies | None,
+    window: tuple[int, int],
+    stored: Sequence[Path] = (),
+) -> None:
     """Replaces the `lines` (and `addr_lines`) of the rich objects' ENIs by their records; fills
-    `eni_places`."""
+    `eni_places`. The records come from the `rich` copies, or from `stored` rich tables (rich_table_save)
+    of the pieces of a window digested hour by hour."""
     db.execute(
         "CREATE TEMP TABLE eni_places (eni VARCHAR, vpc VARCHAR, subnet VARCHAR, instance VARCHAR)"
     ).fetchall()
-    if rich is None or not rich.found:
+    if stored:
+        db.execute("CREATE TEMP TABLE rich AS SELECT * FROM read_parquet(?)", [[str(p) for p in stored]])
+    elif not rich_table_create(db, rich, window):
         return
+    db.execute(_ORIENT).fetchall()
+    db.execute(_MERGE).fetchall()
+    db.execute(
+        "INSERT INTO eni_places SELECT eni, any_value(vpc), any_value(subnet), any_value(instance) FROM rich "
+        "WHERE coalesce(vpc, subnet, instance) IS NOT NULL GROUP BY eni"
+    ).fetchall()
+
+
+def rich_table_save(db: duckdb.DuckDBPyConnection, out: Path) -> bool:
+    """Writes the `rich` table (the window's rich records, filtered and typed) as Parquet, so that a window
+    merged from pieces can fold their records without reading the flow logs again; False when there is none."""
+    if not db.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'rich'").fetchall():
+        return False
+    db.execute("COPY rich TO ? (FORMAT parquet, COMPRESSION zstd)", [str(out)]).fetchall()
+    return True
+
+
+def rich_table_create(
+    db: duckdb.DuckDBPyConnection, rich: RichCopies | None, window: tuple[int, int]
+) -> bool:
+    """The `rich` table: the copied objects' records, typed and filtered as the engine filters them, in
+    the window; False when there are no rich copies."""
+    if rich is None or not rich.found:
+        return False
     selects = []
     if rich.text:
         # 1 MB buffers (a record is well under 1 KB): the default ones, one per file, outgrow the memory cap.
@@ -143,9 +177,4 @@ def rich_lines_merge(db: duckdb.DuckDBPyConnection, rich: RichCopies | None, win
     start, stop = window
     db.execute(f"CREATE TEMP TABLE raw AS {' UNION ALL '.join(parts)}", params).fetchall()
     db.execute(_TYPED, [start, stop, start, stop]).fetchall()
-    db.execute(_ORIENT).fetchall()
-    db.execute(_MERGE).fetchall()
-    db.execute(
-        "INSERT INTO eni_places SELECT eni, any_value(vpc), any_value(subnet), any_value(instance) FROM rich "
-        "WHERE coalesce(vpc, subnet, instance) IS NOT NULL GROUP BY eni"
-    ).fetchall()
+    return True

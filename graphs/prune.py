@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_q.models import Schedule
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX
 from digests.services import digest_flow
 from graphs.models import Graph
 from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_flow
@@ -45,7 +45,9 @@ def old_jobs_prune(older_than: timedelta, *, dry_run: bool = False) -> PruneRepo
     active = Graph.objects.filter(status__in=ACTIVE_STATUSES)
     needed = {job_window(graph).job_id(digests.namespace) for graph in active}
     kept = needed | {str(graph.digest_id) for graph in active if graph.digest_id}
-    return PruneReport(graphs, jobs_prune(digests, TABLES, cutoff, keep=kept, dry_run=dry_run))
+    return PruneReport(
+        graphs, jobs_prune(digests, (*TABLES, RICH_SUFFIX), cutoff, keep=kept, dry_run=dry_run)
+    )
 
 
 def scheduled_prune() -> str:

@@ -32,13 +32,24 @@ def graph_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Graph]:
     return Graph.objects.filter(**lookups).order_by("-created_at", "-id")
 
 
+DIGEST_FIGURES = ("engine", "partials", "partials_reused")
+
+
 def graph_get(graph_id: UUID | str) -> Graph | None:
     return Graph.objects.filter(id=graph_id).first()
 
 
-def graph_digest_engine(graph: Graph) -> str:
-    """The engine that built the digest of the graph's window (builtin, duckdb, athena); empty when the
-    digest came from a remote digesterd or its row is gone."""
-    if graph.digest_id is None:
-        return ""
-    return Digest.objects.filter(id=graph.digest_id).values_list("engine", flat=True).first() or ""
+def graph_digest_figures(graph: Graph) -> dict[str, Any]:
+    """What the digest of the graph's window says of its build: the engine that built it (builtin,
+    duckdb, athena) and its hourly pieces (`partials`, `partials_reused`); empty values when the digest
+    came from a remote digesterd or its row is gone. Read once per graph object."""
+    cached = getattr(graph, "_digest_figures", None)
+    if cached is None:
+        row = (
+            Digest.objects.filter(id=graph.digest_id).values(*DIGEST_FIGURES).first()
+            if graph.digest_id
+            else None
+        )
+        cached = row or {"engine": "", "partials": 0, "partials_reused": 0}
+        graph._digest_figures = cached  # type: ignore[attr-defined]  # a per-object cache
+    return cached

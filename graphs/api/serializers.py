@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from graphs.models import Graph
-from graphs.selectors import graph_digest_engine
+from graphs.selectors import graph_digest_figures
 from jobs.models import JobStatus
 from jobs.progress import job_elapsed
 from jobs.time_forms import WindowInvalid, window_from_texts
@@ -106,8 +106,22 @@ class GraphFiguresSerializer(serializers.Serializer):
         "GRAPHERD_DIGEST_ENGINE); empty when a remote digesterd built it."
     )
 
+    partials = serializers.SerializerMethodField(
+        help_text="Pieces the window's digest was built from: its whole UTC hours and the edges around them "
+        "(GRAPHERD_DIGEST_PARTIALS=hourly); 1 for a digest built in one pass, 0 when unknown."
+    )
+    partials_reused = serializers.SerializerMethodField(
+        help_text="Of those, the hours whose complete digests were already stored and were reused."
+    )
+
     def get_digest_engine(self, graph: Graph) -> str:
-        return graph_digest_engine(graph)
+        return str(graph_digest_figures(graph)["engine"])
+
+    def get_partials(self, graph: Graph) -> int:
+        return int(graph_digest_figures(graph)["partials"])
+
+    def get_partials_reused(self, graph: Graph) -> int:
+        return int(graph_digest_figures(graph)["partials_reused"])
 
 
 class GraphLinksSerializer(serializers.Serializer):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from digests.engine.objects import FlowLogObject, FlowLogRef
-from digests.flow import files_counted
 from digests.models import Digest
+from digests.piece_digest import files_counted
 from digests.services import digest_run
 from jobs.progress import JobProgress, progress_listening
 from jobs.window import window_parse

@@ -231,9 +231,10 @@ def test_a_built_graph_shows_its_window_timings_figures_and_links(api: APIClient
     assert min(figures["edges"], figures["nodes"], figures["dot_bytes"]) > 0
     assert set(figures) == {
         "records", "edges", "nodes", "dot_bytes", "svg_bytes", "svg_engine", "svg_error", "connections",
-        "digest_engine",
+        "digest_engine", "partials", "partials_reused",
     }  # fmt: skip
     assert figures["digest_engine"] == "builtin"
+    assert (figures["partials"], figures["partials_reused"]) == (1, 0)  # one hour: one piece
     base = f"http://testserver/api/v1/graphs/{built}"
     assert body["links"] == {
         "self": f"{base}/",
