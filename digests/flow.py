@@ -10,8 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, connections_build
-from digests.engine.merge import DigestMergeError
-from digests.engine.objects import FlowLogReadError
+from digests.engine.objects import DigestMergeError, FlowLogReadError
 from digests.models import Digest
 from digests.partials import Partials, partials_build, partials_wanted, window_pieces
 from digests.piece_digest import PieceDigest, piece_digest, whole_hour
@@ -31,7 +30,7 @@ class DigestFlow(JobFlow):
     namespace = "digest"
     model = Digest
     suffix = ".log.gz"
-    shown_errors = (FlowLogReadError, DigestMergeError)  # name the object or piece that could not be read
+    shown_errors = (FlowLogReadError, DigestMergeError)  # they name the object or piece that failed
     store_alias = "digests"
     marker_alias = "digest-progress"
     task = "digests.tasks.digest_run_task"

@@ -29,7 +29,6 @@ from isal import igzip
 
 from digests.connections import RICH_SUFFIX, RichInput, rich_table_write
 from digests.engine.figures import DigestFigures
-from digests.engine.merge import digests_merge
 from digests.engine.objects import FlowLogRef
 from digests.models import Digest
 from digests.piece_digest import HOUR, PieceDigest, piece_digest
@@ -100,6 +99,8 @@ class Partials:
 
 def partials_build(parts: Partials, pieces: Sequence[Piece]) -> tuple[PieceDigest, dict[str, int]]:
     """The window's digest merged from its pieces, and the `partials`/`partials_reused` figures."""
+    from digests.engine.merge import digests_merge  # polars: the worker's stack, never the web tier's
+
     hours = {piece.window().job_id("digest"): piece for piece in pieces if piece.whole_hour}
     _hours_request(parts, hours)
     built = [

@@ -23,6 +23,8 @@ from typing import BinaryIO
 import polars as pl
 from isal import igzip
 
+from digests.engine.objects import DigestMergeError
+
 FIELDS = (
     "version", "account", "eni", "src", "dst", "sp", "dp", "proto",
     "packets", "bytes", "first", "last", "action", "status",
@@ -31,10 +33,6 @@ KEY = ("version", "account", "eni", "src", "dst", "sp", "dp", "proto", "action",
 NO_VALUE = "-"
 GZIP_MAGIC = b"\x1f\x8b"
 WRITE_LINES = 1 << 18  # lines written at a time: bounded memory for the text of a batch
-
-
-class DigestMergeError(Exception):
-    """A piece's text is not a digest (a line without the 14 fields); names the file."""
 
 
 def digests_merge(pieces: Sequence[Path], out: BinaryIO) -> int:

@@ -32,3 +32,7 @@ class FlowLogReadError(Exception):
         super().__init__(f"cannot read flow-log object {key}: {reason}")
         self.key = key
         self.reason = reason
+
+
+class DigestMergeError(Exception):
+    """A piece of a window digested hour by hour is not a digest (a line without the 14 fields); names it."""

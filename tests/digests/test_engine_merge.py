@@ -11,8 +11,8 @@ import pytest
 from isal import igzip
 
 from digests.engine.digest import digest_objects
-from digests.engine.merge import DigestMergeError, digests_merge
-from digests.engine.objects import FlowLogObject
+from digests.engine.merge import digests_merge
+from digests.engine.objects import DigestMergeError, FlowLogObject
 from tests.digests.engines.test_duckdb_differential import BASE, random_object
 
 
