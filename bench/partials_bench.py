@@ -161,8 +161,11 @@ def _time_request(window: Window, cluster: WorkerCluster) -> Timing:
             _check_running(cluster)
             time.sleep(0.1)
         ended = time.monotonic() - began
+    stored = ended if stored is None else stored
+    print(f"    {window.start.rfc3339()} +{window.stop.epoch_seconds - window.start.epoch_seconds} s: "
+          f"stored {stored:.1f} s, ended {ended:.1f} s", flush=True)  # fmt: skip
     figures = sampler.cpu_seconds, sampler.peak_pss_mb, sampler.peak_process_rss_mb
-    return Timing(ended if stored is None else stored, ended, *figures, row, _digest_sha256(job_id))
+    return Timing(stored, ended, *figures, row, _digest_sha256(job_id))
 
 
 def _digest_sha256(job_id: str) -> str:
