@@ -70,6 +70,8 @@ class Timing:
     peak_rss_mb: float
     row: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
+    merging: float | None = None  # when the window's job began merging its pieces
+    killed: str = ""  # why the cluster was killed before the job ended
 
 
 def main() -> int:
@@ -91,7 +93,7 @@ def main() -> int:
     logging.getLogger("django-q").setLevel(logging.WARNING)  # a line per task queued otherwise
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    supported = _partials_supported()
+    options.supported = supported = _partials_supported()
     print(f"day {day.start:%Y-%m-%d}: {day.describe()}")
     print(f"cpus {os.cpu_count()}, load {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     results: dict[str, list[tuple[str, Timing]]] = {}
@@ -99,13 +101,15 @@ def main() -> int:
         if RUNS[name][1] == "hourly" and not supported:
             print(f"({name}) skipped: digest rows have no `partials` field (hourly partials not merged)")
             continue
-        results[name] = _run(name, day, data_dir, supported)
+        results[name] = _run(name, day, data_dir, options)
     _report(results, day)
     shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
-def _run(name: str, day: DayFlowLogs, data_dir: Path, supported: bool) -> list[tuple[str, Timing]]:
+def _run(
+    name: str, day: DayFlowLogs, data_dir: Path, options: argparse.Namespace
+) -> list[tuple[str, Timing]]:
     """Starts a fresh cluster for run `name`, times its requests, stops it."""
     from tests.faults import WorkerCluster, worker_env
 
@@ -113,20 +117,22 @@ def _run(name: str, day: DayFlowLogs, data_dir: Path, supported: bool) -> list[t
     _clean(data_dir)
     variables = {"GRAPHERD_WORKERS": str(workers), "VPC_FLOW_LOGS_PATH": str(day.folder)}
     variables["GRAPHERD_TASK_TIMEOUT"] = str(TASK_TIMEOUT_S)
-    if supported:  # before the feature, an unknown GRAPHERD_ variable is a configuration problem
+    if options.supported:  # before the feature, an unknown GRAPHERD_ variable is a configuration problem
         variables["GRAPHERD_DIGEST_PARTIALS"] = mode
     env = worker_env(data_dir, **variables)
     env.pop("GRAPHERD_JOB_LEASE")  # the default lease, as deployed
     cluster = WorkerCluster(env, data_dir / f"cluster-{name}.log").start()
     timed: list[tuple[str, Timing]] = []
+    cap_mb = options.memory_cap_gb * 1024
     try:
         _wait_idle(cluster)
         print(f"({name}) {what} …", flush=True)
-        if name == "d":
-            for hour in range(24):
-                start = day.start + timedelta(hours=hour)
-                timed.append((f"{start:%H}h", _time_request(_window(start, timedelta(hours=1)), cluster)))
-        timed.append(("day", _time_request(_window(day.start, timedelta(days=1)), cluster)))
+        hours = [day.start + timedelta(hours=hour) for hour in range(24)] if name == "d" else []
+        for start in hours:
+            timed.append((f"{start:%H}h", _time_request(_window(start, timedelta(hours=1)), cluster, cap_mb)))
+            if timed[-1][1].killed:
+                return timed
+        timed.append(("day", _time_request(_window(day.start, timedelta(days=1)), cluster, cap_mb)))
     finally:
         cluster.stop()
     return timed
@@ -138,7 +144,8 @@ def _window(start: datetime, length: timedelta) -> Window:
     return window_parse(f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{start + length:%Y-%m-%dT%H:%M:%SZ}")
 
 
-def _time_request(window: Window, cluster: WorkerCluster) -> Timing:
+def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timing:
+    """Requests the window's digest and waits for its job to end, or kills the cluster over `cap_mb`."""
     from digests.models import Digest
     from digests.services import digest_flow
     from jobs.models import JobStatus
@@ -146,14 +153,17 @@ def _time_request(window: Window, cluster: WorkerCluster) -> Timing:
     flow = digest_flow()
     job_id = window.job_id(flow.namespace)
     stored: float | None = None
+    merging: float | None = None
     row: dict[str, Any] = {}
-    with GroupSampler(_pid(cluster)) as sampler:
+    with GroupSampler(_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill) as sampler:
         began = time.monotonic()
         flow.request(window)
-        while True:
+        while not sampler.over_limit:
             row = dict(Digest.objects.filter(id=job_id).values().first() or {})
             if row.get("status") == JobStatus.FAILED:
                 raise RuntimeError(f"digest {job_id} failed: {row['error']}\n{cluster.log()[-3000:]}")
+            if merging is None and str(row.get("stage", "")).startswith("merging"):
+                merging = time.monotonic() - began
             if row.get("status") == JobStatus.DONE:
                 stored = time.monotonic() - began if stored is None else stored
                 if row["lease_until"] is None:
@@ -161,11 +171,13 @@ def _time_request(window: Window, cluster: WorkerCluster) -> Timing:
             _check_running(cluster)
             time.sleep(0.1)
         ended = time.monotonic() - began
+    killed = f"killed over {cap_mb / 1024:.0f} GB at stage '{row.get('stage')}'" if sampler.over_limit else ""
     stored = ended if stored is None else stored
     print(f"    {window.start.rfc3339()} +{window.stop.epoch_seconds - window.start.epoch_seconds} s: "
-          f"stored {stored:.1f} s, ended {ended:.1f} s", flush=True)  # fmt: skip
+          f"stored {stored:.1f} s, ended {ended:.1f} s {killed}", flush=True)  # fmt: skip
     figures = sampler.cpu_seconds, sampler.peak_pss_mb, sampler.peak_process_rss_mb
-    return Timing(stored, ended, *figures, row, _digest_sha256(job_id))
+    sha256 = "" if killed else _digest_sha256(job_id)
+    return Timing(stored, ended, *figures, row, sha256, merging, killed)
 
 
 def _digest_sha256(job_id: str) -> str:
@@ -242,43 +254,54 @@ def _database_ensure(url: str) -> None:
 
 
 def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> None:
-    baseline = dict(results.get("a", [])).get("day")
-    print(f"\n{'run':36} {'stored s':>8} {'vs (a)':>6} {'ended s':>7} {'vs (a)':>6} {'M rec/s':>7} {'CPU s':>6} "
-          f"{'tree PSS MB':>11} {'max RSS MB':>10} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
+    days = {name: dict(timed)["day"] for name, timed in results.items() if "day" in dict(timed)}
+    baseline = days.get("a")
+    print(f"\n{'run':38} {'stored s':>8} {'vs (a)':>6} {'ended s':>7} {'vs (a)':>6} {'merge@ s':>8} {'M rec/s':>7} "
+          f"{'CPU s':>6} {'PSS MB':>7} {'RSS MB':>7} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
     for name, timed in results.items():
         hours = [timing for label, timing in timed if label != "day"]
         if hours:
             summed = Timing(sum(t.stored for t in hours), sum(t.ended for t in hours), sum(t.cpu for t in hours),
-                            max(t.peak_pss_mb for t in hours), max(t.peak_rss_mb for t in hours))  # fmt: skip
-            print(_line(f"({name}) 24 hourly windows, one by one", summed, day, baseline))
-        print(_line(f"({name}) day, {RUNS[name][0]}", dict(timed)["day"], day, baseline))
-    for name, timed in results.items():
-        row = dict(timed)["day"].row
+                            max(t.peak_pss_mb for t in hours), max(t.peak_rss_mb for t in hours),
+                            killed=next((t.killed for t in hours if t.killed), ""))  # fmt: skip
+            print(_line(f"({name}) {len(hours)} hourly windows, one by one", summed, day, baseline))
+        if name in days:
+            print(_line(f"({name}) day, {RUNS[name][0]}", days[name], day, baseline))
+    for name, timing in days.items():
+        if timing.killed:
+            continue
+        row = timing.row
         print(f"({name}) the day's row: {row.get('files', 0):,} files, {row.get('records', 0):,} records read, "
               f"{row.get('in_window', 0):,} in the window, {row.get('groups', 0):,} digest lines, "
               f"{row.get('connections', 0):,} connections{'; ' + row['error'] if row.get('error') else ''}")  # fmt: skip
-    if baseline is not None:
-        same = all(dict(timed)["day"].sha256 == baseline.sha256 for timed in results.values())
+    compared = [name for name, timing in days.items() if timing.sha256]
+    if baseline is not None and baseline.sha256:
+        same = all(days[name].sha256 == baseline.sha256 for name in compared)
         verdict = "identical" if same else "NOT identical (see the last column)"
-        print(f"digest text of the day in runs {', '.join(results)}: {verdict}; sha256 {baseline.sha256}")
+        print(f"digest text of the day in runs {', '.join(compared)}: {verdict}; sha256 {baseline.sha256}")
     print("stored: from the request until the digest's row is done (what graphs wait for); ended: until the")
-    print("job is over, its connection table stored too; M rec/s: the day's records over the stored time;")
-    print("vs (a): (a)'s time over the run's; CPU s, PSS (summed over the cluster's processes) and the")
-    print("largest process's RSS: the worker cluster's, sampled every 0.25 s while timed")
+    print(
+        "job is over, its connection table stored too; merge@: when the merge of the pieces began; M rec/s:"
+    )
+    print(
+        "the day's records over the stored time; vs (a): (a)'s time over the run's; CPU s, PSS (summed) and"
+    )
+    print("the largest process's RSS: the worker cluster's processes, sampled every 0.25 s while timed")
 
 
 def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None) -> str:
     def versus(seconds: float, base: float | None) -> str:
-        return f"{'-':>6}" if base is None else f"{base / seconds:5.2f}x"
+        return f"{'-':>6}" if base is None or timing.killed else f"{base / seconds:5.2f}x"
 
-    check = "reference" if timing is baseline else ""
+    check = timing.killed or ("reference" if timing is baseline else "")
     if baseline is not None and timing.sha256 and timing is not baseline:
         check = "same as (a)" if timing.sha256 == baseline.sha256 else "DIFFERS from (a)"
+    merging = f"{timing.merging:8.1f}" if timing.merging is not None else f"{'-':>8}"
     return (
-        f"{label:36} {timing.stored:8.1f} {versus(timing.stored, baseline.stored if baseline else None)} "
-        f"{timing.ended:7.1f} {versus(timing.ended, baseline.ended if baseline else None)} "
-        f"{day.records / timing.stored / 1e6:7.2f} {timing.cpu:6.0f} {timing.peak_pss_mb:11.0f} "
-        f"{timing.peak_rss_mb:10.0f} {timing.row.get('partials', '-')!s:>6} "
+        f"{label:38} {timing.stored:8.1f} {versus(timing.stored, baseline.stored if baseline else None)} "
+        f"{timing.ended:7.1f} {versus(timing.ended, baseline.ended if baseline else None)} {merging} "
+        f"{day.records / timing.stored / 1e6:7.2f} {timing.cpu:6.0f} {timing.peak_pss_mb:7.0f} "
+        f"{timing.peak_rss_mb:7.0f} {timing.row.get('partials', '-')!s:>6} "
         f"{timing.row.get('partials_reused', '-')!s:>6}  {check}"
     )
 
@@ -288,6 +311,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=100_000_000, help="records in the day (about)")
     parser.add_argument("--runs", default="a,b,c,d", help="which runs, of a,b,c,d")
     parser.add_argument("--processes", type=int, default=0, help="generating processes (0: one per CPU)")
+    parser.add_argument(
+        "--memory-cap-gb",
+        type=float,
+        default=12.0,
+        help="kill the cluster when its processes' PSS is above this (the machine is shared)",
+    )
     return parser.parse_args()
 
 

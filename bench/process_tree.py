@@ -7,6 +7,8 @@
 - CPU seconds the group spent while sampled: per process, its last sample less its first (a process that
   started while sampled counts from zero). A process that ends loses what it spent after its last sample,
   at most one period.
+With `limit_mb`, the first sample whose PSS is above it calls `on_limit` (say, to kill the group before
+the kernel's OOM killer picks a process of the whole machine) and sets `over_limit`.
 Linux only: the figures stay 0 elsewhere.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -22,9 +25,18 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class GroupSampler:
-    def __init__(self, pgid: int, period: float = 0.25) -> None:
+    def __init__(
+        self,
+        pgid: int,
+        period: float = 0.25,
+        limit_mb: float | None = None,
+        on_limit: Callable[[], object] = lambda: None,
+    ) -> None:
         self.pgid = pgid
         self.period = period
+        self.limit_mb = limit_mb
+        self.on_limit = on_limit
+        self.over_limit = False
         self.peak_pss_mb = 0.0
         self.peak_process_rss_mb = 0.0
         self._first_ticks: dict[int, int] = {}
@@ -68,6 +80,9 @@ class GroupSampler:
             rss_mb = _kilobytes(PROC / str(pid) / "status", "VmRSS:") / 1024
             self.peak_process_rss_mb = max(self.peak_process_rss_mb, rss_mb)
         self.peak_pss_mb = max(self.peak_pss_mb, pss_kb / 1024)
+        if self.limit_mb is not None and pss_kb / 1024 > self.limit_mb and not self.over_limit:
+            self.over_limit = True
+            self.on_limit()
 
 
 def _group_pids(pgid: int) -> list[int]:
