@@ -133,6 +133,7 @@ def _run(
             if timed[-1][1].killed:
                 return timed
         timed.append(("day", _time_request(_window(day.start, timedelta(days=1)), cluster, cap_mb)))
+        print(_hour_jobs(), flush=True)
     finally:
         cluster.stop()
     return timed
@@ -178,6 +179,26 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
     figures = sampler.cpu_seconds, sampler.peak_pss_mb, sampler.peak_process_rss_mb
     sha256 = "" if killed else _digest_sha256(job_id)
     return Timing(stored, ended, *figures, row, sha256, merging, killed)
+
+
+def _hour_jobs() -> str:
+    """What the hours' own jobs took (started to finished: connection table included), as their rows say."""
+    from django.db.models import F
+
+    from digests.models import Digest
+
+    rows = Digest.objects.filter(
+        stop=F("start") + timedelta(hours=1), status="done", finished_at__isnull=False
+    )
+    spans = [(row.started_at, row.finished_at) for row in rows]
+    seconds = sorted((end - begin).total_seconds() for begin, end in spans if begin and end)
+    if not seconds:
+        return "    no hour job"
+    failed = sum(1 for row in rows if "later step failed" in row.error)
+    return (
+        f"    {len(seconds)} hour jobs: {seconds[0]:.1f}-{seconds[-1]:.1f} s each, {sum(seconds):.0f} s in all "
+        f"(started to finished, connection table included); the connection table failed in {failed}"
+    )
 
 
 def _digest_sha256(job_id: str) -> str:
