@@ -23,86 +23,89 @@ from typing import BinaryIO
 import numpy as np
 from isal import igzip
 
-from digests.engine import kernel
-from digests.engine import merge_kernel as k
+from digests.engine import merge_sorted as m
 from digests.engine.objects import DigestMergeError
-from digests.engine.tally import new_seeds
 
 GZIP_MAGIC = b"\x1f\x8b"
-FIRST_SLOTS = 1 << 16
-FIRST_ARENA = 1 << 22
 WRITE_BYTES = 4 << 20  # digest text written at a time
 
 
-class _Sums:
-    """The groups added so far: a hash table of rows and the key bytes (digests.engine.merge_kernel)."""
-
-    def __init__(self) -> None:
-        self.table = np.zeros(FIRST_SLOTS * k.ROW, np.int64)
-        self.arena = np.zeros(FIRST_ARENA, np.uint8)
-        self.state = np.zeros(k.STATE, np.int64)
-        self.seeds = np.array(new_seeds(), np.uint64)
-
-    def add(self, name: str, text: bytes) -> None:
-        buf = np.frombuffer(text, np.uint8)
-        position = 0
-        while True:
-            position, code = k.add_lines(
-                buf, position, len(text), self.seeds, self.table, self.arena, self.state
-            )
-            if code == k.DONE:
-                return
-            if code == k.BAD_LINE:
-                line = text[position : text.find(b"\n", position)][:120].decode("utf-8", "replace")
-                raise DigestMergeError(f"{name}: not a digest line: {line!r}")
-            self._grow(len(text) - position)
-
-    def _grow(self, left: int) -> None:
-        slots = self.table.shape[0] // k.ROW
-        if 2 * (int(self.state[k.GROUPS]) + k.BATCH) > slots:  # room for a batch of new groups
-            bigger = np.zeros(slots * 2 * k.ROW, np.int64)
-            k.rehash(self.table, bigger)
-            self.table = bigger
-        else:  # a line's key bytes did not fit
-            arena = np.zeros(max(2 * self.arena.shape[0], self.arena.shape[0] + left), np.uint8)
-            arena[: self.arena.shape[0]] = self.arena
-            self.arena = arena
-
-    def write(self, out: BinaryIO) -> int:
-        count = int(self.state[k.GROUPS])
-        if count == 0:
-            return 0
-        data, starts = k.render(self.table, self.arena, self.state)
-        self.table, self.arena = np.zeros(0, np.int64), np.zeros(0, np.uint8)  # let go before the sort
-        order = lines_order(data, starts)
-        chunk = np.empty(max(WRITE_BYTES, int(np.diff(starts).max()) + 1), np.uint8)
-        line = 0
-        while line < count:
-            line, used = k.fill(data, starts, order, line, chunk)
-            out.write(chunk[:used].data)
-        return count
-
-
 def digests_merge(pieces: Sequence[Path], out: BinaryIO) -> int:
-    """Merges the digest texts at `pieces` (plain or gzip) and writes the sorted lines to `out`; returns
-    how many lines it wrote. Raises DigestMergeError for a piece that is not a digest.
+    """Merges the digest texts at `pieces` (plain or gzip, each sorted as digests are) and writes the
+    sorted lines to `out`; returns how many lines it wrote. Raises DigestMergeError for a piece that is
+    not a digest.
 
-    Memory follows the window's groups, not the lines read: each piece is read alone and added into one
-    table of groups."""
-    sums = _Sums()
-    for path in pieces:
-        data = path.read_bytes()
-        if data[:2] == GZIP_MAGIC:
-            data = igzip.decompress(data)
-        if data and not data.endswith(b"\n"):
-            raise DigestMergeError(f"{path.name}: not a digest (its last line has no end)")
-        sums.add(path.name, data)
-        del data
-    return sums.write(out)
+    The pieces are merged like sorted files (digests.engine.merge_sorted): no table of groups, one pass
+    over their lines. Memory is their text, decompressed one at a time into one array sized by their gzip
+    trailers, and a block of output."""
+    stored = [(path.name, path.read_bytes()) for path in pieces]
+    data = np.empty(sum(_text_size(content) for _, content in stored), np.uint8)
+    names: list[str] = []
+    begins: list[int] = []
+    firsts: list[bytes] = []
+    at = 0
+    while stored:
+        name, content = stored.pop(0)
+        text = igzip.decompress(content) if content[:2] == GZIP_MAGIC else content
+        del content
+        if text and not text.endswith(b"\n"):
+            raise DigestMergeError(f"{name}: not a digest (its last line has no end)")
+        if at + len(text) > data.shape[0]:  # a gzip of several members or over 4 GB: its trailer is short
+            data = np.concatenate((data[:at], np.empty(at + len(text) - data.shape[0], np.uint8), data[at:]))
+        data[at : at + len(text)] = np.frombuffer(text, np.uint8)
+        if text:
+            names.append(name)
+            begins.append(at)
+            firsts.append(text[: text.index(b"\n")])
+        at += len(text)
+        del text
+    if not names:
+        return 0
+    data = data[:at]
+    ends = np.array([*begins[1:], at], np.int64)
+    bounds = _bounds(firsts, names)
+    cursors = np.zeros((len(names), m.CURSOR), np.int64)
+    cursors[:, m.LINE] = begins
+    cursors[:, m.PIECE_END] = ends
+    heap = np.zeros(len(names), np.int64)
+    room = m.MAX_TAILS * (m.longest_line(data) + 4 * 21 + 8)
+    meta = np.array([0, room, 0], np.int64)
+    _check(m.heap_build(data, cursors, heap, meta), ends, names, data)
+    block = np.empty(max(WRITE_BYTES, 2 * room), np.uint8)
+    while True:
+        status, used, bad = m.merge_into(data, cursors, heap, meta, bounds, block)
+        _check(bad, ends, names, data)
+        out.write(block[:used].data)
+        if status == m.DONE:
+            return int(meta[2])
 
 
-def lines_order(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The order of the (distinct) lines data[starts[i]:starts[i + 1]], bytewise: the engine's radix sort."""
-    order = np.arange(starts.shape[0] - 1, dtype=np.int64)
-    kernel.sort_lines(data, starts, order, 0)
-    return order
+def _text_size(content: bytes) -> int:
+    """A piece's text size: a gzip's trailer says it (modulo 4 GB, of its last member)."""
+    if content[:2] == GZIP_MAGIC and len(content) >= 18:
+        return int.from_bytes(content[-4:], "little")
+    return len(content)
+
+
+def _bounds(firsts: list[bytes], names: list[str]) -> np.ndarray:
+    """(first, has first, last, has last) of the window, from each piece's first line: a piece writes
+    its bounds on every line."""
+    starts, lasts = [], []
+    for line, name in zip(firsts, names, strict=True):
+        fields = line.split(b" ")
+        try:
+            if len(fields) != m.FIELDS:
+                raise ValueError("not 14 fields")
+            starts += [int(fields[10])] if fields[10] != b"-" else []
+            lasts += [int(fields[11])] if fields[11] != b"-" else []
+        except ValueError as error:
+            raise DigestMergeError(f"{name}: not a digest line: {line[:120]!r}") from error
+    return np.array([min(starts, default=0), bool(starts), max(lasts, default=0), bool(lasts)], np.int64)
+
+
+def _check(bad: int, ends: np.ndarray, names: list[str], data: np.ndarray) -> None:
+    if bad < 0:
+        return
+    name = names[int(np.searchsorted(ends, bad, side="right"))]
+    line = bytes(data[bad : bad + 120]).split(b"\n")[0].decode("utf-8", "replace")
+    raise DigestMergeError(f"{name}: not a digest line: {line!r}")

@@ -14,10 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from numba.core.dispatcher import Dispatcher
 
-from digests.engine import kernel, merge_kernel
+from digests.engine import kernel, merge_sorted
 from digests.engine.digest import digest_objects
 from digests.engine.merge import digests_merge
 from digests.engine.objects import FlowLogObject
@@ -39,7 +38,7 @@ def _sample(part: int) -> FlowLogObject:
 
 def kernel_dispatchers() -> dict[str, Dispatcher]:
     found = {}
-    for module in (kernel, merge_kernel):
+    for module in (kernel, merge_sorted):
         for name, value in vars(module).items():
             if isinstance(value, Dispatcher):
                 found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = value
@@ -57,8 +56,6 @@ def _merge_warm(digest: bytes) -> None:
         digests_merge(halves, out)
     if out.getvalue() != digest:
         raise RuntimeError("the engine's warm-up merge does not give back the digest it was cut from")
-    # A merge's table grows past tens of thousands of groups; the warm-up's stays smaller.
-    merge_kernel.rehash(np.zeros(2 * merge_kernel.ROW, np.int64), np.zeros(4 * merge_kernel.ROW, np.int64))
 
 
 def engine_warm() -> tuple[list[str], list[str]]:
