@@ -1,10 +1,13 @@
 """Digest engine benchmark: our `digest_objects` against raw engines, on the same synthetic gzip files.
 
     .venv/bin/python bench/digest_bench.py [--records 2000000] [--groups 100000] [--files 8] [--s3]
+    .venv/bin/python bench/digest_bench.py --shape high-cardinality   # 3 M records, ~1.5 M groups
 
 Generates AWS-shaped v2 flow logs (header line, ~1% NODATA, ~3% outside the window; deterministic seed)
-into bench/out/ (reused when present), then runs each engine in its own subprocess so its peak RSS
-(VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
+into bench/out/ (reused when present). The usual shape is a few services talking to many hosts (the
+ephemeral port is zeroed, so ~20 records a group); `--shape high-cardinality` is a window full of
+distinct clients and scanners (about two records a group: issue 13). It then runs each engine in its own
+subprocess so its peak RSS (VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
 streaming group-by, DuckDB if importable, ISA-L decompression alone and a plain Python loop on a subset
 (extrapolated). Every engine's imports, and our compiled kernel, are loaded before its clock starts.
 `--s3` adds the full path through a local moto S3 server: S3Source listing, the bounded prefetcher and
@@ -55,9 +58,16 @@ KEY_COLUMNS = [
 # --- data ----------------------------------------------------------------------------------------------
 
 
-def dataset(records: int, groups: int, files: int) -> Path:
+SHAPES = {  # --shape: (records, groups) defaults
+    "usual": (2_000_000, 100_000),
+    "high-cardinality": (3_000_000, 2_000_000),  # ~1.5 M groups seen: a flow is drawn ~1.4 times
+}
+
+
+def dataset(records: int, groups: int, files: int, shape: str = "usual") -> Path:
     """The folder of gzip files for these parameters, generated on first use."""
-    folder = OUT / f"v2-r{records}-g{groups}-f{files}"
+    suffix = "" if shape == "usual" else f"-{shape}"
+    folder = OUT / f"v2-r{records}-g{groups}-f{files}{suffix}"
     done = folder / "done.json"
     if done.exists():
         return folder
@@ -65,14 +75,14 @@ def dataset(records: int, groups: int, files: int) -> Path:
     from isal import igzip
 
     rng = random.Random(SEED)
-    flows = _flows(rng, groups)
+    flows = _flows(rng, groups) if shape == "usual" else _exposed_flows(rng, groups)
     started = time.perf_counter()
     per_file = -(-records // files)
     for number in range(files):
         count = min(per_file, records - number * per_file)
         text = "\n".join([HEADER, *_lines(rng, flows, count)]) + "\n"
         (folder / _file_name(number, files)).write_bytes(igzip.compress(text.encode(), compresslevel=1))
-    done.write_text(json.dumps({"records": records, "groups": groups, "files": files}))
+    done.write_text(json.dumps({"records": records, "groups": groups, "files": files, "shape": shape}))
     print(
         f"generated {records:,} records in {files} files in {time.perf_counter() - started:.1f} s: {folder}"
     )
@@ -89,6 +99,38 @@ def _flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, in
         protocol = 17 if service == 53 else 6
         action = "REJECT" if rng.random() < 0.1 else "ACCEPT"
         flows.append((rng.choice(enis), inside, outside, service, protocol, action, rng.random() < 0.5))
+    return flows
+
+
+def _exposed_flows(rng: random.Random, groups: int) -> list[tuple[str, str, str, int, int, str, bool]]:
+    """Flows of an exposed VPC, where most groups are seen once or twice: clients of public web servers
+    from all over the internet (a group per client address), scanners sweeping the ports of every host
+    (a group per address and port, most rejected), and peers whose ports are both high (the lower one,
+    the "service", stays in the key)."""
+    enis = [f"eni-{rng.getrandbits(68):017x}" for _ in range(max(1, groups // 2000))]
+    servers = [(rng.choice(enis), f"10.0.{rng.randrange(4)}.{rng.randrange(1, 255)}") for _ in range(40)]
+    scanners = [f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+                for _ in range(max(1, groups // 500))]  # fmt: skip
+    flows = []
+    for _ in range(groups):
+        kind = rng.random()
+        outside = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        inside = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        # `_lines` writes an outbound flow as (its second field, port ephemeral) -> (its third, the service):
+        # here the client or scanner is the second
+        if kind < 0.5:  # a client of a public server
+            eni, server = rng.choice(servers)
+            flows.append((eni, outside, server, rng.choice((80, 443, 443, 443)), 6, "ACCEPT", True))
+        elif kind < 0.85:  # a scanner's probe from a high port; the probed port is kept
+            action = "REJECT" if rng.random() < 0.8 else "ACCEPT"
+            flows.append(
+                (rng.choice(enis), rng.choice(scanners), inside, rng.randrange(1, 32768), 6, action, True)
+            )
+        else:  # peers on high ports
+            port = rng.randrange(1024, 32768)
+            flows.append(
+                (rng.choice(enis), inside, outside, port, rng.choice((6, 17)), "ACCEPT", rng.random() < 0.5)
+            )
     return flows
 
 
@@ -262,6 +304,31 @@ def engine_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     return {"records": figures.records, "groups": figures.groups, "files": figures.files}
 
 
+def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    """The digest job's engine step as the worker runs it (digests/flow.py): the built-in engine reading a
+    local folder source through the prefetcher, its text gzipped by ISA-L at level 2 as it is stored."""
+    import tempfile
+
+    from isal import igzip
+
+    from digests.engines.base import EngineInput
+    from digests.engines.builtin import BuiltinEngine
+    from digests.rich import RichCopies
+    from digests.sources.local import LocalFolderSource
+
+    source = LocalFolderSource(folder)
+    start, stop = (datetime.fromtimestamp(moment, UTC) for moment in WINDOW)
+    given = EngineInput(source, list(source.list(start, stop)), *WINDOW)
+    stored = _Sink()
+    with (
+        tempfile.TemporaryDirectory() as rich_folder,
+        igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text,
+    ):
+        run = BuiltinEngine().digest(given, text, RichCopies(Path(rich_folder)))  # type: ignore[arg-type]
+    figures = run.figures
+    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
+
+
 ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "ours": engine_ours,
     "polars-streaming": engine_polars,
@@ -269,12 +336,14 @@ ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "isal-decompress": engine_isal,
     "python-loop": engine_python,
     "ours-via-s3": engine_s3,
+    "ours-service-path": engine_service,
 }
 
 
 _IMPORTS = {  # imported before the clock starts: every engine pays its imports alike
     "ours": ["digests.engine.digest"],
     "ours-via-s3": ["digests.engine.digest", "digests.sources.s3", "boto3"],
+    "ours-service-path": ["digests.engines.builtin", "digests.sources.local"],
     "polars-streaming": ["polars"],
     "duckdb": ["duckdb"],
     "isal-decompress": ["isal.igzip"],
@@ -286,6 +355,11 @@ def run_engine(name: str, folder: Path, options: argparse.Namespace) -> None:
     """Subprocess side: runs one engine and prints one JSON line with its time and peak RSS."""
     import importlib
 
+    if name == "ours-service-path":  # the engines' configuration is the service's (ops.config)
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grapherd_site.settings")
+        django.setup()
     for module in _IMPORTS[name]:
         importlib.import_module(module)
     if name.startswith("ours"):
@@ -346,7 +420,7 @@ def main() -> None:
     if options.engine:
         run_engine(options.engine, Path(options.data), options)
         return
-    folder = dataset(options.records, options.groups, options.files)
+    folder = dataset(options.records, options.groups, options.files, options.shape)
     stored = sum(path.stat().st_size for path in _paths(folder))
     print(
         f"data: {options.records:,} records, ~{options.groups:,} flows, {options.files} gzip files, "
@@ -428,6 +502,22 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
     ours = results.get("ours", {})
     if baselines and "seconds" in ours:
         print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
+    for name in ("ours", "ours-service-path"):
+        print(_ratios(name, results, records))
+
+
+def _ratios(name: str, results: dict[str, dict[str, Any]], records: int) -> str:
+    """How many times faster `name` ran than polars and the plain Python loop (its time for all the
+    records, extrapolated when it read a subset), and its peak RSS against polars'."""
+    ours, polars, python = (results.get(key, {}) for key in (name, "polars-streaming", "python-loop"))
+    if not all("seconds" in result for result in (ours, polars, python)):
+        return ""
+    python_seconds = python["seconds"] * records / python["records"]
+    return (
+        f"{name}: {polars['seconds'] / ours['seconds']:.2f}x polars' speed, "
+        f"{python_seconds / ours['seconds']:.2f}x the plain Python loop's, "
+        f"{ours['peak_rss_mb'] / polars['peak_rss_mb']:.2f}x polars' peak RSS"
+    )
 
 
 def _notes(name: str, result: dict[str, Any], counted: int) -> str:
@@ -451,8 +541,11 @@ def _importable(module: str) -> bool:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=2_000_000)
-    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument(
+        "--shape", choices=sorted(SHAPES), default="usual", help="the flows' shape (see above)"
+    )
+    parser.add_argument("--records", type=int, help="records in all (default: the shape's)")
+    parser.add_argument("--groups", type=int, help="flows the records are drawn from (default: the shape's)")
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--s3", action="store_true", help="also time the full path through a moto S3 server")
     parser.add_argument("--block-mb", type=int, default=0, help="our engine's decode block (0: its default)")
@@ -463,7 +556,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--bucket", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    options = parser.parse_args()
+    records, groups = SHAPES[options.shape]
+    options.records = options.records or records
+    options.groups = options.groups or groups
+    return options
 
 
 if __name__ == "__main__":

@@ -9,10 +9,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, connections_build
+from digests.connections import (
+    CONNECTIONS_SUFFIX,
+    HOSTS_SUFFIX,
+    RICH_SUFFIX,
+    connections_build,
+    rich_table_write,
+)
 from digests.engine.objects import DigestMergeError, FlowLogReadError
 from digests.models import Digest
-from digests.partials import Partials, partials_build, partials_wanted, window_pieces
+from digests.partials import Partials, job_reread, partials_build, partials_wanted, window_pieces
 from digests.piece_digest import PieceDigest, piece_digest, whole_hour
 from digests.sources import flow_log_source
 from digests.warnings import digest_warnings
@@ -34,6 +40,10 @@ class DigestFlow(JobFlow):
     store_alias = "digests"
     marker_alias = "digest-progress"
     task = "digests.tasks.digest_run_task"
+
+    def rerun(self, job: Job, **values: Any) -> Job:
+        """A re-run reads the flow logs again: a window built from hours builds each hour again too."""
+        return super().rerun(job, **{"reread": True, **values})
 
     def progress_timeout_ms(self) -> int:
         return config_get().digest_progress_timeout_ms
@@ -58,8 +68,8 @@ class DigestFlow(JobFlow):
         with temp_folder() as folder:
             stage_reached("digesting")
             counts = {"partials": 1, "partials_reused": 0}
-            if partials_wanted(pieces, refs):
-                parts = Partials(self, engine, source, refs, progress, folder)
+            if partials_wanted(self, pieces, refs, reread=job_reread(job)):
+                parts = Partials(self, engine, source, refs, progress, folder, reread=job_reread(job))
                 built, counts = partials_build(parts, pieces)
             else:
                 built = piece_digest(engine, source, refs, span, folder / "digest.log.gz", progress)
@@ -84,13 +94,24 @@ class DigestFlow(JobFlow):
                 "engine": engine.name,
                 "engine_figures": built.extra,
                 **counts,
+                "reread": False,  # asked for one build
             }
             # Stored, the digest is done (the Go routes serve it); graphs fold the text into connections
             # themselves when the table below is missing.
             self.artifact_stored(job, digest)
+            if getattr(job, "piece", False):  # an hour of a longer window: its fold waits for a graph of it
+                self.rich_store(str(job.id), built, folder)
+                return {"stage": "", **digest, "connections": 0}
             progress.stage("connections")
             connections = self.connections_store(str(job.id), built, folder)
         return {"stage": "", **digest, "connections": connections}
+
+    def rich_store(self, job_id: str, built: PieceDigest, folder: Path) -> None:
+        """An hour's rich records, stored for the windows that merge it and for a graph of the hour."""
+        copies, table = built.rich.copies, folder / "rich.parquet"
+        if copies is not None and rich_table_write(copies, built.rich.window, table):
+            with table.open("rb") as content:
+                self.store().save(job_id, RICH_SUFFIX, content)
 
     def connections_store(self, job_id: str, built: PieceDigest, folder: Path) -> int:
         """The window's connection table and hosts (digests.connections), from the digest and the rich

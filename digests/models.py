@@ -47,5 +47,16 @@ class Digest(Job):
         default=0, help_text="Whole hours whose complete digests were already stored and reused."
     )
 
+    piece = models.BooleanField(
+        default=False,
+        help_text="Queued as an hour of a longer window: its connection table is left to a graph of the "
+        "hour, which folds it from the digest and the stored rich records.",
+    )
+    reread = models.BooleanField(
+        default=False,
+        help_text="The next build reads every hour's flow logs again instead of reusing stored hours "
+        "(set by a re-run; cleared when it is done).",
+    )
+
     class Meta(Job.Meta):
         verbose_name = "digest"

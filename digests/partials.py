@@ -36,7 +36,7 @@ from digests.sources.base import FlowLogSource
 from digests.sources.delivery import file_window
 from jobs.completeness import job_final
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress
-from jobs.models import JobStatus
+from jobs.models import Job, JobStatus
 from jobs.progress import JobProgress
 from jobs.window import NS_PER_SECOND, Instant, Window
 from ops.config import config_get
@@ -74,14 +74,31 @@ def window_pieces(start: int, stop: int) -> list[Piece]:
     return [*edges_before, *(Piece(h, h + HOUR) for h in range(first, last, HOUR)), *edges_after]
 
 
-def partials_wanted(pieces: Sequence[Piece], refs: Sequence[FlowLogRef]) -> bool:
-    """Hourly partials are configured, the window has more than one piece, and every file has a time."""
-    return (
-        config_get().digest_partials == "hourly"
-        and len(pieces) > 1
-        and bool(refs)
-        and all(ref.timestamp is not None for ref in refs)
-    )
+def partials_wanted(
+    flow: DigestFlow, pieces: Sequence[Piece], refs: Sequence[FlowLogRef], *, reread: bool = False
+) -> bool:
+    """Whether to digest the window hour by hour: it has more than one piece and every file has a time,
+    and GRAPHERD_DIGEST_PARTIALS is `hourly`, or `auto` and at least half its whole hours are stored and
+    complete (building the rest hour by hour costs less than reading all of it: an hour reads its edge
+    files too, and on one host a pass over the window already uses every core). A re-run (`reread`)
+    reuses nothing, so `auto` reads it in one pass."""
+    mode = config_get().digest_partials
+    if mode == "off" or len(pieces) < 2 or not refs or any(ref.timestamp is None for ref in refs):
+        return False
+    if mode == "hourly":
+        return True
+    if reread:
+        return False
+    hours = [piece.window().job_id("digest") for piece in pieces if piece.whole_hour]
+    return bool(hours) and 2 * len(hours_reusable(flow, hours)) >= len(hours)
+
+
+def hours_reusable(flow: DigestFlow, job_ids: Sequence[str]) -> set[str]:
+    """The hours whose digests are stored and complete (not built inside the delivery delay, nor from
+    no file): what a window can take as they are."""
+    rows = Digest.objects.filter(id__in=list(job_ids), status=JobStatus.DONE)
+    store = flow.store()
+    return {str(row.id) for row in rows if job_final(row) and store.exists(str(row.id), flow.suffix)}
 
 
 @dataclass
@@ -94,6 +111,7 @@ class Partials:
     refs: list[FlowLogRef]
     progress: JobProgress
     folder: Path
+    reread: bool = False  # a re-run: every hour is read again, none reused
     reused: set[str] = field(default_factory=set)
 
 
@@ -124,21 +142,20 @@ def partials_build(parts: Partials, pieces: Sequence[Piece]) -> tuple[PieceDiges
 
 
 def _hours_request(parts: Partials, hours: dict[str, Piece]) -> None:
-    """Queue every hour that is not stored and complete; an hour busy elsewhere is left to its builder."""
-    store, suffix = parts.flow.store(), parts.flow.suffix
+    """Queue every hour that is not stored and complete (every hour, for a re-run); an hour busy elsewhere
+    is left to its builder."""
     rows = {str(row.id): row for row in Digest.objects.filter(id__in=list(hours))}
+    reusable = set() if parts.reread else hours_reusable(parts.flow, list(hours))
     for job_id, piece in hours.items():
         row = rows.get(job_id)
-        if (
-            row is not None
-            and row.status == JobStatus.DONE
-            and job_final(row)
-            and store.exists(job_id, suffix)
-        ):
+        if job_id in reusable:
             parts.reused.add(job_id)
             continue
         try:
-            parts.flow.request(piece.window())
+            if row is not None and parts.reread:
+                parts.flow.rerun(row, piece=True)
+            else:
+                parts.flow.request(piece.window(), piece=True)
         except ArtifactExists:  # built meanwhile, complete
             parts.reused.add(job_id)
         except JobInProgress:  # another window's job, a request for the hour, or a worker has it
@@ -244,3 +261,8 @@ def _extra_merged(extras: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _hour_text(piece: Piece) -> str:
     return piece.window().start.rfc3339()
+
+
+def job_reread(job: Job) -> bool:
+    """Whether this build of the window was asked to read every hour again (a re-run)."""
+    return bool(getattr(job, "reread", False))

@@ -46,7 +46,9 @@ def digest_for_window(
     store = flow.store()
     reusable = reuse and job_final(Digest.objects.filter(id=job_id).first())
     if not (reusable and store.exists(job_id, flow.suffix)):
-        flow.requeue_idle(job_id)  # done but deleted (e.g. a bucket lifecycle rule), or failed
+        # Done but deleted (a bucket lifecycle rule, say), failed, or asked for afresh: a window built
+        # from hours reads each hour again when the caller does not want what is stored.
+        flow.requeue_idle(job_id, **({} if reuse else {"reread": True}))
         digest_run(job_id, window, requeue_on_failure=False)
         _wait_until_settled(job_id, flow.stale_after(), poll_seconds)
         failed = Digest.objects.filter(id=job_id, status=JobStatus.FAILED).first()

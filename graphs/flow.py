@@ -4,6 +4,7 @@ store both."""
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, connections_build
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, RichInput, connections_build
 from digests.flow import DigestFlow
 from digests.models import Digest
 from graphs.digesters import digester
@@ -99,11 +100,21 @@ class GraphFlow(JobFlow):
         if copied is not None:
             return copied
         paths = folder / "connections.parquet", folder / "hosts.parquet"
-        figures = connections_build(digest_path, *paths)
+        figures = connections_build(digest_path, *paths, rich=self._stored_rich(job_id, folder))
         for path, suffix in zip(paths, (CONNECTIONS_SUFFIX, HOSTS_SUFFIX), strict=True):
             with path.open("rb") as content:
                 self.store().save(job_id, suffix, content)
         return figures.connections
+
+    def _stored_rich(self, job_id: str, folder: Path) -> RichInput:
+        """The rich records an hour's digest kept (digests.partials), so the fold keeps its rich fields."""
+        digest_id, store = self._digest_id(job_id), DigestFlow().store()
+        if config_get().digester_endpoint or not store.exists(digest_id, RICH_SUFFIX):
+            return RichInput()
+        table = folder / "rich.parquet"
+        with store.open(digest_id, RICH_SUFFIX) as content, table.open("wb") as copy:
+            shutil.copyfileobj(content, copy, 1 << 20)
+        return RichInput(stored=[table])
 
     def _connections_of_digest(self, job_id: str, folder: Path) -> int | None:
         if config_get().digester_endpoint:

@@ -79,14 +79,15 @@ class JobFlow:
 
     # --- the lifecycle -------------------------------------------------------------------------------
 
-    def request(self, window: Window) -> Job:
-        """API POST: refuse when in progress or already built, else record, mark and queue the job."""
+    def request(self, window: Window, **values: Any) -> Job:
+        """API POST: refuse when in progress or already built, else record, mark and queue the job.
+        `values` are set on the row with the queueing."""
         job_id = window.job_id(self.namespace)
         if self._in_progress(job_id):
             raise JobInProgress(self.namespace, job_id)
         if self.store().exists(job_id, self.suffix) and job_final(self._rows().filter(id=job_id).first()):
             raise ArtifactExists(self.exists_message(job_id, window), job_id)
-        job = self._enqueue_row(job_id, window)
+        job = self._enqueue_row(job_id, window, **values)
         self._queue(job_id, window)
         return job
 
@@ -105,11 +106,11 @@ class JobFlow:
         self._queue(str(job.id), window)
         return job
 
-    def requeue_idle(self, job_id: str) -> bool:
+    def requeue_idle(self, job_id: str, **extra: Any) -> bool:
         """Give a job that is not busy (done, failed or abandoned) a fresh start; used when its artifact
-        has gone missing, so the next claim rebuilds it."""
+        has gone missing, so the next claim rebuilds it. `extra` values are set with it."""
         now = timezone.now()
-        values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now}
+        values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now, **extra}
         return bool(self._set(Q(id=job_id) & ~self._busy(now), **values))
 
     def fail_stuck(self, job_id: str, reason: str = "marked failed by an operator") -> bool:

@@ -42,7 +42,7 @@ LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "WARNING": "W
 STATS_OUTPUTS = {"DATADOG": "DATADOG", "NULL": "NULL", "NULLSTAT": "NULL"}
 LOG_OUTPUTS = {"STDOUT": "STDOUT", "NULL": "NULL"}
 DIGEST_ENGINES = {"BUILTIN": "builtin", "DUCKDB": "duckdb", "ATHENA": "athena"}
-DIGEST_PARTIALS = {"HOURLY": "hourly", "OFF": "off"}
+DIGEST_PARTIALS = {"AUTO": "auto", "HOURLY": "hourly", "OFF": "off"}
 
 # Check ids of the rules in this module (the typed reads have theirs in ops.env_reader).
 BAD_DATABASE_URL = "grapherd.E008"
@@ -98,7 +98,7 @@ class Config:
     digester_polling_interval_ms: int = 1000
     digester_polling_timeout_ms: int = 600_000
     digest_engine: str = "builtin"
-    digest_partials: str = "hourly"
+    digest_partials: str = "auto"
     athena_database: str = "default"
     athena_table: str = "vpc_flow_logs"
     athena_workgroup: str = "primary"
@@ -262,7 +262,7 @@ def _broker_url(r: EnvReader) -> str:
 def _engine_values(r: EnvReader) -> dict[str, Any]:
     return {
         "digest_engine": r.choice("GRAPHERD_DIGEST_ENGINE", "BUILTIN", DIGEST_ENGINES),
-        "digest_partials": r.choice("GRAPHERD_DIGEST_PARTIALS", "HOURLY", DIGEST_PARTIALS),
+        "digest_partials": r.choice("GRAPHERD_DIGEST_PARTIALS", "AUTO", DIGEST_PARTIALS),
         "athena_database": r.text("GRAPHERD_ATHENA_DATABASE", "default"),
         "athena_table": r.text("GRAPHERD_ATHENA_TABLE", "vpc_flow_logs"),
         "athena_workgroup": r.text("GRAPHERD_ATHENA_WORKGROUP", "primary"),

@@ -35,9 +35,14 @@ Record rules, on top of the Go digester's:
 Speed and memory: one worker thread per CPU (at most MAX_WORKERS) takes whole objects in turn. Each has a
 helper thread (digests/engine/readahead.py) that decompresses (ISA-L, in 4 MB blocks, without the GIL)
 while the worker scans the text with the compiled kernel in digests/engine/kernel.py (without the GIL
-too), into a tally of its own; Parquet batches are turned into canonical text lines first. The tallies are
-merged at the end and the lines sorted. Memory follows the number of groups, not records: a group costs
-one 40-byte table row (at a load of at most one half) plus its key, once per worker.
+too), into a tally of its own; Parquet batches are turned into canonical text lines first. At the end
+(digests/engine/partitions.py) the groups are split by the leading bytes of their lines into ranges of
+about 32 k groups; one finisher thread per worker merges a range's groups from every tally, writes their
+lines and sorts them (digests/engine/kernel.py's 8-byte radix sort), and the calling thread writes the
+ranges to `out` in order as they come: nothing holds every group a second time, and the lines are never
+all in memory at once. Memory follows the number of groups, not records: a group costs one 40-byte table
+row (at a load of at most one half) plus its key, in each worker that saw one of its records (in a window
+of two records a group, two workers hold about 1.3 copies of each).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from digests.engine.figures import SKIP_UNKNOWN_LAYOUT, DigestFigures
 from digests.engine.layouts import RecordLayout, header_layout, is_header, split_tokens
 from digests.engine.objects import FlowLogObject, FlowLogReadError
 from digests.engine.parquet import PARQUET_MAGIC, parquet_pieces
+from digests.engine.partitions import write_tallies
 from digests.engine.pieces import Done, Lines, Piece, Unknown
 from digests.engine.tally import Tally, new_seeds
 
@@ -100,11 +106,9 @@ def digest_objects(
         _run_workers(shared, tallies, figures, block_bytes, read_ahead)
     finally:
         shared.close()
-    total = tallies.pop(0)
-    while tallies:  # each merged tally is let go before the next, and all before the lines are written
-        total.merge(tallies.pop())
-    total.figures(figures)
-    figures.groups = total.write(out)
+    for tally in tallies:
+        tally.figures(figures)
+    figures.groups = write_tallies(tallies, out, len(tallies))
     return figures
 
 

@@ -13,6 +13,10 @@ A group is identified by two independently, randomly seeded 64-bit hashes of its
 row holds both, the sums and the group's number; the key itself (its text and numbers) is stored once, when
 the group is created, and read back only to write the digest.
 
+The end of a digest (digests/engine/partitions.py) works here too: `partition_groups` splits a table's groups
+by the leading bytes of their lines, `gather` merges a partition's groups of several tables, `render`
+writes their lines and `sort_lines` sorts them, a radix sort on 8-byte words.
+
 This stays one module on purpose: numba's on-disk cache only notices edits to the file a function is defined
 in, so helpers inlined from another file could leave stale compiled code in use after they were edited.
 """
@@ -441,6 +445,7 @@ def _prefetch_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-def
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         address = cgutils.gep(builder, _data(context, builder, signature.args[0], args[0]), args[1])
+        address = builder.bitcast(address, ir.IntType(8).as_pointer())  # one declaration for every array type
         i32 = ir.IntType(32)
         kind = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
         function = cgutils.get_or_insert_function(builder.module, kind, "llvm.prefetch.p0")
@@ -814,12 +819,16 @@ def render(
 
     In group order, so the keys and their text are read in order; the table rows are prefetched."""
     groups = counts[GROUPS]
-    rows = np.empty(groups, np.int64)
-    for row in range(0, table.shape[0], ROW):
-        if table[row + GROUP] != 0:
-            rows[(table[row + GROUP] & GROUP_BITS) - 1] = row
+    rows = group_rows(table, groups)
     out = np.empty(counts[ARENA_USED] + groups * (8 * 21 + 2), np.uint8)
     starts = np.empty(groups + 1, np.int64)
+    bounds = np.empty(2 * 21 + 3, np.uint8)  # " <first> <last> ", the same on every line: written once
+    bounds[0] = SPACE
+    end = _write_optional(bounds, 1, counts[FIRST], counts[HAS_FIRST] != 0)
+    bounds[end] = SPACE
+    end = _write_optional(bounds, end + 1, counts[LAST], counts[HAS_LAST] != 0)
+    bounds[end] = SPACE
+    end += 1
     at = 0
     for group in range(groups):
         if group + BATCH < groups:
@@ -841,12 +850,8 @@ def render(
         at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
         out[at] = SPACE
         at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, counts[FIRST], counts[HAS_FIRST] != 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, counts[LAST], counts[HAS_LAST] != 0)
-        out[at] = SPACE
-        at = _copy(out, at + 1, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+        at = _copy(out, at, bounds, 0, end)
+        at = _copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
     starts[groups] = at
     return out[:at], starts
 
@@ -871,6 +876,162 @@ def fill(
         at += 1
         line += 1
     return line, at
+
+
+@intrinsic
+def _byte_swap_intrinsic(typingctx, word):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """The uint64 with its bytes in the other order: a little-endian load read big-endian, so the integer
+    order of words is the byte order of the text they hold."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i64 = ir.IntType(64)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64]), "llvm.bswap.i64"
+        )
+        return builder.call(function, [args[0]])
+
+    return types.uint64(types.uint64), codegen
+
+
+_byte_swap = cast(Callable[[np.uint64], np.uint64], _byte_swap_intrinsic)
+SMALL_SORT = 16  # runs of lines this short are sorted by comparing them whole
+
+
+@_inlined
+def _word_at(data: np.ndarray, s: int, e: int, depth: int) -> np.uint64:
+    """Bytes depth..depth+7 of the line data[s:e], big-endian, the bytes past its end as zeros."""
+    at = s + depth
+    if at >= e:
+        return np.uint64(0)
+    if at + 8 <= data.shape[0]:
+        word = _load_word(data, at)
+        if at + 8 > e:
+            word &= (np.uint64(1) << np.uint64(8 * (e - at))) - np.uint64(1)
+        return _byte_swap(word)
+    word = np.uint64(0)
+    for p in range(at, at + 8):
+        word = (word << np.uint64(8)) | np.uint64(data[p] if p < e else 0)
+    return word
+
+
+@_inlined
+def _line_less(data: np.ndarray, starts: np.ndarray, a: int, b: int, depth: int) -> bool:
+    """Whether line a sorts before line b, bytewise (a prefix first), both known to agree before `depth`."""
+    sa, ea, sb, eb = starts[a], starts[a + 1], starts[b], starts[b + 1]
+    while True:
+        wa, wb = _word_at(data, sa, ea, depth), _word_at(data, sb, eb, depth)
+        if wa != wb:
+            return bool(wa < wb)
+        if sa + depth + 8 >= ea or sb + depth + 8 >= eb:  # one ended: equal words, so the shorter is a prefix
+            return ea - sa < eb - sb
+        depth += 8
+
+
+@_compiled  # called, not inlined: numba takes seconds to compile each inlined copy
+def _insertion_sort(
+    data: np.ndarray, starts: np.ndarray, order: np.ndarray, lo: int, hi: int, depth: int
+) -> None:
+    for i in range(lo + 1, hi):
+        line = order[i]
+        j = i
+        while j > lo and _line_less(data, starts, line, order[j - 1], depth):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = line
+
+
+@_compiled
+def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: int) -> None:
+    """Sorts `order`, numbers of the lines data[starts[i]:starts[i + 1]], so that the lines are in bytewise
+    order (a line before those it is a prefix of); all of them agree on their first `depth` bytes.
+
+    Eight bytes at a time (a most-significant-digit radix sort with 8-byte digits): the lines are ordered
+    by one big-endian word, and only runs that tie on it go on to the next word. Digest lines share long
+    prefixes (the account, the interface), which compare in one step where a byte-wise sort would go through
+    them for every comparison. No two lines are equal (their groups differ)."""
+    count = order.shape[0]
+    words, spare_words, spare_order = (
+        np.empty(count, np.uint64),
+        np.empty(count, np.uint64),
+        np.empty_like(order),
+    )
+    # runs still to sort, each of two lines or more and apart from the others: at most count / 2 at a time
+    pending = np.empty((count // 2 + 1, 3), np.int64)
+    pending[0, 0], pending[0, 1], pending[0, 2] = 0, count, depth
+    waiting = 1 if count > 1 else 0
+    while waiting > 0:
+        waiting -= 1
+        lo, hi, depth = pending[waiting, 0], pending[waiting, 1], pending[waiting, 2]
+        if hi - lo <= SMALL_SORT:
+            _insertion_sort(data, starts, order, lo, hi, depth)
+            continue
+        for i in range(lo, hi):
+            if i + BATCH < hi:  # the lines are read in their last order, at random: ask early
+                _prefetch(data, starts[order[i + BATCH]] + depth)
+            words[i] = _word_at(data, starts[order[i]], starts[order[i] + 1], depth)
+        _sort_by_words(words, order, lo, hi, spare_words, spare_order)
+        run = lo
+        for i in range(lo + 1, hi + 1):
+            if i < hi and words[i] == words[run]:
+                continue
+            if i - run > 1:
+                waiting = _split_ended(data, starts, order, run, i, depth, pending, waiting)
+            run = i
+
+
+@_compiled
+def _sort_by_words(
+    words: np.ndarray, order: np.ndarray, lo: int, hi: int, spare_words: np.ndarray, spare_order: np.ndarray
+) -> None:
+    """Sorts words[lo:hi], and order[lo:hi] alike, a byte at a time from the lowest (a least-significant-
+    digit radix sort: linear, whatever the words); a byte that all of them share costs one counting pass."""
+    counts = np.empty(256, np.int64)
+    for shift in range(0, 64, 8):
+        counts[:] = 0
+        for i in range(lo, hi):
+            counts[(words[i] >> np.uint64(shift)) & np.uint64(BYTE_MASK)] += 1
+        if counts.max() == hi - lo:
+            continue
+        at = lo
+        for digit in range(256):
+            at, counts[digit] = at + counts[digit], at
+        for i in range(lo, hi):
+            digit = (words[i] >> np.uint64(shift)) & np.uint64(BYTE_MASK)
+            target = counts[digit]
+            counts[digit] = target + 1
+            spare_words[target] = words[i]
+            spare_order[target] = order[i]
+        for i in range(lo, hi):
+            words[i] = spare_words[i]
+            order[i] = spare_order[i]
+
+
+@_compiled
+def _split_ended(
+    data: np.ndarray,
+    starts: np.ndarray,
+    order: np.ndarray,
+    lo: int,
+    hi: int,
+    depth: int,
+    pending: np.ndarray,
+    waiting: int,
+) -> int:
+    """For a run of lines that tie on their word at `depth`: the ones that end within it go first (each a
+    prefix of the longer ones, shortest first), the rest are left to sort on the next word (added to
+    `pending`); returns how many runs are pending."""
+    ended = lo
+    for i in range(lo, hi):
+        line = order[i]
+        if starts[line + 1] - starts[line] <= depth + 8:
+            order[i] = order[ended]
+            order[ended] = line
+            ended += 1
+    _insertion_sort(data, starts, order, lo, ended, depth)
+    if hi - ended > 1:
+        pending[waiting, 0], pending[waiting, 1], pending[waiting, 2] = ended, hi, depth + 8
+        waiting += 1
+    return waiting
 
 
 @_compiled
@@ -930,6 +1091,148 @@ def merge(
         table[row + SUM_BYTES] += other_table[other_row + SUM_BYTES]
         table[row + GROUP] |= other_table[other_row + GROUP] & (HAS_PACKETS | HAS_BYTES)
     return -1
+
+
+@_compiled
+def group_rows(table: np.ndarray, groups: int) -> np.ndarray:
+    """Where each group's row is in the flat `table`, by group number."""
+    rows = np.empty(groups, np.int64)
+    for row in range(0, table.shape[0], ROW):
+        if table[row + GROUP] != 0:
+            rows[(table[row + GROUP] & GROUP_BITS) - 1] = row
+    return rows
+
+
+# --- partitions: the groups split by their lines' leading bytes, so that sorted partitions concatenate ---
+# A group's line begins "2 <account> <eni> <srcaddr> <dstaddr> ", and its key text in the arena holds the
+# same from <account> on, up to the space before <action>: its *head*. Heads are compared past their common
+# prefix, by the next eight bytes as a big-endian word; a line before another has a word no greater, so
+# ranges of words are ranges of lines.
+
+
+@_compiled
+def common_head(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, head: np.ndarray, length: int
+) -> int:
+    """How many leading bytes, at most `length`, every group's head shares with `head`."""
+    for group in range(groups):
+        s = offsets[group]
+        length = min(length, keys[group, KEY_MID] - s)
+        for i in range(length):
+            if arena[s + i] != head[i]:
+                length = i
+                break
+    return length
+
+
+@_inlined
+def _head_word(keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, group: int, depth: int) -> np.uint64:
+    """The group's head bytes depth..depth+7 as a big-endian word (see `_word_at`): the head is followed
+    by a space in the line, then by bytes that are not compared here (zeros)."""
+    s, e = offsets[group], keys[group, KEY_MID]
+    word = np.uint64(0)
+    for p in range(s + depth, s + depth + 8):
+        byte = arena[p] if p < e else SPACE if p == e else 0
+        word = (word << np.uint64(8)) | np.uint64(byte)
+    return word
+
+
+@_compiled
+def head_words(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int, step: int
+) -> np.ndarray:
+    """The head words (`_head_word`) of groups 0, step, 2 * step..."""
+    words = np.empty((groups + step - 1) // step, np.uint64)
+    for i in range(words.shape[0]):
+        words[i] = _head_word(keys, offsets, arena, i * step, depth)
+    return words
+
+
+@_compiled
+def partition_groups(
+    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int, splitters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups by partition: partition p (head words from splitters[p - 1] on, below splitters[p]) has
+    the groups members[bounds[p]:bounds[p + 1]], in group order, with key_bytes[p] bytes of key text."""
+    partitions = splitters.shape[0] + 1
+    partition_of = np.empty(groups, np.int32)
+    bounds = np.zeros(partitions + 1, np.int64)
+    key_bytes = np.zeros(partitions, np.int64)
+    for group in range(groups):
+        word = _head_word(keys, offsets, arena, group, depth)
+        low, high = 0, splitters.shape[0]  # the first splitter above the word
+        while low < high:
+            middle = (low + high) // 2
+            if splitters[middle] <= word:
+                low = middle + 1
+            else:
+                high = middle
+        partition_of[group] = low
+        bounds[low + 1] += 1
+        key_bytes[low] += offsets[group + 1] - offsets[group]
+    for partition in range(partitions):
+        bounds[partition + 1] += bounds[partition]
+    members = np.empty(groups, np.int64)
+    placed = bounds[:-1].copy()
+    for group in range(groups):
+        members[placed[partition_of[group]]] = group
+        placed[partition_of[group]] += 1
+    return members, bounds, key_bytes
+
+
+@_compiled
+def gather(
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+    other_table: np.ndarray,
+    other_rows: np.ndarray,
+    other_keys: np.ndarray,
+    other_offsets: np.ndarray,
+    other_arena: np.ndarray,
+    members: np.ndarray,
+) -> None:
+    """Adds the other table's groups numbered in `members` to this table, which must have the room (as
+    `merge` does, for some of the groups: this table is sized for them, so it never grows)."""
+    mask = table.shape[0] // ROW - 1
+    count = members.shape[0]
+    for i in range(count):
+        # Each group's reads depend on the one before (its row number, its row, this table's row), and
+        # most miss the cache: each is asked for a batch before it is needed, in stages.
+        if i + 2 * BATCH < count:
+            ahead = members[i + 2 * BATCH]
+            _prefetch(other_rows, ahead)
+            _prefetch(other_offsets, ahead)
+            _prefetch(other_keys, ahead * KEY_ROW)
+        if i + BATCH < count:
+            ahead = members[i + BATCH]
+            _prefetch_row(other_table, other_rows[ahead])
+            _prefetch(other_arena, other_offsets[ahead])
+        if i + BATCH // 2 < count:
+            ahead_row = other_rows[members[i + BATCH // 2]]
+            _prefetch_row(table, (other_table[ahead_row + H1] & mask) * ROW)
+        other_group = members[i]
+        other_row = other_rows[other_group]
+        row = _row_of(table, mask, other_table[other_row + H1], other_table[other_row + H2])
+        if table[row + GROUP] == 0:
+            group = counts[GROUPS]
+            counts[GROUPS] = group + 1
+            table[row + H1] = other_table[other_row + H1]
+            table[row + H2] = other_table[other_row + H2]
+            table[row + GROUP] = group + 1
+            begin, end = other_offsets[other_group], other_offsets[other_group + 1]
+            at = counts[ARENA_USED]
+            for column in range(KEY_ROW):
+                keys[group, column] = other_keys[other_group, column]
+            keys[group, KEY_MID] = at + other_keys[other_group, KEY_MID] - begin
+            at = _copy(arena, at, other_arena, begin, end)
+            offsets[group + 1] = at
+            counts[ARENA_USED] = at
+        table[row + SUM_PACKETS] += other_table[other_row + SUM_PACKETS]
+        table[row + SUM_BYTES] += other_table[other_row + SUM_BYTES]
+        table[row + GROUP] |= other_table[other_row + GROUP] & (HAS_PACKETS | HAS_BYTES)
 
 
 @_compiled

@@ -20,99 +20,89 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-import polars as pl
+import numpy as np
 from isal import igzip
 
+from digests.engine import kernel
+from digests.engine import merge_kernel as k
 from digests.engine.objects import DigestMergeError
+from digests.engine.tally import new_seeds
 
-FIELDS = (
-    "version", "account", "eni", "src", "dst", "sp", "dp", "proto",
-    "packets", "bytes", "first", "last", "action", "status",
-)  # fmt: skip
-KEY = ("version", "account", "eni", "src", "dst", "sp", "dp", "proto", "action", "status")
-NO_VALUE = "-"
 GZIP_MAGIC = b"\x1f\x8b"
-WRITE_LINES = 1 << 18  # lines written at a time: bounded memory for the text of a batch
+FIRST_SLOTS = 1 << 16
+FIRST_ARENA = 1 << 22
+WRITE_BYTES = 4 << 20  # digest text written at a time
+
+
+class _Sums:
+    """The groups added so far: a hash table of rows and the key bytes (digests.engine.merge_kernel)."""
+
+    def __init__(self) -> None:
+        self.table = np.zeros(FIRST_SLOTS * k.ROW, np.int64)
+        self.arena = np.zeros(FIRST_ARENA, np.uint8)
+        self.state = np.zeros(k.STATE, np.int64)
+        self.seeds = np.array(new_seeds(), np.uint64)
+
+    def add(self, name: str, text: bytes) -> None:
+        buf = np.frombuffer(text, np.uint8)
+        position = 0
+        while True:
+            position, code = k.add_lines(
+                buf, position, len(text), self.seeds, self.table, self.arena, self.state
+            )
+            if code == k.DONE:
+                return
+            if code == k.BAD_LINE:
+                line = text[position : text.find(b"\n", position)][:120].decode("utf-8", "replace")
+                raise DigestMergeError(f"{name}: not a digest line: {line!r}")
+            self._grow(len(text) - position)
+
+    def _grow(self, left: int) -> None:
+        slots = self.table.shape[0] // k.ROW
+        if 2 * (int(self.state[k.GROUPS]) + k.BATCH) > slots:  # room for a batch of new groups
+            bigger = np.zeros(slots * 2 * k.ROW, np.int64)
+            k.rehash(self.table, bigger)
+            self.table = bigger
+        else:  # a line's key bytes did not fit
+            arena = np.zeros(max(2 * self.arena.shape[0], self.arena.shape[0] + left), np.uint8)
+            arena[: self.arena.shape[0]] = self.arena
+            self.arena = arena
+
+    def write(self, out: BinaryIO) -> int:
+        count = int(self.state[k.GROUPS])
+        if count == 0:
+            return 0
+        data, starts = k.render(self.table, self.arena, self.state)
+        self.table, self.arena = np.zeros(0, np.int64), np.zeros(0, np.uint8)  # let go before the sort
+        order = lines_order(data, starts)
+        chunk = np.empty(max(WRITE_BYTES, int(np.diff(starts).max()) + 1), np.uint8)
+        line = 0
+        while line < count:
+            line, used = k.fill(data, starts, order, line, chunk)
+            out.write(chunk[:used].data)
+        return count
 
 
 def digests_merge(pieces: Sequence[Path], out: BinaryIO) -> int:
     """Merges the digest texts at `pieces` (plain or gzip) and writes the sorted lines to `out`; returns
-    how many lines it wrote. Raises DigestMergeError for a piece that is not a digest."""
-    frames = [frame for frame in (_read(path) for path in pieces) if frame.height]
-    if not frames:
-        return 0
-    lines = pl.concat(frames, how="vertical")
-    first, last = _bound(lines, "first", "min"), _bound(lines, "last", "max")
-    merged = (
-        lines.lazy()
-        .group_by(list(KEY))
-        .agg(_summed("packets"), _summed("bytes"))
-        .select(
-            pl.concat_str(
-                [
-                    *(pl.col(name) for name in KEY[:8]),
-                    pl.col("packets"),
-                    pl.col("bytes"),
-                    pl.lit(first),
-                    pl.lit(last),
-                    pl.col("action"),
-                    pl.col("status"),
-                ],
-                separator=" ",
-            )
-            .cast(pl.Binary)
-            .alias("line")
-        )
-        .sort("line")  # binary: bytewise, as the engine's sort
-        .collect()
-    )
-    del lines, frames
-    return _write(merged["line"], out)
+    how many lines it wrote. Raises DigestMergeError for a piece that is not a digest.
+
+    Memory follows the window's groups, not the lines read: each piece is read alone and added into one
+    table of groups."""
+    sums = _Sums()
+    for path in pieces:
+        data = path.read_bytes()
+        if data[:2] == GZIP_MAGIC:
+            data = igzip.decompress(data)
+        if data and not data.endswith(b"\n"):
+            raise DigestMergeError(f"{path.name}: not a digest (its last line has no end)")
+        sums.add(path.name, data)
+        del data
+    return sums.write(out)
 
 
-def _read(path: Path) -> pl.DataFrame:
-    """A digest's lines as text columns; numbers stay text until they are summed (`-` is no value)."""
-    data = path.read_bytes()
-    if data[:2] == GZIP_MAGIC:
-        data = igzip.decompress(data)
-    if not data:
-        return pl.DataFrame(schema=dict.fromkeys(FIELDS, pl.String))
-    try:
-        frame = pl.read_csv(
-            data,
-            has_header=False,
-            separator=" ",
-            quote_char=None,
-            new_columns=list(FIELDS),
-            schema_overrides=dict.fromkeys(FIELDS, pl.String),
-            infer_schema=False,
-        )
-    except pl.exceptions.PolarsError as error:
-        raise DigestMergeError(f"{path.name}: not a digest ({error})") from error
-    if frame.width != len(FIELDS) or frame.select(pl.any_horizontal(pl.all().is_null()).any()).item():
-        raise DigestMergeError(f"{path.name}: not a digest (a line without the 14 fields)")
-    return frame
-
-
-def _summed(name: str) -> pl.Expr:
-    """The sum of the pieces' values, `-` when none had a value (packets and bytes are optional)."""
-    number = pl.col(name).replace(NO_VALUE, None).cast(pl.Int64, strict=True)
-    return (
-        pl.when(number.is_not_null().any())
-        .then(number.sum().cast(pl.String))
-        .otherwise(pl.lit(NO_VALUE))
-        .alias(name)
-    )
-
-
-def _bound(lines: pl.DataFrame, name: str, which: str) -> str:
-    values = lines.get_column(name).unique().replace(NO_VALUE, None).cast(pl.Int64, strict=True)
-    bound = values.min() if which == "min" else values.max()
-    return NO_VALUE if bound is None else str(bound)
-
-
-def _write(lines: pl.Series, out: BinaryIO) -> int:
-    for at in range(0, lines.len(), WRITE_LINES):
-        batch = lines.slice(at, WRITE_LINES).to_list()
-        out.write(b"\n".join(batch) + b"\n")
-    return lines.len()
+def lines_order(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The order of the (distinct) lines data[starts[i]:starts[i + 1]], bytewise: the engine's radix sort."""
+    order = np.arange(starts.shape[0] - 1, dtype=np.int64)
+    kernel.sort_lines(data, starts, order, 0)
+    return order

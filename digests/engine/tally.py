@@ -11,8 +11,6 @@ from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
-import polars as pl
-import pyarrow as pa
 
 from digests.engine import kernel
 from digests.engine.figures import (
@@ -75,13 +73,17 @@ _SKIPS = {
 class Tally:
     """The groups of the records scanned so far, with the counts of what was read, kept and skipped."""
 
-    def __init__(self, start: int, stop: int, seeds: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, start: int, stop: int, seeds: tuple[int, int] | None = None, *, groups: int = 0, arena: int = 0
+    ) -> None:
+        """A tally with room for `groups` groups and `arena` bytes of key text before it grows."""
+        slots = max(FIRST_SLOTS, 1 << (2 * groups + 2 * kernel.BATCH + 2).bit_length())
         self._window = (start, stop)
         self._seeds = np.array(seeds if seeds is not None else new_seeds(), np.int64)
-        self._table = np.zeros(FIRST_SLOTS * kernel.ROW, np.int64)
-        self._keys = np.zeros((_key_rows(FIRST_SLOTS), kernel.KEY_ROW), np.int64)
-        self._offsets = np.zeros(_key_rows(FIRST_SLOTS) + 1, np.int64)
-        self._arena = np.zeros(FIRST_ARENA, np.uint8)
+        self._table = np.zeros(slots * kernel.ROW, np.int64)
+        self._keys = np.zeros((_key_rows(slots), kernel.KEY_ROW), np.int64)
+        self._offsets = np.zeros(_key_rows(slots) + 1, np.int64)
+        self._arena = np.zeros(max(FIRST_ARENA, arena), np.uint8)
         self._counts = np.zeros(kernel.COUNTS, np.int64)
         self._scratch = kernel.scratch(0)
 
@@ -143,17 +145,15 @@ class Tally:
         for reason, slot in _SKIPS.items():
             figures.skipped[reason] += int(self._counts[slot])
 
-    def write(self, out: BinaryIO) -> int:
-        """Writes the digest lines, sorted bytewise, each ending in a newline; returns how many."""
+    def write(self, out: BinaryIO, common: int = 0) -> int:
+        """Writes the digest lines, sorted bytewise, each ending in a newline; returns how many. All lines
+        are known to share their first `common` bytes."""
         count = self.groups
         if count == 0:
             return 0
         data, starts = kernel.render(self._table, self._keys, self._offsets, self._arena, self._counts)
-        lines = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), count, [None, pa.py_buffer(starts), pa.py_buffer(data)]
-        )
-        order = pl.Series(lines).arg_sort().to_numpy()  # polars sorts in parallel; only the order is kept
-        del lines
+        order = np.arange(count)
+        kernel.sort_lines(data, starts, order, common)
         longest = int(np.diff(starts).max()) + 1
         chunk = np.empty(max(WRITE_BYTES, longest), np.uint8)
         line = 0
@@ -161,6 +161,44 @@ class Tally:
             line, used = kernel.fill(data, starts, order, line, chunk)
             out.write(chunk[:used].data)
         return count
+
+    # --- for digests/engine/partitions.py: the groups split by the leading bytes of their lines ---
+
+    def head(self) -> bytes:
+        """The head (see kernel.common_head) of the first group."""
+        return self._arena[: self._keys[0, kernel.KEY_MID]].tobytes()
+
+    def common_head(self, head: np.ndarray, length: int) -> int:
+        """How many leading bytes (at most `length`) the head of every group shares with `head`."""
+        return int(kernel.common_head(self._keys, self._offsets, self._arena, self.groups, head, length))
+
+    def head_words(self, depth: int, step: int) -> np.ndarray:
+        """The head words (kernel.head_words) of groups 0, step, 2 * step..., which order them as their lines."""
+        return kernel.head_words(self._keys, self._offsets, self._arena, self.groups, depth, step)
+
+    def partition(self, depth: int, splitters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The groups by ranges of head words (kernel.partition_groups): (members, bounds, key bytes)."""
+        return kernel.partition_groups(self._keys, self._offsets, self._arena, self.groups, depth, splitters)
+
+    def rows(self) -> np.ndarray:
+        """Where each group's table row is, by group number, for `gather`."""
+        return kernel.group_rows(self._table, self.groups)
+
+    def gather(self, other: Tally, other_rows: np.ndarray, members: np.ndarray) -> None:
+        """Adds the groups numbered `members` of another tally of this digest; this one must have been made
+        with room for them (`groups` and `arena`)."""
+        if other.seeds != self.seeds:
+            raise ValueError("only tallies with the same hash seeds can be gathered")
+        kernel.gather(
+            self._table, self._keys, self._offsets, self._arena, self._counts,
+            other._table, other_rows, other._keys, other._offsets, other._arena, members,
+        )  # fmt: skip
+
+    def take_bounds(self, other: Tally) -> None:
+        """Widens the digest's start and end bounds, written on every line, by another tally's."""
+        bounds = other._counts.copy()
+        bounds[kernel.RECORDS : kernel.UNKNOWN_STATUS + 1] = 0
+        kernel.merge_counts(self._counts, bounds)
 
     def _grow(self) -> None:
         """Grows the table when it is half full (with a batch's margin), else the arena."""

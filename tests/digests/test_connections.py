@@ -3,11 +3,12 @@ traffic logged at both ENIs counts once, and an ENI's own address is recognised.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
-from digests.connections import connections_build
+from digests.connections import FOLD_BYTES_PER_LINE, connections_build, fold_memory
 
 ACCOUNT = "111111111111"
 APP, DB, INTERNET_CLIENT, ALB = "10.0.1.10", "10.0.2.20", "203.0.113.7", "10.0.0.5"
@@ -131,3 +132,10 @@ def test_a_rejected_probe_from_a_low_port_keeps_its_direction_and_an_unknown_por
     assert [(row["client"], row["server"], row["port"], row["action"]) for row in rows] == [
         (INTERNET_CLIENT, ALB, 0, "REJECT")
     ]
+
+
+def test_the_folds_memory_limit_grows_with_the_digest_up_to_half_the_machine() -> None:
+    assert fold_memory(1_000) == 256 << 20  # the floor
+    assert fold_memory(4_354_207) == 4_354_207 * FOLD_BYTES_PER_LINE  # a day that ran out of 256 MB
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert fold_memory(10**12) == machine // 2

@@ -16,16 +16,24 @@ from isal import igzip
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX
 from digests.models import Digest
 from digests.partials import Piece, window_pieces
-from digests.services import digest_flow, digest_run
+from digests.services import digest_flow, digest_rerun, digest_run
+from graphs.services import graph_flow, graph_run
 from jobs.errors import JobFailed
 from jobs.models import JobStatus
 from jobs.window import Window, window_parse
+from ops.env import config_read
 from tests.flowlogs import HEADER, write_flow_log
 from tests.vpcgen import vpc_generate
 
 T0 = 1_546_300_800  # 2019-01-01T00:00:00Z
 H = 3600
 DAY = datetime(2019, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def hourly(set_env: Callable[..., None]) -> None:
+    """Every window with a whole hour is built hour by hour (the default, `auto`, waits for stored hours)."""
+    set_env(GRAPHERD_DIGEST_PARTIALS="hourly")
 
 
 def test_a_window_is_cut_into_its_whole_hours_and_the_edges_around_them() -> None:
@@ -41,6 +49,15 @@ def test_a_window_is_cut_into_its_whole_hours_and_the_edges_around_them() -> Non
     assert Piece(T0, T0 + H).window().job_id("digest") == window_parse(
         "2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z"
     ).job_id("digest")  # an hour's piece is the digest a request for that hour makes
+
+
+def test_an_unknown_partials_setting_is_an_error_and_auto_stands_in() -> None:
+    config, problems = config_read({"GRAPHERD_DIGEST_PARTIALS": "daily"}, Path("/data"))
+    assert [(p.check_id, p.message) for p in problems] == [
+        ("grapherd.E006", "GRAPHERD_DIGEST_PARTIALS='DAILY' must be one of AUTO, HOURLY, OFF.")
+    ]
+    assert config.digest_partials == "auto"
+    assert config_read({"GRAPHERD_DIGEST_PARTIALS": "Off"}, Path("/data"))[0].digest_partials == "off"
 
 
 def edge_records(root: Path) -> None:
@@ -167,3 +184,64 @@ def test_an_hour_that_cannot_be_read_fails_the_window_naming_the_object(flowlogs
     hour = Piece(T0 + H, T0 + 2 * H).window()
     assert Digest.objects.get(id=hour.job_id("digest")).status == JobStatus.FAILED
     assert Digest.objects.get(id=window.job_id("digest")).status == JobStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_rerun_of_a_window_reads_every_hour_again(flowlogs_dir: Path) -> None:
+    vpc_generate(flowlogs_dir, DAY, 2)
+    window = window_parse("2019-01-01T00:00:00Z", "2019-01-01T02:00:00Z")
+    first = built(window)
+    assert (first.partials, first.partials_reused) == (2, 0)
+    hours = Digest.objects.exclude(id=first.id)
+    finished = {row.id: row.finished_at for row in hours}
+
+    digest_rerun(Digest.objects.get(id=first.id))
+    again = built(window)
+    assert (again.partials, again.partials_reused, again.reread) == (2, 0, False)
+    assert all(row.finished_at != finished[row.id] for row in hours.all())
+
+
+@pytest.mark.django_db
+def test_an_hour_built_for_a_longer_window_leaves_its_fold_to_a_graph_that_keeps_its_rich_fields(
+    flowlogs_dir: Path,
+) -> None:
+    vpc_generate(flowlogs_dir, DAY, 2, fields="v5")
+    built(window_parse("2019-01-01T00:00:00Z", "2019-01-01T02:00:00Z"))
+    hour = Piece(T0, T0 + H).window()
+    piece = Digest.objects.get(id=hour.job_id("digest"))
+    assert piece.piece and not digest_flow().store().exists(str(piece.id), CONNECTIONS_SUFFIX)
+
+    graph = graph_run(hour.job_id("graph"), hour, requeue_on_failure=False)
+    assert graph is not None and graph.status == JobStatus.DONE
+    tables = [graph_table(hour, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)]
+    Digest.objects.all().delete()
+    assert built(hour).connections > 0  # the hour on its own: folded from its records, rich fields and all
+    assert [table_of(hour, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)] == tables
+    assert any(row[-1] for row in tables[1])  # the hosts' instance ids came through
+
+
+def graph_table(window: Window, suffix: str) -> list[tuple[object, ...]]:
+    with graph_flow().store().open(window.job_id("graph"), suffix) as stored:
+        return sorted(pl.read_parquet(io.BytesIO(stored.read())).rows(), key=repr)
+
+
+@pytest.mark.django_db
+def test_auto_reads_a_window_in_one_pass_until_half_its_hours_are_stored(
+    flowlogs_dir: Path, set_env: Callable[..., None]
+) -> None:
+    set_env(GRAPHERD_DIGEST_PARTIALS="auto")
+    vpc_generate(flowlogs_dir, DAY, 4)
+    window = window_parse("2019-01-01T00:00:00Z", "2019-01-01T04:00:00Z")
+    hours = [Piece(T0 + n * H, T0 + (n + 1) * H).window() for n in range(4)]
+    built(hours[0])
+    assert built(window).partials == 1  # one hour of four stored: one pass
+    one_pass = digest_of(window)
+
+    Digest.objects.filter(id=window.job_id("digest")).delete()
+    built(hours[2])
+    merged = built(window)  # two of four stored: the other two are built, the four merged
+    assert (merged.partials, merged.partials_reused) == (4, 2)
+    assert digest_of(window) == one_pass
+
+    digest_rerun(merged)  # a re-run reads everything again, in one pass
+    assert built(window).partials == 1

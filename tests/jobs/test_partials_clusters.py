@@ -53,7 +53,11 @@ def test_two_clusters_share_the_hours_of_a_window_and_the_merge_is_the_one_pass_
         s3.put_object(Bucket=BUCKET, Key=str(path.relative_to(root)), Body=path.read_bytes())
     data_dir = Path(settings.DATA_DIR)
     monkeypatch.setattr(Conf, "SYNC", False)
-    env = {**s3_worker_env(data_dir, s3_endpoint), "GRAPHERD_WORKERS": "1"}
+    env = {
+        **s3_worker_env(data_dir, s3_endpoint),
+        "GRAPHERD_WORKERS": "1",
+        "GRAPHERD_DIGEST_PARTIALS": "hourly",
+    }
     clusters = [WorkerCluster(env, data_dir / f"cluster-{name}.log").start() for name in "ab"]
     window = window_parse("2019-01-01T00:10:00Z", f"2019-01-01T0{HOURS - 1}:50:00Z")
     try:

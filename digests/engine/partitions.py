@@ -1,0 +1,149 @@
+"""The end of a digest: the workers' tallies into one sorted text, a range of lines at a time.
+
+Each worker's tally holds the groups it has seen, so a group may be in several. Rather than merging them
+all into one more table, then writing and sorting every line at once, the groups are split into
+partitions by the leading bytes of their lines (their *heads*, see digests/engine/kernel.py), into ranges
+of about PARTITION_GROUPS groups: the lines of one partition all sort before those of the next, so the
+partitions, each merged, written and sorted on its own, concatenate into the digest. Finisher threads (the
+compiled code runs without the GIL) take the partitions in turn; the calling thread writes each to `out`
+in order, and at most two partitions a thread wait for it, so the memory of the finish is a few
+partitions, small enough to merge and sort within the CPU's caches.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from digests.engine.tally import Tally
+
+PARTITION_GROUPS = 1 << 15  # groups a partition holds, about: ~3.5 MB of lines to sort
+MAX_PARTITIONS = 4096
+SAMPLE_GROUPS = 1 << 16  # heads sampled to choose the ranges
+LINE_START = len(b"2 ")  # the bytes of a line before its head
+
+
+@dataclass
+class _Split:
+    """One tally's groups, by partition: `members[bounds[p]:bounds[p + 1]]` are partition p's."""
+
+    rows: np.ndarray
+    members: np.ndarray
+    bounds: np.ndarray
+    key_bytes: np.ndarray  # of each partition's groups, in all
+
+
+@dataclass
+class _Plan:
+    common: int  # leading bytes all lines share
+    partitions: int
+    splits: list[_Split]
+
+
+def write_tallies(tallies: list[Tally], out: BinaryIO, threads: int) -> int:
+    """Writes the digest lines of the tallies (of one digest: same hash seeds) to `out`, sorted, with
+    `threads` finisher threads; returns how many lines."""
+    filled = [tally for tally in tallies if tally.groups > 0]
+    if not filled:
+        return 0
+    threads = max(1, threads)
+    plan = _plan(filled, threads)
+
+    def finish(partition: int) -> tuple[int, io.BytesIO]:
+        return _finish(filled, plan, partition)
+
+    return _in_order(finish, plan.partitions, threads, out)
+
+
+def _plan(tallies: list[Tally], threads: int) -> _Plan:
+    head = np.frombuffer(tallies[0].head(), np.uint8)
+    common = len(head)
+    for tally in tallies:
+        common = tally.common_head(head, common)
+    seen = sum(tally.groups for tally in tallies)
+    step = max(1, seen // SAMPLE_GROUPS)
+    sample = np.sort(np.concatenate([tally.head_words(common, step) for tally in tallies]))
+    splitters = _splitters(sample, min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS)))
+    with ThreadPoolExecutor(threads, thread_name_prefix="digest-plan") as pool:  # compiled: without the GIL
+        splits = list(pool.map(lambda tally: _split(tally, common, splitters), tallies))
+    return _Plan(LINE_START + common, len(splitters) + 1, splits)
+
+
+def _splitters(sample: np.ndarray, partitions: int) -> np.ndarray:
+    """The head words that open partitions 1, 2...: quantiles of a sorted sample of them. Equal heads go
+    to one partition, so a digest of few distinct heads gets fewer partitions (in the worst case one)."""
+    chosen = sample[(np.arange(1, partitions) * len(sample)) // partitions]
+    return np.unique(chosen[chosen > sample[0]])  # none at the lowest word: the first partition is not empty
+
+
+def _split(tally: Tally, common: int, splitters: np.ndarray) -> _Split:
+    members, bounds, key_bytes = tally.partition(common, splitters)
+    return _Split(tally.rows(), members, bounds, key_bytes)
+
+
+def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, io.BytesIO]:
+    """Partition `partition`'s lines: its groups of every tally merged, written and sorted."""
+    groups = sum(int(split.bounds[partition + 1] - split.bounds[partition]) for split in plan.splits)
+    arena = sum(int(split.key_bytes[partition]) for split in plan.splits)
+    merged = Tally(0, 0, tallies[0].seeds, groups=groups, arena=arena)
+    for tally, split in zip(tallies, plan.splits, strict=True):
+        merged.gather(tally, split.rows, split.members[split.bounds[partition] : split.bounds[partition + 1]])
+        merged.take_bounds(tally)  # every record in the window is in a group: no other tally has bounds
+    text = io.BytesIO()
+    return merged.write(text, plan.common), text
+
+
+def _in_order(
+    finish: Callable[[int], tuple[int, io.BytesIO]], partitions: int, threads: int, out: BinaryIO
+) -> int:
+    """Runs finish(0), finish(1)... in `threads` threads and writes their text to `out` in that order;
+    returns the lines written. The first error of a finisher is raised here, after all have stopped."""
+    done: dict[int, tuple[int, io.BytesIO] | BaseException] = {}
+    ready = threading.Condition()
+    room = threading.Semaphore(2 * threads)  # partitions finished or in progress, not yet written
+    taken = iter(range(partitions))  # next() on a range iterator is atomic under the GIL
+    stopped = threading.Event()
+
+    def work() -> None:
+        while True:
+            room.acquire()
+            partition = next(taken, None)
+            if partition is None or stopped.is_set():
+                return
+            result: tuple[int, io.BytesIO] | BaseException
+            try:
+                result = finish(partition)
+            except BaseException as error:  # handed to the writing thread, which raises it
+                result = error
+            with ready:
+                done[partition] = result
+                ready.notify_all()
+
+    workers = [threading.Thread(target=work, name=f"digest-finish-{n}", daemon=True) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    lines = 0
+    try:
+        for partition in range(partitions):
+            with ready:
+                ready.wait_for(lambda: partition in done)  # noqa: B023  # called at once, in this iteration
+                result = done.pop(partition)
+            if isinstance(result, BaseException):
+                raise result
+            lines += result[0]
+            out.write(result[1].getbuffer())
+            del result
+            room.release()
+    finally:
+        stopped.set()
+        for _ in workers:  # wakes the workers waiting for room, which then see they are stopped
+            room.release()
+        for worker in workers:
+            worker.join()
+    return lines
