@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import worker_cluster  # noqa: E402
 from day_flowlogs import DayFlowLogs, day_flow_logs  # noqa: E402
-from worker_cluster import GroupSampler, cluster_check, cluster_pid, database_ensure, wait_idle  # noqa: E402
 
 if TYPE_CHECKING:
     from jobs.window import Window
@@ -80,7 +80,7 @@ def main() -> int:
         print("set DATABASE_URL to a PostgreSQL database (the workers and this script share it)")
         return 2
     day = day_flow_logs(options.records, options.processes)
-    database_ensure(url)
+    worker_cluster.database_ensure(url)
     data_dir = Path(tempfile.mkdtemp(prefix="partials-bench-"))
     os.environ.update(GRAPHERD_DATA_DIR=str(data_dir), RUNTIME_STATS_OUTPUT="NULL")
     os.environ.update(VPC_FLOW_LOGS_PATH=str(day.folder), DJANGO_SETTINGS_MODULE="grapherd_site.settings")
@@ -92,6 +92,10 @@ def main() -> int:
     logging.getLogger("django-q").setLevel(logging.WARNING)  # a line per task queued otherwise
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    # Another benchmark's cluster on this database would take our tasks, and our cleaning its rows.
+    if worker_cluster.clusters_running():
+        print("a worker cluster already uses this database (another benchmark?): give this one its own")
+        return 2
     options.supported = supported = _partials_supported()
     print(f"day {day.start:%Y-%m-%d}: {day.describe()}")
     print(f"cpus {os.cpu_count()}, load {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
@@ -124,7 +128,7 @@ def _run(
     timed: list[tuple[str, Timing]] = []
     cap_mb = options.memory_cap_gb * 1024
     try:
-        wait_idle(cluster)
+        worker_cluster.wait_idle(cluster)
         print(f"({name}) {what} …", flush=True)
         hours = [day.start + timedelta(hours=hour) for hour in range(24)] if name == "d" else []
         for start in hours:
@@ -155,7 +159,9 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
     stored: float | None = None
     merging: float | None = None
     row: dict[str, Any] = {}
-    with GroupSampler(cluster_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill) as sampler:
+    with worker_cluster.GroupSampler(
+        worker_cluster.cluster_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill
+    ) as sampler:
         began = time.monotonic()
         flow.request(window)
         while not sampler.over_limit:
@@ -168,7 +174,7 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
                 stored = time.monotonic() - began if stored is None else stored
                 if row["lease_until"] is None:
                     break
-            cluster_check(cluster)
+            worker_cluster.cluster_check(cluster)
             time.sleep(0.1)
         ended = time.monotonic() - began
     killed = f"killed over {cap_mb / 1024:.0f} GB at stage '{row.get('stage')}'" if sampler.over_limit else ""

@@ -1,6 +1,7 @@
 """A real worker cluster (tests/faults.py's WorkerCluster) under measurement, for the benchmarks.
 
 - `database_ensure(url)`: creates the PostgreSQL database the cluster and the benchmark share;
+- `clusters_running()`: the django-q2 clusters alive on the database (another benchmark's, say);
 - `wait_idle(cluster)`: until django-q2 reports the cluster idle (its workers up, the engine prepared);
 - `GroupSampler(pgid)`: memory and CPU of the cluster's process group, sampled from /proc.
 
@@ -46,6 +47,13 @@ def database_ensure(url: str) -> None:
         if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"created database {name}")
+
+
+def clusters_running() -> int:
+    """Clusters that reported to this database in the last seconds (django-q2's status expires in 3 s)."""
+    from django_q.status import Stat
+
+    return len(Stat.get_all())
 
 
 def wait_idle(cluster: WorkerCluster, timeout: float = 180) -> None:
