@@ -6,10 +6,10 @@ the same day again after its 24 hourly windows, through the digest job service o
 
 The day is bench/day_flowlogs.py's (generated on first use, then cached; `--records 5000000` for a quick
 try). The database is migrated (created first if missing). Each run starts a real worker cluster
-(`manage.py qcluster`, tests/faults.py's WorkerCluster, GRAPHERD_WORKERS processes) on VPC_FLOW_LOGS_PATH
-= that day, waits until it is idle, and times from the request (`digest_flow().request`, what the API's
-POST calls) until the digest is stored ("stored": its row done) and until the job has ended ("ended": the
-connection table stored beside it too, the lease let go):
+(`manage.py qcluster`, GRAPHERD_WORKERS processes; bench/worker_cluster.py) on VPC_FLOW_LOGS_PATH = that
+day, waits until it is idle, and times from the request (`digest_flow().request`, what the API's POST
+calls) until the digest is stored ("stored": its row done, what graphs wait for) and until the job has
+ended ("ended": the connection table stored beside it too, the lease let go):
   a. GRAPHERD_DIGEST_PARTIALS=off, 1 worker process: one pass over the day (the baseline);
   b. hourly partials, 1 worker process, nothing reused;
   c. hourly partials, 2 worker processes, nothing reused;
@@ -17,10 +17,10 @@ connection table stored beside it too, the lease let go):
      then the day again, all 24 hours reused: a merge.
 Before each run the digest rows, the queued tasks and every stored artifact and marker are deleted, so
 nothing is reused unless intended. Each cluster is fresh: its workers load the engine's stack from
-numba's cache on their first job, as a started service's do. Records/s is the day's records over the
-time; speed-up is (a)'s time over the run's. The digest text of every run is compared (sha256 of the
-decompressed digest) with (a)'s. Runs b-d need the hourly partials (the `partials` field of digest
-rows); without them they are skipped.
+numba's cache on their first job, as a started service's do. The digest text of every run is compared
+(sha256 of the decompressed digest) with (a)'s. A cluster whose processes' PSS passes `--memory-cap-gb`
+is killed (its own process group) and the run reported as killed: the machine is shared, and the
+kernel's OOM killer would otherwise pick a process of anyone's.
 """
 
 from __future__ import annotations
@@ -37,14 +37,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import worker_cluster  # noqa: E402
 from day_flowlogs import DayFlowLogs, day_flow_logs  # noqa: E402
-from process_tree import GroupSampler  # noqa: E402
 
 if TYPE_CHECKING:
     from jobs.window import Window
@@ -81,7 +80,7 @@ def main() -> int:
         print("set DATABASE_URL to a PostgreSQL database (the workers and this script share it)")
         return 2
     day = day_flow_logs(options.records, options.processes)
-    _database_ensure(url)
+    worker_cluster.database_ensure(url)
     data_dir = Path(tempfile.mkdtemp(prefix="partials-bench-"))
     os.environ.update(GRAPHERD_DATA_DIR=str(data_dir), RUNTIME_STATS_OUTPUT="NULL")
     os.environ.update(VPC_FLOW_LOGS_PATH=str(day.folder), DJANGO_SETTINGS_MODULE="grapherd_site.settings")
@@ -93,6 +92,10 @@ def main() -> int:
     logging.getLogger("django-q").setLevel(logging.WARNING)  # a line per task queued otherwise
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    # Another benchmark's cluster on this database would take our tasks, and our cleaning its rows.
+    if worker_cluster.clusters_running():
+        print("a worker cluster already uses this database (another benchmark?): give this one its own")
+        return 2
     options.supported = supported = _partials_supported()
     print(f"day {day.start:%Y-%m-%d}: {day.describe()}")
     print(f"cpus {os.cpu_count()}, load {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
@@ -125,7 +128,7 @@ def _run(
     timed: list[tuple[str, Timing]] = []
     cap_mb = options.memory_cap_gb * 1024
     try:
-        _wait_idle(cluster)
+        worker_cluster.wait_idle(cluster)
         print(f"({name}) {what} …", flush=True)
         hours = [day.start + timedelta(hours=hour) for hour in range(24)] if name == "d" else []
         for start in hours:
@@ -156,7 +159,9 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
     stored: float | None = None
     merging: float | None = None
     row: dict[str, Any] = {}
-    with GroupSampler(_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill) as sampler:
+    with worker_cluster.GroupSampler(
+        worker_cluster.cluster_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill
+    ) as sampler:
         began = time.monotonic()
         flow.request(window)
         while not sampler.over_limit:
@@ -169,7 +174,7 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
                 stored = time.monotonic() - began if stored is None else stored
                 if row["lease_until"] is None:
                     break
-            _check_running(cluster)
+            worker_cluster.cluster_check(cluster)
             time.sleep(0.1)
         ended = time.monotonic() - began
     killed = f"killed over {cap_mb / 1024:.0f} GB at stage '{row.get('stage')}'" if sampler.over_limit else ""
@@ -229,49 +234,10 @@ def _clean(data_dir: Path) -> None:
             shutil.rmtree(folder)
 
 
-def _wait_idle(cluster: WorkerCluster, timeout: float = 180) -> None:
-    """Until django-q2 reports this cluster idle: started, its workers up, the engine prepared."""
-    from django_q.conf import Conf
-    from django_q.status import Stat
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(stat.pid == _pid(cluster) and stat.status == Conf.IDLE for stat in Stat.get_all()):
-            return
-        _check_running(cluster)
-        time.sleep(0.2)
-    raise RuntimeError(f"the worker cluster was not idle after {timeout:.0f} s:\n{cluster.log()[-3000:]}")
-
-
-def _pid(cluster: WorkerCluster) -> int:
-    """The cluster's first process, the leader of its process group."""
-    assert cluster.process is not None, "the cluster was not started"
-    return cluster.process.pid
-
-
-def _check_running(cluster: WorkerCluster) -> None:
-    if cluster.process is None or cluster.process.poll() is not None:
-        raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
-
-
 def _partials_supported() -> bool:
     from digests.models import Digest
 
     return any(model_field.name == "partials" for model_field in Digest._meta.get_fields())
-
-
-def _database_ensure(url: str) -> None:
-    """Creates the database DATABASE_URL names when the server does not have it."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
 
 
 def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> None:

@@ -1,4 +1,9 @@
-"""Memory and CPU of a process group (a worker cluster and every process it starts), sampled from /proc.
+"""A real worker cluster (tests/faults.py's WorkerCluster) under measurement, for the benchmarks.
+
+- `database_ensure(url)`: creates the PostgreSQL database the cluster and the benchmark share;
+- `clusters_running()`: the django-q2 clusters alive on the database (another benchmark's, say);
+- `wait_idle(cluster)`: until django-q2 reports the cluster idle (its workers up, the engine prepared);
+- `GroupSampler(pgid)`: memory and CPU of the cluster's process group, sampled from /proc.
 
 `GroupSampler(pgid)` samples on a thread while it is open (`with GroupSampler(pgid) as sampler:`):
 - peak PSS of the group: the sum of its processes' proportional set sizes, so the pages that forked
@@ -16,12 +21,64 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from tests.faults import WorkerCluster
 
 PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def database_ensure(url: str) -> None:
+    """Creates the database DATABASE_URL names when the server does not have it."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def clusters_running() -> int:
+    """Clusters that reported to this database in the last seconds (django-q2's status expires in 3 s)."""
+    from django_q.status import Stat
+
+    return len(Stat.get_all())
+
+
+def wait_idle(cluster: WorkerCluster, timeout: float = 180) -> None:
+    """Until django-q2 reports this cluster idle: started, its workers up, the engine prepared."""
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(stat.pid == cluster_pid(cluster) and stat.status == Conf.IDLE for stat in Stat.get_all()):
+            return
+        cluster_check(cluster)
+        time.sleep(0.2)
+    raise RuntimeError(f"the worker cluster was not idle after {timeout:.0f} s:\n{cluster.log()[-3000:]}")
+
+
+def cluster_pid(cluster: WorkerCluster) -> int:
+    """The cluster's first process, the leader of its process group."""
+    assert cluster.process is not None, "the cluster was not started"
+    return cluster.process.pid
+
+
+def cluster_check(cluster: WorkerCluster) -> None:
+    if cluster.process is None or cluster.process.poll() is not None:
+        raise RuntimeError(f"the worker cluster exited:\n{cluster.log()[-3000:]}")
 
 
 class GroupSampler:
