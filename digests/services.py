@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import IO
 
+from django.utils import timezone
 from isal import igzip
 
 from digests.flow import DigestFlow
@@ -66,3 +67,21 @@ def _wait_until_settled(job_id: str, limit: timedelta, poll_seconds: float) -> N
         if status in (JobStatus.DONE, JobStatus.FAILED, None):
             return
         time.sleep(poll_seconds)
+
+
+def digest_finished(job_id: str, poll_seconds: float = 0.5) -> Digest | None:
+    """The digest row once its run has ended: a digest is done as soon as its text is stored, and its
+    worker goes on to store the connection table; a graph that copies that table waits for the end (the
+    lease let go) rather than read a row whose table is still being written. None when the digest is
+    missing or its run does not end within the period after which a silent job counts as abandoned."""
+    deadline = time.monotonic() + digest_flow().stale_after().total_seconds()
+    while time.monotonic() < deadline:
+        digest = Digest.objects.filter(id=job_id).first()
+        if digest is None or digest.status != JobStatus.DONE:
+            return None
+        if digest.lease_until is None:
+            return digest
+        if digest.lease_until < timezone.now():  # its worker died before the end: never coming
+            return None
+        time.sleep(poll_seconds)
+    return None

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, RichInput, connections_build
 from digests.flow import DigestFlow
-from digests.models import Digest
+from digests.services import digest_finished
 from graphs.digesters import digester
 from graphs.dot import Edge, dot_write, edges_read
 from graphs.models import Graph
@@ -119,10 +119,13 @@ class GraphFlow(JobFlow):
     def _connections_of_digest(self, job_id: str, folder: Path) -> int | None:
         if config_get().digester_endpoint:
             return None
-        digest = Digest.objects.filter(id=self._digest_id(job_id)).first()
-        store = DigestFlow().store()
-        if digest is None or not store.exists(str(digest.id), CONNECTIONS_SUFFIX):
-            return None  # a digest built before connection tables: fold its text
+        digest, store = digest_finished(self._digest_id(job_id)), DigestFlow().store()
+        # No finished row, no count (a worker killed between the table and the row's end, or a digest
+        # built before connection tables) or a file missing: fold the digest's text here instead.
+        if digest is None or digest.connections <= 0:
+            return None
+        if not all(store.exists(str(digest.id), suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)):
+            return None
         for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX):
             with store.open(str(digest.id), suffix) as content:
                 self.store().save(job_id, suffix, content)

@@ -1,0 +1,77 @@
+"""A graph takes its window's connection table from the digest only once the digest's run has ended: the
+digest is done as soon as its text is stored, and its worker stores the table afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from digests.connections import HOSTS_SUFFIX
+from digests.flow import DigestFlow
+from digests.models import Digest
+from graphs.models import Graph
+from graphs.services import graph_run
+from jobs.window import window_parse
+from tests.flowlogs import write_flow_log
+from tests.rows import job_row
+
+WINDOW = window_parse("2019-01-01T00:00:00Z", "2019-01-01T01:00:00Z")
+GRAPH_ID, DIGEST_ID = WINDOW.job_id("graph"), WINDOW.job_id("digest")
+
+
+def built_digest_connections(flowlogs_dir: Path) -> int:
+    """Build the window once, and return the connection count its digest recorded."""
+    write_flow_log(flowlogs_dir)
+    job_row(Graph, WINDOW)
+    assert graph_run(GRAPH_ID, WINDOW) is not None
+    count = Digest.objects.get(id=DIGEST_ID).connections
+    assert count > 0
+    Graph.objects.filter(id=GRAPH_ID).delete()
+    job_row(Graph, WINDOW)
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count(flowlogs_dir: Path) -> None:
+    count = built_digest_connections(flowlogs_dir)
+    # Done, lease held, count not written yet: the digest's worker is between the table and the row's end.
+    Digest.objects.filter(id=DIGEST_ID).update(
+        connections=0, lease_until=timezone.now() + timedelta(minutes=1)
+    )
+
+    def digest_run_ends() -> None:
+        time.sleep(1.0)
+        Digest.objects.filter(id=DIGEST_ID).update(connections=count, lease_until=None)
+
+    ender = threading.Thread(target=digest_run_ends)
+    ender.start()
+    graph_run(GRAPH_ID, WINDOW)
+    ender.join()
+    assert Graph.objects.get(id=GRAPH_ID).connections == count
+
+
+@pytest.mark.django_db
+def test_a_graph_folds_the_digest_itself_when_the_digests_worker_died_before_recording_the_table(
+    flowlogs_dir: Path,
+) -> None:
+    count = built_digest_connections(flowlogs_dir)
+    Digest.objects.filter(id=DIGEST_ID).update(
+        connections=0, lease_until=timezone.now() - timedelta(seconds=5)
+    )
+    graph_run(GRAPH_ID, WINDOW)
+    assert Graph.objects.get(id=GRAPH_ID).connections == count
+
+
+@pytest.mark.django_db
+def test_a_graph_folds_the_digest_itself_when_the_stored_table_lost_its_hosts_file(
+    flowlogs_dir: Path,
+) -> None:
+    count = built_digest_connections(flowlogs_dir)
+    DigestFlow().store().delete(DIGEST_ID, HOSTS_SUFFIX)
+    graph_run(GRAPH_ID, WINDOW)
+    assert Graph.objects.get(id=GRAPH_ID).connections == count
