@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,23 +56,24 @@ def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count
     assert Graph.objects.get(id=GRAPH_ID).connections == count
 
 
-@pytest.mark.django_db
-def test_a_graph_folds_the_digest_itself_when_the_digests_worker_died_before_recording_the_table(
-    flowlogs_dir: Path,
-) -> None:
-    count = built_digest_connections(flowlogs_dir)
+def digest_worker_died_before_recording_the_table() -> None:
     Digest.objects.filter(id=DIGEST_ID).update(
         connections=0, lease_until=timezone.now() - timedelta(seconds=5)
     )
-    graph_run(GRAPH_ID, WINDOW)
-    assert Graph.objects.get(id=GRAPH_ID).connections == count
+
+
+def stored_table_lost_its_hosts_file() -> None:
+    DigestFlow().store().delete(DIGEST_ID, HOSTS_SUFFIX)
 
 
 @pytest.mark.django_db
-def test_a_graph_folds_the_digest_itself_when_the_stored_table_lost_its_hosts_file(
-    flowlogs_dir: Path,
+@pytest.mark.parametrize(
+    "damage", [digest_worker_died_before_recording_the_table, stored_table_lost_its_hosts_file]
+)
+def test_a_graph_folds_the_digest_itself_when_the_digests_table_cannot_be_trusted(
+    flowlogs_dir: Path, damage: Callable[[], None]
 ) -> None:
     count = built_digest_connections(flowlogs_dir)
-    DigestFlow().store().delete(DIGEST_ID, HOSTS_SUFFIX)
+    damage()
     graph_run(GRAPH_ID, WINDOW)
     assert Graph.objects.get(id=GRAPH_ID).connections == count
