@@ -41,6 +41,7 @@ WINDOW = (T0, T0 + 3600)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+NEVER = 1 << 62  # groups: a sharding threshold no tally reaches
 PYTHON_SUBSET = 400_000  # records the plain-Python loop reads; its rate is extrapolated
 KEY_COLUMNS = [
     "account-id",
@@ -196,7 +197,8 @@ def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     sink = _Sink()
     block = options.block_mb << 20 if options.block_mb else BLOCK_BYTES
     workers = options.workers or None
-    figures = digest_objects(objects(), *WINDOW, sink, block_bytes=block, workers=workers)  # type: ignore[arg-type]
+    shard_from = {"shard_from": NEVER} if options.engine_name == "ours-unsharded" else {}
+    figures = digest_objects(objects(), *WINDOW, sink, block_bytes=block, workers=workers, **shard_from)  # type: ignore[arg-type]
     return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
 
 
@@ -331,6 +333,7 @@ def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
 
 ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "ours": engine_ours,
+    "ours-unsharded": engine_ours,  # every worker holds the groups it saw (digests/engine/shards.py)
     "polars-streaming": engine_polars,
     "duckdb": engine_duckdb,
     "isal-decompress": engine_isal,
@@ -342,6 +345,7 @@ ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
 
 _IMPORTS = {  # imported before the clock starts: every engine pays its imports alike
     "ours": ["digests.engine.digest"],
+    "ours-unsharded": ["digests.engine.digest"],
     "ours-via-s3": ["digests.engine.digest", "digests.sources.s3", "boto3"],
     "ours-service-path": ["digests.engines.builtin", "digests.sources.local"],
     "polars-streaming": ["polars"],
@@ -366,6 +370,7 @@ def run_engine(name: str, folder: Path, options: argparse.Namespace) -> None:
         _warm_up()
     started = time.perf_counter()
     cpu = time.process_time()
+    options.engine_name = name
     result = ENGINES[name](folder, options)
     result.update(seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu)
     result["peak_rss_mb"] = _peak_rss_mb()
@@ -504,6 +509,15 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
         print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
     for name in ("ours", "ours-service-path"):
         print(_ratios(name, results, records))
+    unsharded = results.get("ours-unsharded", {})
+    if "seconds" in ours and "seconds" in unsharded:
+        from digests.engine.shards import SHARD_FROM_GROUPS
+
+        print(
+            f"ours (sharded once a worker holds {SHARD_FROM_GROUPS:,} groups) / ours-unsharded: "
+            f"{unsharded['seconds'] / ours['seconds']:.2f}x the speed, "
+            f"{ours['peak_rss_mb'] / unsharded['peak_rss_mb']:.2f}x the peak RSS"
+        )
 
 
 def _ratios(name: str, results: dict[str, dict[str, Any]], records: int) -> str:

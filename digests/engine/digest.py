@@ -41,8 +41,9 @@ about 32 k groups; one finisher thread per worker merges a range's groups from e
 lines and sorts them (digests/engine/kernel.py's 8-byte radix sort), and the calling thread writes the
 ranges to `out` in order as they come: nothing holds every group a second time, and the lines are never
 all in memory at once. Memory follows the number of groups, not records: a group costs one 40-byte table
-row (at a load of at most one half) plus its key, in each worker that saw one of its records (in a window
-of two records a group, two workers hold about 1.3 copies of each).
+row (at a load of at most one half) plus its key. Once a worker holds SHARD_FROM_GROUPS groups, each new
+group is held by one worker only, whatever the number of workers (digests/engine/shards.py); before, by
+each worker that saw one of its records.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import io
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 # Polars' allocator (its own jemalloc) keeps freed pages for 10 s by default, which on a digest's churn of
@@ -69,6 +71,7 @@ from digests.engine.objects import FlowLogObject, FlowLogReadError
 from digests.engine.parquet import PARQUET_MAGIC, parquet_pieces
 from digests.engine.partitions import write_tallies
 from digests.engine.pieces import Done, Lines, Piece, Unknown
+from digests.engine.shards import SHARD_FROM_GROUPS, Shards
 from digests.engine.tally import Tally, new_seeds
 
 # Text is decoded in blocks well below glibc's largest mmap threshold (fresh 32 MB buffers cost a page fault
@@ -89,23 +92,27 @@ def digest_objects(
     workers: int | None = None,
     block_bytes: int = BLOCK_BYTES,
     read_ahead: int = DEFAULT_READ_AHEAD,
+    shard_from: int = SHARD_FROM_GROUPS,
 ) -> DigestFigures:
     """Digests `objects` for the window [start, stop) (Unix seconds) and writes the sorted text to `out`.
 
     `objects` is consumed once, one object at a time, by `workers` threads (default_workers(); the first
     is the calling thread); it is closed, if it has a close method, before this returns. Each worker
     decodes `read_ahead` pieces ahead in a helper thread (0: none). Raises FlowLogReadError for an object
-    that cannot be decoded, and lets the iterable's own FlowLogReadError through.
+    that cannot be decoded, and lets the iterable's own FlowLogReadError through. Once a worker's tally
+    holds `shard_from` groups, each new group is held by one worker only (digests/engine/shards.py).
     """
     count = workers if workers is not None else default_workers()
     shared = _Objects(objects)
     seeds = new_seeds()
     tallies = [Tally(start, stop, seeds) for _ in range(max(1, count))]
+    shards = Shards(tallies, shard_from)
     figures = DigestFigures()
     try:
-        _run_workers(shared, tallies, figures, block_bytes, read_ahead)
+        _run_workers(shared, shards, tallies, figures, block_bytes, read_ahead)
     finally:
         shared.close()
+    shards.finish()
     for tally in tallies:
         tally.figures(figures)
     figures.groups = write_tallies(tallies, out, len(tallies))
@@ -182,14 +189,19 @@ class _Objects:
 
 
 def _run_workers(
-    shared: _Objects, tallies: list[Tally], figures: DigestFigures, block_bytes: int, read_ahead: int
+    shared: _Objects,
+    shards: Shards,
+    tallies: list[Tally],
+    figures: DigestFigures,
+    block_bytes: int,
+    read_ahead: int,
 ) -> None:
     """Runs one worker per tally, the first in this thread; raises the first error any of them met."""
     results = [DigestFigures() for _ in tallies]
     threads = [
         threading.Thread(
             target=_work_in_thread,
-            args=(shared, tally, result, block_bytes, read_ahead),
+            args=(shared, _Worker(number, tally, shards), result, block_bytes, read_ahead),
             name=f"flowlog-digest-{number}",
             daemon=True,
         )
@@ -199,7 +211,7 @@ def _run_workers(
     for thread in threads:
         thread.start()
     try:
-        _work(shared, tallies[0], results[0], block_bytes, read_ahead)
+        _work(shared, _Worker(0, tallies[0], shards), results[0], block_bytes, read_ahead)
     except BaseException as error:  # not an object's fault (Exceptions are recorded against their object)
         shared.abort(error)
         raise
@@ -213,15 +225,26 @@ def _run_workers(
         figures.bytes_read += result.bytes_read
 
 
-def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: int, read_ahead: int) -> None:
+@dataclass
+class _Worker:
+    number: int
+    tally: Tally
+    shards: Shards
+
+
+def _work(
+    shared: _Objects, worker: _Worker, figures: DigestFigures, block_bytes: int, read_ahead: int
+) -> None:
     """Scans the pieces of the objects this worker takes until there are none left, or one before failed."""
     pieces = readahead.read_ahead(_pieces(shared, block_bytes), read_ahead)
     layout: RecordLayout | None = None
     current = 0
+    tally = worker.tally
     try:
         for piece in pieces:
             if shared.abandons(piece.obj):
                 return
+            worker.shards.between_pieces(worker.number)
             if piece.obj != current:
                 current, layout = piece.obj, None  # a layout holds within its object only
             if isinstance(piece, Lines):
@@ -231,6 +254,7 @@ def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: i
             else:
                 figures.files += 1
                 figures.bytes_read += piece.stored_bytes
+        worker.shards.worker_stopped(worker.number)
     except _Failure as failure:
         shared.fail(failure.number, failure.error)
     except Exception as error:  # raised by the calling thread, if its object failed first
@@ -240,10 +264,10 @@ def _work(shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: i
 
 
 def _work_in_thread(
-    shared: _Objects, tally: Tally, figures: DigestFigures, block_bytes: int, read_ahead: int
+    shared: _Objects, worker: _Worker, figures: DigestFigures, block_bytes: int, read_ahead: int
 ) -> None:
     try:
-        _work(shared, tally, figures, block_bytes, read_ahead)
+        _work(shared, worker, figures, block_bytes, read_ahead)
     except BaseException as error:  # a thread has no caller to raise to: everyone stops, the caller raises it
         shared.abort(error)
 

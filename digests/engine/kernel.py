@@ -65,7 +65,7 @@ LAYOUT_COLUMNS = 14
 MAX_TOKENS = 4096  # tokens a line keeps track of beyond its layout's width: more are counted, not kept
 
 # Return codes of `scan`.
-DONE, GROW, HEADER, NON_ASCII = 0, 1, 2, 3
+DONE, GROW, HEADER, NON_ASCII, OUTBOX = 0, 1, 2, 3, 4
 
 # `counts` slots: the record counts (RECORDS to UNKNOWN_STATUS, summed by `merge_counts`), then the rest.
 RECORDS, IN_WINDOW, UNKNOWN_LAYOUT, FIELD_COUNT_SKIP, NO_DATA, BAD_NUMBER, OUTSIDE = 0, 1, 2, 3, 4, 5, 6
@@ -437,6 +437,12 @@ B_K1, B_K2, B_PACKETS, B_HAS_PACKETS, B_BYTES, B_HAS_BYTES = 0, 1, 2, 3, 4, 5
 B_SRCPORT, B_DSTPORT, B_PROTOCOL, B_NULLS, B_TOKENS = 6, 7, 8, 9, 10  # then (start, end) of each text field
 B_ROW = B_TOKENS + 2 * (ACTION + 2)
 BATCH = 16
+# Sharded scans (digests/engine/shards.py): a group belongs to one worker, chosen by these bits of its first
+# hash (above those that choose its slot: a table never has 2**40 slots). A record of another worker's
+# group goes to that worker's outbox: its batch row, with its key text copied into the outbox's text.
+SHARD_SHIFT = 40
+O_ROWS, O_TEXT, O_NEED = 0, 1, 2  # `outbox_used` columns: records, text bytes, arena bytes they will need
+OUTBOX_USED = 3
 
 
 @intrinsic
@@ -496,6 +502,11 @@ def scan(
     numbers_array: np.ndarray,
     present_array: np.ndarray,
     batch_array: np.ndarray,
+    shards: int,
+    owner: int,
+    outbox: np.ndarray,
+    outbox_text: np.ndarray,
+    outbox_used: np.ndarray,
 ) -> tuple[int, int]:
     """Scans the lines of buf[pos:end] (each ending in a newline); returns (where it stopped, why).
 
@@ -504,8 +515,10 @@ def scan(
     `clean` says that the text holds no tab, CR or non-ASCII byte (Python's bytes methods tell that fast).
     `table` is flat: ROW int64 per slot, a power of two of slots.
 
-    The last five are scratch space (see `scratch`), passed in rather than made here: the loop works on
-    plain pointers to them (see `_address`).
+    Then five arrays of scratch space (see `scratch`), passed in rather than made here: the loop works on
+    plain pointers to them (see `_address`). With `shards` > 1 this table holds only the groups of shard
+    `owner`; the records of the others go to their outboxes (rows of `outbox`, `outbox_text` and
+    `outbox_used`, one per shard), and the scan stops with OUTBOX before a record that might not fit.
     """
     most = starts_array.shape[0] - 1  # tokens a line keeps
     text, size = _address(buf), buf.shape[0]
@@ -550,6 +563,11 @@ def scan(
             or tally[ARENA_USED] + waiting_bytes + key_bytes > arena.shape[0]
         ):
             code = GROW
+            break
+        if shards > 1 and _outbox_short(
+            outbox, outbox_text, outbox_used, owner, waiting + 1, waiting_bytes + key_bytes
+        ):
+            code = OUTBOX
             break
         pos = following
         tally[RECORDS] += 1
@@ -615,7 +633,8 @@ def scan(
             tally[HAS_LAST] = 1
         record = waiting * B_ROW
         _key(text, starts, ends, rows, cols, numbers, present, regular, size, seed, batch, record)
-        _prefetch_row(table, (batch[record + B_K1] & mask) * ROW)
+        if shards == 1 or _shard(batch[record + B_K1], shards) == owner:  # else it goes to an outbox
+            _prefetch_row(table, (batch[record + B_K1] & mask) * ROW)
         batch[record + B_PACKETS] = numbers[PACKETS]
         batch[record + B_HAS_PACKETS] = present[PACKETS]
         batch[record + B_BYTES] = numbers[BYTES]
@@ -623,11 +642,92 @@ def scan(
         waiting += 1
         waiting_bytes += key_bytes
         if waiting == BATCH:
-            _add_batch(batch_array, waiting, buf, table, keys, offsets, arena, counts)
+            _add_batch(
+                batch_array, waiting, buf, table, keys, offsets, arena, counts,
+                shards, owner, outbox, outbox_text, outbox_used,
+            )  # fmt: skip
             waiting = 0
             waiting_bytes = 0
-    _add_batch(batch_array, waiting, buf, table, keys, offsets, arena, counts)
+    _add_batch(
+        batch_array, waiting, buf, table, keys, offsets, arena, counts,
+        shards, owner, outbox, outbox_text, outbox_used,
+    )  # fmt: skip
     return pos, code
+
+
+@_inlined
+def _outbox_short(
+    outbox: np.ndarray, outbox_text: np.ndarray, outbox_used: np.ndarray, owner: int, records: int, text: int
+) -> bool:
+    """Whether some other shard's outbox might lack room for `records` more records of `text` key bytes."""
+    for shard in range(outbox_used.shape[0]):
+        if shard != owner and (
+            (outbox_used[shard, O_ROWS] + records) * B_ROW > outbox.shape[1]
+            or outbox_used[shard, O_TEXT] + text > outbox_text.shape[1]
+        ):
+            return True
+    return False
+
+
+@_inlined
+def _shard(k1: int, shards: int) -> int:
+    return ((k1 >> SHARD_SHIFT) & 0xFFFFFF) % shards
+
+
+@_inlined
+def _post(
+    batch: np.ndarray,
+    record: int,
+    buf: np.ndarray,
+    outbox: np.ndarray,
+    outbox_text: np.ndarray,
+    outbox_used: np.ndarray,
+    shard: int,
+) -> None:
+    """The batch's record into shard `shard`'s outbox, its key text copied, its tokens pointing there."""
+    target = outbox_used[shard, O_ROWS] * B_ROW
+    for column in range(B_ROW):
+        outbox[shard, target + column] = batch[record + column]
+    at, need = outbox_used[shard, O_TEXT], 0
+    for f in range(ACCOUNT, SRCPORT):
+        s, e = batch[record + B_TOKENS + 2 * f], batch[record + B_TOKENS + 2 * f + 1]
+        if s < 0:
+            need += _absent_length(f) + 1
+            continue
+        need += e - s + 1
+        outbox[shard, target + B_TOKENS + 2 * f] = at
+        for p in range(s, e):
+            outbox_text[shard, at] = buf[p]
+            at += 1
+        outbox[shard, target + B_TOKENS + 2 * f + 1] = at
+    outbox_used[shard, O_ROWS] += 1
+    outbox_used[shard, O_TEXT] = at
+    outbox_used[shard, O_NEED] += need
+
+
+@_compiled
+def absorb(
+    rows: np.ndarray,
+    records: int,
+    text: np.ndarray,
+    table: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Adds the records of another worker's outbox (`records` batch rows, their key text in `text`) to this
+    table, which must have room for them as new groups (Tally.absorb grows it first)."""
+    mask = table.shape[0] // ROW - 1
+    none = np.empty((1, 0), np.int64)
+    no_text = np.empty((1, 0), np.uint8)
+    used = np.zeros((1, OUTBOX_USED), np.int64)
+    for first in range(0, records, BATCH):
+        last = min(records, first + BATCH)
+        for i in range(first, last):
+            _prefetch_row(table, (rows[i * B_ROW + B_K1] & mask) * ROW)
+        batch = rows[first * B_ROW : last * B_ROW]
+        _add_batch(batch, last - first, text, table, keys, offsets, arena, counts, 1, 0, none, no_text, used)
 
 
 def scratch(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -727,13 +827,24 @@ def _add_batch(
     offsets: np.ndarray,
     arena: np.ndarray,
     counts: np.ndarray,
+    shards: int,
+    owner: int,
+    outbox: np.ndarray,
+    outbox_text: np.ndarray,
+    outbox_used: np.ndarray,
 ) -> None:
     """Adds the waiting records' sums to their groups, creating the groups not seen before: a new group's
     key numbers go to `keys`, its text to the arena, "<account> <eni> <srcaddr> <dstaddr>" then, from
-    KEY_MID on, "<action> <log-status>"."""
+    KEY_MID on, "<action> <log-status>". With `shards` > 1 the records of other shards' groups go to
+    their outboxes instead (see `scan`)."""
     mask = table.shape[0] // ROW - 1
     for i in range(waiting):
         record = i * B_ROW
+        if shards > 1:
+            shard = _shard(batch[record + B_K1], shards)
+            if shard != owner:
+                _post(batch, record, buf, outbox, outbox_text, outbox_used, shard)
+                continue
         row = _row_of(table, mask, batch[record + B_K1], batch[record + B_K2])
         if table[row + GROUP] == 0:
             group = counts[GROUPS]

@@ -7,6 +7,8 @@ the end, and it writes the digest lines, sorted.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -60,6 +62,9 @@ KERNEL_FIELDS = (
 FIRST_SLOTS = 1 << 12
 FIRST_ARENA = 1 << 18
 WRITE_BYTES = 4 << 20  # digest text written at a time
+# A sharded tally's outbox for each other shard: records and key text it holds before it is sent.
+OUTBOX_RECORDS = 1 << 14
+OUTBOX_TEXT = OUTBOX_RECORDS * 96
 _SKIPS = {
     SKIP_UNKNOWN_LAYOUT: kernel.UNKNOWN_LAYOUT,
     SKIP_FIELD_COUNT: kernel.FIELD_COUNT_SKIP,
@@ -86,6 +91,9 @@ class Tally:
         self._arena = np.zeros(max(FIRST_ARENA, arena), np.uint8)
         self._counts = np.zeros(kernel.COUNTS, np.int64)
         self._scratch = kernel.scratch(0)
+        self._shards, self._owner = 1, 0
+        self._send: Callable[[int, Parcel], None] = _nowhere
+        self._outboxes = _outboxes(1, 0, 0)
 
     @property
     def seeds(self) -> tuple[int, int]:
@@ -109,10 +117,63 @@ class Tally:
             begin, code = kernel.scan(
                 buf, begin, end, rows, width, strict, clean, start, stop, self._seeds,
                 self._table, self._keys, self._offsets, self._arena, self._counts, *self._scratch,
+                self._shards, self._owner, *self._outboxes,
             )  # fmt: skip
-            if code != kernel.GROW:
+            if code == kernel.OUTBOX:
+                self._send_outboxes()
+            elif code == kernel.GROW:
+                self._grow()
+            else:
                 return begin, code
-            self._grow()
+
+    # --- sharded scans (digests/engine/shards.py): each group is held by one tally only ---
+
+    def shard(self, shards: int, owner: int, send: Callable[[int, Parcel], None]) -> None:
+        """From now on this tally keeps only the groups of shard `owner` of `shards`; the records of the
+        others' groups are handed to `send(shard, parcel)` in parcels, for that shard's tally to absorb."""
+        self._shards, self._owner, self._send = shards, owner, send
+        self._outboxes = _outboxes(shards, OUTBOX_RECORDS, OUTBOX_TEXT)
+
+    @property
+    def sharded(self) -> bool:
+        return self._shards > 1
+
+    def send_all(self) -> int:
+        """Hands every outbox that holds records to its shard's tally, and empties it; returns how many
+        parcels it sent."""
+        rows, text, used = self._outboxes
+        sent = 0
+        for shard in range(self._shards):
+            records, size, need = (int(value) for value in used[shard])
+            if records:
+                sent += 1
+                self._send(
+                    shard,
+                    Parcel(
+                        rows[shard, : records * kernel.B_ROW].copy(), records, text[shard, :size].copy(), need
+                    ),
+                )
+                used[shard] = 0
+        return sent
+
+    def _send_outboxes(self) -> None:
+        if self.send_all():
+            return
+        # Nothing to send, yet an outbox was short: a batch or a record's key is larger than an outbox.
+        records, text = (boxes.shape[1] for boxes in self._outboxes[:2])
+        self._outboxes = _outboxes(self._shards, 2 * records // kernel.B_ROW, 2 * text)
+
+    def absorb(self, parcel: Parcel) -> None:
+        """Adds the records another tally sent this one's shard (its groups: this tally holds them all)."""
+        while _needs_rows(self._table, self.groups + parcel.records + kernel.BATCH + 1):
+            self._grow_table()
+        room = int(self._counts[kernel.ARENA_USED]) + parcel.need
+        if room > self._arena.shape[0]:
+            self._arena = _resized(self._arena, max(room, 2 * self._arena.shape[0]))
+        kernel.absorb(
+            parcel.rows, parcel.records, parcel.text,
+            self._table, self._keys, self._offsets, self._arena, self._counts,
+        )  # fmt: skip
 
     def skip(self, reason: str, records: int) -> None:
         """Counts records skipped before they reached the scan (a Parquet file with no known column)."""
@@ -215,6 +276,29 @@ class Tally:
         self._table = bigger
         self._keys = _resized(self._keys, _key_rows(slots))
         self._offsets = _resized(self._offsets, _key_rows(slots) + 1)
+
+
+@dataclass
+class Parcel:
+    """Records a sharded tally sends another: batch rows (kernel.B_ROW int64 each), their key text, and
+    the arena bytes their groups may need."""
+
+    rows: np.ndarray
+    records: int
+    text: np.ndarray
+    need: int
+
+
+def _outboxes(shards: int, records: int, text: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.empty((shards, records * kernel.B_ROW), np.int64),
+        np.empty((shards, text), np.uint8),
+        np.zeros((shards, kernel.OUTBOX_USED), np.int64),
+    )
+
+
+def _nowhere(shard: int, parcel: Parcel) -> None:
+    raise AssertionError("an unsharded tally sends nothing")
 
 
 def new_seeds() -> tuple[int, int]:

@@ -2,7 +2,8 @@
 install) or loads from its cache every kernel function a digest uses.
 
 `python -m digests.engine.warm` prints what it compiled and what it found cached; `manage.py qcluster`
-runs it before the cluster takes work. Growth, two workers' merge and the sorted write are all exercised.
+runs it before the cluster takes work. Growth, two workers' merge, sharded scans and the sorted write
+are all exercised.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def engine_warm() -> tuple[list[str], list[str]]:
     figures = digest_objects([_sample(0), _sample(1)], 0, 100, out, workers=2)
     if figures.groups != GROUPS + 1:
         raise RuntimeError(f"the engine's warm-up digest has {figures.groups} lines, not {GROUPS + 1}")
+    sharded = io.BytesIO()  # each group held by one worker from the start: the outboxes' code compiled
+    digest_objects([_sample(0), _sample(1)], 0, 100, sharded, workers=2, shard_from=0)
+    if sharded.getvalue() != out.getvalue():
+        raise RuntimeError("the engine's warm-up digest differs when each worker holds its own groups")
     _merge_warm(out.getvalue())
     compiled: list[str] = []
     cached: list[str] = []

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A digest unlike the warm-up's: one worker, a header-less file, a non-ASCII line, a Parquet object.
+# A digest unlike the warm-up's: one worker, a header-less file, a non-ASCII line, a Parquet object; then
+# the same objects twice with two workers, sharded.
 A_REAL_DIGEST = """
 import io, gzip
 import polars as pl
@@ -22,6 +23,8 @@ pl.DataFrame({"srcaddr": ["10.0.0.9"], "dstaddr": ["10.0.0.2"], "srcport": [7], 
 objects = [FlowLogObject("a.log.gz", gzip.compress(text)), FlowLogObject("b.parquet", parquet.getvalue())]
 figures = digest_objects(objects, 0, 100, io.BytesIO(), workers=1)
 assert figures.groups == 3, figures
+sharded = digest_objects(objects * 2, 0, 100, io.BytesIO(), workers=2, shard_from=0)
+assert sharded.groups == 3, sharded
 misses = {name: dict(d.stats.cache_misses) for name, d in warm.kernel_dispatchers().items() if d.stats.cache_misses}
 print("misses", misses)
 """

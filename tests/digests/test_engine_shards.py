@@ -1,0 +1,161 @@
+"""Sharded scans (digests/engine/shards.py): once a worker's tally is large, each group is held by one
+worker only; the digest is byte for byte the one an unsharded or a single worker makes."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import random
+import weakref
+from typing import Any
+
+import pytest
+
+from digests.engine import digest as engine
+from digests.engine import shards, tally
+from digests.engine.objects import FlowLogObject
+from tests.digests.test_engine_digest import corpus, run, text, v2
+
+NEVER = 1 << 62
+SEKOIA = "sekoia-aws/111111111111_vpcflowlogs_eu-west-3_fl-032a163fae170ae52_20220831T1255Z_2ad4bef5"
+
+
+def random_rows(rng: random.Random, count: int, groups: int, ascii_only: bool = False) -> list[str]:
+    """Records of `groups` flows, with what the scan treats apart: NODATA, bad numbers, records outside the
+    window, dashes, IPv6, non-ASCII bytes, and now and then a key longer than an outbox holds."""
+    rows = []
+    for _ in range(count):
+        flow = rng.randrange(groups)
+        fields: dict[str, str] = {"eni": f"eni-{flow % 97:x}", "bytes": str(rng.randrange(10**6))}
+        roll = rng.random()
+        if roll < 0.02:
+            fields["status"] = rng.choice(["NODATA", "SKIPDATA", "-"])
+        elif roll < 0.03:
+            fields["packets"] = "x1"
+        elif roll < 0.05:
+            fields["start"] = str(10**12 + rng.randrange(10**6))  # milliseconds: outside a window in seconds
+        elif roll < 0.06:
+            fields["eni"] = "-"
+        elif roll < 0.065:
+            fields["account"] = "a" * rng.randrange(200, 3000)
+        src = f"10.{flow % 251}.{flow // 251 % 251}.{flow % 7}" if flow % 13 else f"fe80::{flow:x}"
+        dst = "Zürich-01" if flow % 101 == 0 and ascii_only is False else f"172.16.{flow % 17}.9"
+        rows.append(
+            v2(
+                src=src,
+                dst=dst,
+                sport=str(1024 + flow % 50000),
+                dport=str(rng.choice((22, 443, 5432))),
+                **fields,
+            )
+        )
+    return rows
+
+
+def objects_of(
+    rng: random.Random, count: int, groups: int, pieces: int, ascii_only: bool = False
+) -> list[bytes]:
+    rows = random_rows(rng, count, groups, ascii_only)
+    return [gzip.compress(text(*rows[n::pieces])) for n in range(pieces)]
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> list[tally.Tally]:
+    """The workers' tallies of the digests run in a test (the digest's own, not the finish's)."""
+    made: list[tally.Tally] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> tally.Tally:
+        made.append(tally.Tally(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(engine, "Tally", recorded)
+    return made
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sharded_scans_give_the_digest_and_figures_of_one_worker(seed: int, held: list[tally.Tally]) -> None:
+    rng = random.Random(seed)
+    objects = objects_of(rng, 3000, groups=rng.choice((50, 700, 2500)), pieces=5)
+    alone = run(*objects, workers=1, block_bytes=4096)
+    for workers in (2, 3):
+        for shard_from in (0, 1, 120, NEVER):
+            assert run(*objects, workers=workers, block_bytes=4096, shard_from=shard_from) == alone
+
+
+def test_a_sharded_digest_holds_each_group_once_where_an_unsharded_one_holds_copies(
+    held: list[tally.Tally],
+) -> None:
+    objects = objects_of(random.Random(7), 6000, groups=2000, pieces=6)
+    held.clear()
+    digest, figures = run(*objects, workers=2, block_bytes=4096, shard_from=NEVER)
+    assert sum(worker.groups for worker in held) > 1.2 * figures.groups
+    held.clear()
+    assert run(*objects, workers=2, block_bytes=4096, shard_from=0) == (digest, figures)
+    assert sum(worker.groups for worker in held) == figures.groups
+
+
+def test_outboxes_too_small_for_a_batch_or_a_key_grow_and_lose_nothing(
+    monkeypatch: pytest.MonkeyPatch, held: list[tally.Tally]
+) -> None:
+    objects = objects_of(random.Random(11), 2000, groups=900, pieces=4)
+    alone = run(*objects, workers=1)
+    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 1)
+    monkeypatch.setattr(tally, "OUTBOX_TEXT", 8)
+    assert run(*objects, workers=3, block_bytes=2048, shard_from=0) == alone
+
+
+def test_a_full_outbox_is_sent_and_the_scan_goes_on_at_full_speed(
+    monkeypatch: pytest.MonkeyPatch, held: list[tally.Tally]
+) -> None:
+    objects = objects_of(random.Random(13), 3000, groups=2500, pieces=3, ascii_only=True)
+    alone = run(*objects, workers=1)
+    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 40)
+    slow_path: list[bytes] = []
+    scan_line = engine._scan_line
+
+    def counted(*args: Any) -> None:
+        slow_path.append(args[1])
+        scan_line(*args)
+
+    monkeypatch.setattr(engine, "_scan_line", counted)
+    assert run(*objects, workers=2, shard_from=0) == alone
+    assert slow_path == []  # a line the scan stopped at for a full outbox is not taken for a non-ASCII one
+
+
+def test_parquet_and_text_objects_give_the_same_digest_sharded(held: list[tally.Tally]) -> None:
+    parquet = [corpus(f"{folder}.parquet") for folder in (SEKOIA, "flowlogs-reader/flows")]
+    objects: list[FlowLogObject | bytes] = [
+        *parquet,
+        *objects_of(random.Random(3), 600, groups=200, pieces=3),
+    ]
+    assert run(*objects * 2, workers=3, shard_from=0) == run(*objects * 2, workers=1)
+
+
+def test_sharding_starts_once_a_tally_reaches_the_threshold_and_not_before(held: list[tally.Tally]) -> None:
+    objects = objects_of(random.Random(5), 3000, groups=600, pieces=6)
+    started: list[bool] = []
+    finish = shards.Shards.finish
+
+    def observed(self: shards.Shards) -> None:
+        started.append(self.on)
+        finish(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shards.Shards, "finish", observed)
+        run(*objects, workers=2, block_bytes=4096, shard_from=10**6)
+        run(*objects, workers=2, block_bytes=4096, shard_from=100)
+        run(*objects, workers=1, block_bytes=4096, shard_from=0)  # one worker: nothing to share
+    assert started == [False, True, False]
+
+
+def test_a_sharded_digest_leaves_no_reference_cycle_holding_its_tables(held: list[tally.Tally]) -> None:
+    objects = objects_of(random.Random(9), 2000, groups=1500, pieces=4)
+    gc.collect()
+    gc.disable()
+    try:
+        run(*objects, workers=2, block_bytes=4096, shard_from=0)
+        alive = [weakref.ref(worker) for worker in held]
+        held.clear()
+        assert [ref() for ref in alive] == [None] * len(alive)  # freed by reference counts alone
+    finally:
+        gc.enable()
