@@ -199,7 +199,8 @@ def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     workers = options.workers or None
     shard_from = {"shard_from": NEVER} if options.engine_name == "ours-unsharded" else {}
     figures = digest_objects(objects(), *WINDOW, sink, block_bytes=block, workers=workers, **shard_from)  # type: ignore[arg-type]
-    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
+    held = {"copies": figures.held / figures.groups} if figures.groups else {}
+    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window, **held}
 
 
 def engine_polars(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
@@ -541,8 +542,10 @@ def _notes(name: str, result: dict[str, Any], counted: int) -> str:
     if name == "isal-decompress":
         return f"{result['text_bytes'] / result['seconds'] / 1e9:.2f} GB/s of text"
     if "groups" in result:
-        return f"{result['groups']:,} groups" + (
-            f", {result['in_window']:,} in window" if "in_window" in result else ""
+        return (
+            f"{result['groups']:,} groups"
+            + (f", {result['in_window']:,} in window" if "in_window" in result else "")
+            + (f", {result['copies']:.2f} copies held a group" if "copies" in result else "")
         )
     return ""
 

@@ -115,6 +115,8 @@ def digest_objects(
     shards.finish()
     for tally in tallies:
         tally.figures(figures)
+    figures.held = sum(tally.groups for tally in tallies)
+    figures.held_bytes = sum(tally.nbytes for tally in tallies)
     figures.groups = write_tallies(tallies, out, len(tallies))
     return figures
 

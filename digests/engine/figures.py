@@ -33,3 +33,7 @@ class DigestFigures:
     in_window: int = 0  # records that went into the digest
     groups: int = 0  # lines in the digest
     skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_REASONS, 0))
+    # Groups the workers' tables held when the scan ended: a group held by two workers counts twice
+    # (digests/engine/shards.py). How a run went, not what it found, so runs that differ only here are equal.
+    held: int = field(default=0, compare=False)
+    held_bytes: int = field(default=0, compare=False)  # the memory of those tables, keys and key text

@@ -199,6 +199,11 @@ class Tally:
     def groups(self) -> int:
         return int(self._counts[kernel.GROUPS])
 
+    @property
+    def nbytes(self) -> int:
+        """The memory of the table, the keys and the key text."""
+        return sum(part.nbytes for part in (self._table, self._keys, self._offsets, self._arena))
+
     def figures(self, figures: DigestFigures) -> None:
         """Adds this tally's record counts to `figures`."""
         figures.records += int(self._counts[kernel.RECORDS])

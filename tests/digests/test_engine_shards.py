@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import gc
 import gzip
+import io
 import random
 import weakref
 from typing import Any
 
+import numpy as np
 import pytest
 
 from digests.engine import digest as engine
 from digests.engine import shards, tally
 from digests.engine.objects import FlowLogObject
-from tests.digests.test_engine_digest import corpus, run, text, v2
+from digests.engine.partitions import write_tallies
+from tests.digests.test_engine_digest import EVER, corpus, run, text, v2
 
 NEVER = 1 << 62
 SEKOIA = "sekoia-aws/111111111111_vpcflowlogs_eu-west-3_fl-032a163fae170ae52_20220831T1255Z_2ad4bef5"
@@ -82,16 +85,45 @@ def test_sharded_scans_give_the_digest_and_figures_of_one_worker(seed: int, held
             assert run(*objects, workers=workers, block_bytes=4096, shard_from=shard_from) == alone
 
 
-def test_a_sharded_digest_holds_each_group_once_where_an_unsharded_one_holds_copies(
-    held: list[tally.Tally],
-) -> None:
-    objects = objects_of(random.Random(7), 6000, groups=2000, pieces=6)
-    held.clear()
-    digest, figures = run(*objects, workers=2, block_bytes=4096, shard_from=NEVER)
-    assert sum(worker.groups for worker in held) > 1.2 * figures.groups
-    held.clear()
-    assert run(*objects, workers=2, block_bytes=4096, shard_from=0) == (digest, figures)
-    assert sum(worker.groups for worker in held) == figures.groups
+def scanned_in_turns(rows: list[str], workers: int, shard_from: int) -> tuple[list[int], bytes]:
+    """The rows scanned in blocks handed to the workers in turn, in this thread (so which worker reads
+    which block does not depend on the threads' pace); returns the groups each worker held and the digest."""
+    tallies = [tally.Tally(*EVER, seeds=(1, 2)) for _ in range(workers)]
+    sharing = shards.Shards(tallies, shard_from)
+    for block in range(0, len(rows), 100):
+        worker = block // 100 % workers
+        sharing.between_pieces(worker)
+        data = text(*rows[block : block + 100], header=None)
+        tallies[worker].scan(np.frombuffer(data, np.uint8), 0, len(data), None, strict=False, clean=True)
+    for worker in range(workers):
+        sharing.worker_stopped(worker)
+    sharing.finish()
+    held = [worker.groups for worker in tallies]  # before the finish gathers them
+    out = io.BytesIO()
+    write_tallies(tallies, out, workers)
+    return held, out.getvalue()
+
+
+def test_a_sharded_digest_holds_each_group_once_where_an_unsharded_one_holds_copies() -> None:
+    rows = random_rows(random.Random(7), 6000, groups=2000, ascii_only=True)
+    digest = run(text(*rows, header=None), workers=1)[0].encode()
+    groups = digest.count(b"\n")
+    unsharded, unsharded_digest = scanned_in_turns(rows, 3, NEVER)
+    sharded, sharded_digest = scanned_in_turns(rows, 3, 0)
+    assert unsharded_digest == sharded_digest == digest
+    assert sum(unsharded) > 1.2 * groups
+    assert sum(sharded) == groups
+
+
+def test_every_run_reports_the_groups_its_workers_held(held: list[tally.Tally]) -> None:
+    objects = objects_of(random.Random(8), 3000, groups=1000, pieces=4)
+    for shard_from in (0, NEVER):
+        held.clear()
+        figures = run(*objects, workers=2, shard_from=shard_from)[1]
+        assert figures.held == sum(worker.groups for worker in held) >= figures.groups
+        assert figures.held_bytes == sum(worker.nbytes for worker in held) > 0
+        if shard_from == 0:
+            assert figures.held == figures.groups  # sharded from the start: each group once
 
 
 def test_outboxes_too_small_for_a_batch_or_a_key_grow_and_lose_nothing(
