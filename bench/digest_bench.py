@@ -515,7 +515,7 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
         from digests.engine.shards import SHARD_FROM_GROUPS
 
         print(
-            f"ours (sharded once a worker holds {SHARD_FROM_GROUPS:,} groups) / ours-unsharded: "
+            f"ours (sharded once the workers hold {SHARD_FROM_GROUPS:,} groups) / ours-unsharded: "
             f"{unsharded['seconds'] / ours['seconds']:.2f}x the speed, "
             f"{ours['peak_rss_mb'] / unsharded['peak_rss_mb']:.2f}x the peak RSS"
         )

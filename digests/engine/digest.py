@@ -41,7 +41,7 @@ about 32 k groups; one finisher thread per worker merges a range's groups from e
 lines and sorts them (digests/engine/kernel.py's 8-byte radix sort), and the calling thread writes the
 ranges to `out` in order as they come: nothing holds every group a second time, and the lines are never
 all in memory at once. Memory follows the number of groups, not records: a group costs one 40-byte table
-row (at a load of at most one half) plus its key. Once a worker holds SHARD_FROM_GROUPS groups, each new
+row (at a load of at most one half) plus its key. Once the workers hold SHARD_FROM_GROUPS groups, each new
 group is held by one worker only, whatever the number of workers (digests/engine/shards.py); before, by
 each worker that saw one of its records.
 """
@@ -99,8 +99,8 @@ def digest_objects(
     `objects` is consumed once, one object at a time, by `workers` threads (default_workers(); the first
     is the calling thread); it is closed, if it has a close method, before this returns. Each worker
     decodes `read_ahead` pieces ahead in a helper thread (0: none). Raises FlowLogReadError for an object
-    that cannot be decoded, and lets the iterable's own FlowLogReadError through. Once a worker's tally
-    holds `shard_from` groups, each new group is held by one worker only (digests/engine/shards.py).
+    that cannot be decoded, and lets the iterable's own FlowLogReadError through. Once the workers hold
+    `shard_from` groups in all, each new group is held by one worker only (digests/engine/shards.py).
     """
     count = workers if workers is not None else default_workers()
     shared = _Objects(objects)

@@ -2,12 +2,13 @@
 
 Unsharded, every worker adds the records it reads to its own tally, so a group whose records were read by
 several workers is held by each of them (in a window of two records a group, two workers hold about 1.3
-copies of each), and the finish (digests/engine/partitions.py) merges the copies. Once any tally holds
-`from_groups` groups, the workers switch to shards: a group belongs to the worker chosen by its hash
+copies of each), and the finish (digests/engine/partitions.py) merges the copies. Once the tallies hold
+`from_groups` groups in all, the workers switch to shards: a group belongs to the worker chosen by its hash
 (kernel.SHARD_SHIFT), a worker keeps the records of its own groups and sends the others' to their owners
 in parcels (kernel.scan's outboxes), and each worker absorbs the parcels sent to it between the pieces it
 scans, and once more after all have stopped. From then on a new group is held once, whatever the number
-of workers; the groups seen before the switch stay where they are and are merged at the finish as before.
+of workers; the groups seen before the switch stay where they are and are merged at the finish as before
+(counted in all, not per worker, so that they stay about `from_groups` however many workers there are).
 
 The cost is a copy of the other workers' records (their batch rows and key text), which small windows
 need not pay: below `from_groups` the tallies are small enough that a copy each is cheap.
@@ -44,7 +45,8 @@ class Shards:
         if self._from is None:
             return
         tally = self._tallies[worker]
-        if not self._on.is_set() and tally.groups >= self._from:
+        # Read while the others scan: a count a block late only moves the switch by a block.
+        if not self._on.is_set() and sum(each.groups for each in self._tallies) >= self._from:
             self._on.set()
         if self._on.is_set() and not tally.sharded:
             # The inboxes' own put, not a method of this object: a tally that referred back to the object

@@ -163,7 +163,9 @@ def test_parquet_and_text_objects_give_the_same_digest_sharded(held: list[tally.
     assert run(*objects * 2, workers=3, shard_from=0) == run(*objects * 2, workers=1)
 
 
-def test_sharding_starts_once_a_tally_reaches_the_threshold_and_not_before(held: list[tally.Tally]) -> None:
+def test_sharding_starts_once_the_workers_hold_the_threshold_in_all_and_not_before(
+    held: list[tally.Tally],
+) -> None:
     objects = objects_of(random.Random(5), 3000, groups=600, pieces=6)
     started: list[bool] = []
     finish = shards.Shards.finish
