@@ -90,7 +90,7 @@ class GraphFlow(JobFlow):
             connections = self.connections_store(str(job.id), digest_path, folder)
             progress.stage("rendering the SVG preview")
             stage_reached("svg")
-            svg = self._svg_build(str(job.id), digest_path)
+            svg = self._svg_build(str(job.id), digest_path, figures.nodes)
         return {**graph, "connections": connections, **svg}
 
     def connections_store(self, job_id: str, digest_path: Path, folder: Path) -> int:
@@ -131,13 +131,14 @@ class GraphFlow(JobFlow):
                 self.store().save(job_id, suffix, content)
         return digest.connections
 
-    def _svg_build(self, job_id: str, digest_path: Path) -> dict[str, Any]:
+    def _svg_build(self, job_id: str, digest_path: Path, nodes: int) -> dict[str, Any]:
         """The SVG is a convenience: when it cannot be made the graph is still done, and the page says why."""
         config = config_get()
         with tempfile.TemporaryFile() as svg:
             try:
                 edges = _edges(digest_path)
-                figures = svg_render(edges, svg, timeout=config.svg_timeout_s, max_edges=config.svg_max_edges)
+                timeout, most = config.svg_timeout_s, config.svg_max_edges
+                figures = svg_render(edges, svg, timeout=timeout, max_edges=most, nodes=nodes)
             except (SvgTooLarge, SvgRenderError) as error:
                 self.store().delete(job_id, SVG_SUFFIX)
                 return {"svg_bytes": 0, "svg_engine": "", "svg_error": str(error)}

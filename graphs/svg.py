@@ -245,13 +245,20 @@ def tidy_svg(svg: bytes) -> bytes:
 
 
 def svg_render(
-    edges: Iterable[Edge], out: BinaryIO, *, timeout: float = 60.0, max_edges: int = 20000
+    edges: Iterable[Edge], out: BinaryIO, *, timeout: float = 60.0, max_edges: int = 20000, nodes: int = 0
 ) -> SvgFigures:
     """Lay out `edges` and write the SVG to `out`.
 
     Raises SvgTooLarge (before Graphviz runs) when more than `max_edges` (src, dst) pairs remain after
-    merging, and SvgRenderError when Graphviz fails or runs past `timeout` seconds.
+    merging, and SvgRenderError when Graphviz fails or runs past `timeout` seconds. `nodes`, the graph's
+    node count when the caller knows it, settles a graph too large without reading its edges: every node
+    is an end of some edge and an edge has two ends, so more than 2 x `max_edges` nodes need more edges.
     """
+    if nodes > 2 * max_edges:
+        raise SvgTooLarge(
+            f"the graph has {nodes:,} nodes, so more than {max_edges:,} edges after merging parallel flows;"
+            f" the limit is {max_edges:,}"
+        )
     started = time.monotonic()
     flows, read = merge_edges(edges)
     if len(flows) > max_edges:

@@ -6,6 +6,7 @@ import io
 import random
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,17 @@ def test_too_many_merged_edges_raise_before_graphviz_runs(monkeypatch: pytest.Mo
     render_ok = io.BytesIO()
     with pytest.raises(SvgRenderError, match="cannot run graphviz dot"):
         svg_render(edges, render_ok, max_edges=12)
+
+
+def test_a_graph_with_more_than_twice_the_limit_in_nodes_is_too_large_without_reading_an_edge() -> None:
+    def unread() -> Iterator[Edge]:
+        raise AssertionError("the edges were read")
+        yield  # a generator: the error comes when it is read
+
+    with pytest.raises(SvgTooLarge, match="the graph has 23 nodes, so more than 11 edges after merging"):
+        svg_render(unread(), io.BytesIO(), max_edges=11, nodes=23)
+    edges = graph(11)  # 22 nodes can still be 11 edges: read and drawn
+    assert svg_render(iter(edges), io.BytesIO(), max_edges=11, nodes=22).merged_edges == 11
 
 
 # --- failures ---------------------------------------------------------------------------------------------
