@@ -35,6 +35,7 @@ GO_SPACE = (
 )
 
 K = TypeVar("K", str, tuple[str, str])
+_STATEMENTS_A_WRITE = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,11 @@ def unique_ids(keys: Iterable[K], base: Callable[[K], str]) -> dict[K, str]:
     taken = set(groups)
     ids: dict[K, str] = {}
     for plain in sorted(groups):
-        members = sorted(groups[plain])
+        members = groups[plain]
+        if len(members) == 1:  # no collision: most keys, and no sort to pay for
+            ids[members[0]] = plain
+            continue
+        members.sort()
         ids[members.pop(0)] = plain
         suffix = 2
         for key in members:
@@ -177,8 +182,16 @@ def dot_write(edges: Callable[[], Iterable[Edge]], out: TextIO) -> DotFigures:
     ids = node_ids(addresses)
 
     figures = DotFigures(nodes=len(ids))
+    pending: list[str] = []  # statements are written a few hundred at a time: one write a line costs more
 
     def emit(text: str) -> None:
+        pending.append(text)
+        if len(pending) >= _STATEMENTS_A_WRITE:
+            flush()
+
+    def flush() -> None:
+        text = "".join(pending)
+        pending.clear()
         out.write(text)
         figures.bytes += _utf8_len(text)
 
@@ -195,6 +208,7 @@ def dot_write(edges: Callable[[], Iterable[Edge]], out: TextIO) -> DotFigures:
     for node_id, address in sorted((node_id, address) for address, node_id in ids.items()):
         emit(f'\t{node_id} [label="{dot_value(address)}"]\n')
     emit("}")
+    flush()
     return figures
 
 
