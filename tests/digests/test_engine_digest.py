@@ -1052,11 +1052,14 @@ def test_a_header_wider_than_the_tokens_a_line_keeps_is_still_a_header() -> None
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_of_several_unreadable_objects_the_first_is_named_whatever_the_workers(workers: int) -> None:
+@pytest.mark.parametrize("shard_from", [0, 1 << 62])
+def test_of_several_unreadable_objects_the_first_is_named_whatever_the_workers(
+    workers: int, shard_from: int
+) -> None:
     objects = [text(*many_records(2000)), b"\x1f\x8b broken", b"PAR1 broken", text(v2())]
     for _ in range(5):
         with pytest.raises(FlowLogReadError) as raised:
-            run(*objects, workers=workers, block_bytes=1024)
+            run(*objects, workers=workers, block_bytes=1024, shard_from=shard_from)
         assert raised.value.key == "object-1"
 
 
