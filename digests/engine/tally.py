@@ -62,9 +62,11 @@ KERNEL_FIELDS = (
 FIRST_SLOTS = 1 << 12
 FIRST_ARENA = 1 << 18
 WRITE_BYTES = 4 << 20  # digest text written at a time
-# A sharded tally's outbox for each other shard: records and key text it holds before it is sent.
-OUTBOX_RECORDS = 1 << 14
-OUTBOX_TEXT = OUTBOX_RECORDS * 96
+# A sharded tally's outboxes (one for each other shard) hold this many records in all, shared among the
+# shards (so their memory, ~270 bytes a record with its key text, stays ~9 MB a tally however many there
+# are), and 96 bytes of key text a record before they are sent.
+OUTBOX_RECORDS = 1 << 15
+OUTBOX_TEXT = 96
 _SKIPS = {
     SKIP_UNKNOWN_LAYOUT: kernel.UNKNOWN_LAYOUT,
     SKIP_FIELD_COUNT: kernel.FIELD_COUNT_SKIP,
@@ -132,7 +134,8 @@ class Tally:
         """From now on this tally keeps only the groups of shard `owner` of `shards`; the records of the
         others' groups are handed to `send(shard, parcel)` in parcels, for that shard's tally to absorb."""
         self._shards, self._owner, self._send = shards, owner, send
-        self._outboxes = _outboxes(shards, OUTBOX_RECORDS, OUTBOX_TEXT)
+        records = max(1, OUTBOX_RECORDS // shards)
+        self._outboxes = _outboxes(shards, records, records * OUTBOX_TEXT)
 
     @property
     def sharded(self) -> bool:
@@ -161,7 +164,7 @@ class Tally:
             return
         # Nothing to send, yet an outbox was short: a batch or a record's key is larger than an outbox.
         records, text = (boxes.shape[1] for boxes in self._outboxes[:2])
-        self._outboxes = _outboxes(self._shards, 2 * records // kernel.B_ROW, 2 * text)
+        self._outboxes = _outboxes(self._shards, max(1, 2 * records // kernel.B_ROW), max(1, 2 * text))
 
     def absorb(self, parcel: Parcel) -> None:
         """Adds the records another tally sent this one's shard (its groups: this tally holds them all)."""

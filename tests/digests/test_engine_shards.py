@@ -131,7 +131,7 @@ def test_outboxes_too_small_for_a_batch_or_a_key_grow_and_lose_nothing(
 ) -> None:
     objects = objects_of(random.Random(11), 2000, groups=900, pieces=4)
     alone = run(*objects, workers=1)
-    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 1)
+    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 1)  # less than one a shard: one record, then growth
     monkeypatch.setattr(tally, "OUTBOX_TEXT", 8)
     assert run(*objects, workers=3, block_bytes=2048, shard_from=0) == alone
 
@@ -141,7 +141,7 @@ def test_a_full_outbox_is_sent_and_the_scan_goes_on_at_full_speed(
 ) -> None:
     objects = objects_of(random.Random(13), 3000, groups=2500, pieces=3, ascii_only=True)
     alone = run(*objects, workers=1)
-    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 40)
+    monkeypatch.setattr(tally, "OUTBOX_RECORDS", 80)  # 40 an outbox
     slow_path: list[bytes] = []
     scan_line = engine._scan_line
 
