@@ -59,7 +59,9 @@ FROM read_csv(?, delim=' ', header=false, quote='', escape='', auto_detect=false
 WHERE version = '2' AND lower(trim(status)) = 'ok'
 """
 
-# Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures. A rich
+# Per connection and ENI first (what that ENI saw each way), then the largest of the ENIs' figures; the
+# lists of ENIs and accounts are built only for the connections seen by more than one (`multi`): a list
+# per connection cost more than the rest of the fold in a window of many one-ENI connections. A rich
 # line says itself whether it is a reply (digests.rich_lines), and whether its ENI sent it (egress) or took
 # it in: an interface that forwards traffic (a firewall appliance, a NAT instance) logs the same packets
 # both ways, so an ENI's figure for a way is the larger of what it took in and what it sent, not their sum.
@@ -88,15 +90,27 @@ COPY (
            count(*) AS records, bit_or(paths) AS paths,
            bool_or(upper(action) = 'REJECT') AS rejected, bool_or(upper(action) <> 'REJECT') AS accepted
     FROM oriented GROUP BY ALL
+  ), conn AS (
+    SELECT client, server, port, proto,
+           CASE WHEN bool_or(rejected) AND bool_or(accepted) THEN 'MIXED'
+                WHEN bool_or(rejected) THEN 'REJECT' ELSE 'ACCEPT' END AS action,
+           max(bs)::BIGINT AS bytes_sent, max(br)::BIGINT AS bytes_received,
+           max(ps)::BIGINT AS packets_sent, max(pr)::BIGINT AS packets_received, sum(records)::BIGINT AS records,
+           count(*) AS eni_rows, min(eni) AS eni, min(account) AS account,
+           bit_or(paths)::UTINYINT AS paths  -- traffic-path codes seen: bit n-1 for code n (1 to 8)
+    FROM per_eni GROUP BY client, server, port, proto
+  ), multi AS (
+    SELECT client, server, port, proto,
+           list(DISTINCT eni ORDER BY eni) AS enis, list(DISTINCT account ORDER BY account) AS accounts
+    FROM per_eni SEMI JOIN (SELECT client, server, port, proto FROM conn WHERE eni_rows > 1)
+         USING (client, server, port, proto)
+    GROUP BY client, server, port, proto
   )
-  SELECT client, server, port, proto AS protocol,
-         CASE WHEN bool_or(rejected) AND bool_or(accepted) THEN 'MIXED'
-              WHEN bool_or(rejected) THEN 'REJECT' ELSE 'ACCEPT' END AS action,
-         max(bs)::BIGINT AS bytes_sent, max(br)::BIGINT AS bytes_received,
-         max(ps)::BIGINT AS packets_sent, max(pr)::BIGINT AS packets_received, sum(records)::BIGINT AS records,
-         list(DISTINCT eni ORDER BY eni) AS enis, list(DISTINCT account ORDER BY account) AS accounts,
-         bit_or(paths)::UTINYINT AS paths  -- traffic-path codes seen: bit n-1 for code n (1 to 8)
-  FROM per_eni GROUP BY client, server, port, proto
+  SELECT client, server, port, proto AS protocol, action, bytes_sent, bytes_received, packets_sent,
+         packets_received, records,
+         CASE WHEN eni_rows = 1 THEN [eni] ELSE multi.enis END AS enis,
+         CASE WHEN eni_rows = 1 THEN [account] ELSE multi.accounts END AS accounts, paths
+  FROM conn LEFT JOIN multi USING (client, server, port, proto)
   ORDER BY client, server, port, proto
 ) TO ? (FORMAT parquet, COMPRESSION zstd)
 """
