@@ -71,6 +71,7 @@ class Timing:
     sha256: str = ""
     merging: float | None = None  # when the window's job began merging its pieces
     killed: str = ""  # why the cluster was killed before the job ended
+    stored_rss_mb: float = 0.0  # the largest process's peak RSS until the digest was stored (the fold after)
 
 
 def main() -> int:
@@ -158,6 +159,7 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
     job_id = window.job_id(flow.namespace)
     stored: float | None = None
     merging: float | None = None
+    stored_rss_mb = 0.0
     row: dict[str, Any] = {}
     with worker_cluster.GroupSampler(
         worker_cluster.cluster_pid(cluster), limit_mb=cap_mb, on_limit=cluster.kill
@@ -171,7 +173,8 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
             if merging is None and str(row.get("stage", "")).startswith("merging"):
                 merging = time.monotonic() - began
             if row.get("status") == JobStatus.DONE:
-                stored = time.monotonic() - began if stored is None else stored
+                if stored is None:
+                    stored, stored_rss_mb = time.monotonic() - began, sampler.peak_process_rss_mb
                 if row["lease_until"] is None:
                     break
             worker_cluster.cluster_check(cluster)
@@ -183,7 +186,7 @@ def _time_request(window: Window, cluster: WorkerCluster, cap_mb: float) -> Timi
           f"stored {stored:.1f} s, ended {ended:.1f} s {killed}", flush=True)  # fmt: skip
     figures = sampler.cpu_seconds, sampler.peak_pss_mb, sampler.peak_process_rss_mb
     sha256 = "" if killed else _digest_sha256(job_id)
-    return Timing(stored, ended, *figures, row, sha256, merging, killed)
+    return Timing(stored, ended, *figures, row, sha256, merging, killed, stored_rss_mb or figures[2])
 
 
 def _hour_jobs() -> str:
@@ -244,13 +247,14 @@ def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> N
     days = {name: dict(timed)["day"] for name, timed in results.items() if "day" in dict(timed)}
     baseline = days.get("a")
     print(f"\n{'run':38} {'stored s':>8} {'vs (a)':>6} {'ended s':>7} {'vs (a)':>6} {'merge@ s':>8} {'M rec/s':>7} "
-          f"{'CPU s':>6} {'PSS MB':>7} {'RSS MB':>7} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
+          f"{'CPU s':>6} {'PSS MB':>7} {'RSS MB':>7} {'RSS@st':>7} {'pieces':>6} {'reused':>6}  digest text")  # fmt: skip
     for name, timed in results.items():
         hours = [timing for label, timing in timed if label != "day"]
         if hours:
             summed = Timing(sum(t.stored for t in hours), sum(t.ended for t in hours), sum(t.cpu for t in hours),
                             max(t.peak_pss_mb for t in hours), max(t.peak_rss_mb for t in hours),
-                            killed=next((t.killed for t in hours if t.killed), ""))  # fmt: skip
+                            killed=next((t.killed for t in hours if t.killed), ""),
+                            stored_rss_mb=max(t.stored_rss_mb for t in hours))  # fmt: skip
             print(_line(f"({name}) {len(hours)} hourly windows, one by one", summed, day, baseline))
         if name in days:
             print(_line(f"({name}) day, {RUNS[name][0]}", days[name], day, baseline))
@@ -273,7 +277,8 @@ def _report(results: dict[str, list[tuple[str, Timing]]], day: DayFlowLogs) -> N
     print(
         "the day's records over the stored time; vs (a): (a)'s time over the run's; CPU s, PSS (summed) and"
     )
-    print("the largest process's RSS: the worker cluster's processes, sampled every 0.25 s while timed")
+    print("the largest process's RSS: the worker cluster's processes, sampled every 0.25 s while timed;")
+    print("RSS@st: that RSS until the digest was stored (before the connection fold)")
 
 
 def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None) -> str:
@@ -288,7 +293,7 @@ def _line(label: str, timing: Timing, day: DayFlowLogs, baseline: Timing | None)
         f"{label:38} {timing.stored:8.1f} {versus(timing.stored, baseline.stored if baseline else None)} "
         f"{timing.ended:7.1f} {versus(timing.ended, baseline.ended if baseline else None)} {merging} "
         f"{day.records / timing.stored / 1e6:7.2f} {timing.cpu:6.0f} {timing.peak_pss_mb:7.0f} "
-        f"{timing.peak_rss_mb:7.0f} {timing.row.get('partials', '-')!s:>6} "
+        f"{timing.peak_rss_mb:7.0f} {timing.stored_rss_mb:7.0f} {timing.row.get('partials', '-')!s:>6} "
         f"{timing.row.get('partials_reused', '-')!s:>6}  {check}"
     )
 

@@ -10,7 +10,8 @@ the first and after the last (a window from 00:30 to 03:10 is 00:30-01:00, 01-02
 - The hours are queued for any worker; the window's own job builds the edges, then claims and builds the
   hours no worker has taken yet (so one worker alone never waits on itself), then waits for the rest.
 - The pieces' digests are merged (digests.engine.merge): byte for byte what one pass over the window
-  writes. The connection fold reads the merged digest and the pieces' rich records (digests.rich_lines).
+  writes, reading a block of each piece at a time (memory grows with the pieces, not with their text).
+  The connection fold reads the merged digest and the pieces' rich records (digests.rich_lines).
 
 The fan-out needs files named like AWS flow logs (S3, or a folder laid out as S3): a file without a time in
 its name would be read by every hour. A window of loose files, or of no file, is digested in one pass.

@@ -24,6 +24,7 @@ from digests.engine.objects import FlowLogObject
 
 HEADER = b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 GROUPS = 12_000  # enough for each worker's table and key arena to grow at least once
+WARM_BLOCK_BYTES = 4096  # the merge reads its pieces a few lines at a time: its refills compiled too
 
 
 def _sample(part: int) -> FlowLogObject:
@@ -54,7 +55,7 @@ def _merge_warm(digest: bytes) -> None:
         halves[0].write_bytes(b"".join(lines[::2]))
         halves[1].write_bytes(b"".join(lines[1::2]))
         out = io.BytesIO()
-        digests_merge(halves, out)
+        digests_merge(halves, out, block=WARM_BLOCK_BYTES)
     if out.getvalue() != digest:
         raise RuntimeError("the engine's warm-up merge does not give back the digest it was cut from")
 
