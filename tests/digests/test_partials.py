@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -263,13 +264,15 @@ def test_a_window_waits_for_a_stored_hour_whose_worker_is_still_writing_its_rich
         (folder / "rich.parquet").write_bytes(rich.read())
     store.delete(hours[1], RICH_SUFFIX)
     Digest.objects.filter(id=hours[1]).update(lease_until=timezone.now() + timedelta(minutes=5))
+    waits: list[float] = []
 
     def the_hours_worker_ends(seconds: float) -> None:  # while the window's job waits, the worker ends
+        waits.append(seconds)
         with (folder / "rich.parquet").open("rb") as rich:
             store.save(hours[1], RICH_SUFFIX, rich)
         Digest.objects.filter(id=hours[1]).update(lease_until=None)
 
-    monkeypatch.setattr("digests.partials.time.sleep", the_hours_worker_ends)
+    monkeypatch.setattr("digests.partials.time", SimpleNamespace(sleep=the_hours_worker_ends))
     merged = built(window)
-    assert (merged.partials, merged.partials_reused) == (2, 2)
+    assert (merged.partials, merged.partials_reused, len(waits)) == (2, 2, 1)
     assert [table_of(window, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)] == tables

@@ -3,11 +3,11 @@ digest is done as soon as its text is stored, and its worker stores the table af
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -37,22 +37,27 @@ def built_digest_connections(flowlogs_dir: Path) -> int:
     return count
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count(flowlogs_dir: Path) -> None:
+@pytest.mark.django_db
+def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count(
+    flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     count = built_digest_connections(flowlogs_dir)
     # Done, lease held, count not written yet: the digest's worker is between the table and the row's end.
     Digest.objects.filter(id=DIGEST_ID).update(
         connections=0, lease_until=timezone.now() + timedelta(minutes=1)
     )
+    waits: list[float] = []
 
-    def digest_run_ends() -> None:
-        time.sleep(1.0)
+    def digest_run_ends(seconds: float) -> None:  # while the graph waits, never before it looks
+        waits.append(seconds)
         Digest.objects.filter(id=DIGEST_ID).update(connections=count, lease_until=None)
 
-    ender = threading.Thread(target=digest_run_ends)
-    ender.start()
+    # This module's clock only: patching time.sleep itself would reach every other sleeper of the process.
+    monkeypatch.setattr(
+        "digests.services.time", SimpleNamespace(monotonic=time.monotonic, sleep=digest_run_ends)
+    )
     graph_run(GRAPH_ID, WINDOW)
-    ender.join()
+    assert len(waits) == 1
     assert Graph.objects.get(id=GRAPH_ID).connections == count
 
 
