@@ -6,12 +6,15 @@ import functools
 import shutil
 from typing import IO
 
+from django.utils import timezone
+
 from connections.table import ConnectionTable, table_get
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
 from digests.services import digest_flow
 from graphs.flow import DOT_SUFFIX, SVG_SUFFIX, GraphFlow
 from graphs.models import Graph
-from jobs.models import Job
+from jobs.leases import run_ended
+from jobs.models import Job, JobStatus
 from jobs.window import Window
 from ops.tempfiles import temp_folder
 
@@ -44,6 +47,12 @@ def graph_fail_stuck(graph: Graph) -> bool:
 def graph_busy(graph: Graph) -> bool:
     """Queued within the marker lifetime, or running within the task timeout."""
     return graph_flow().busy(graph)
+
+
+def graph_finishing(graph: Graph) -> bool:
+    """Done (its DOT stored) while its worker still stores the connection table and draws the preview:
+    the run has not ended. A page that shows the preview waits for it rather than say none was drawn."""
+    return graph.status == JobStatus.DONE and not run_ended(graph.lease_until, timezone.now())
 
 
 def graph_artifact_open(graph: Graph, suffix: str) -> IO[bytes]:
