@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from django.utils import timezone
 from isal import igzip
 
 from digests.connections import RICH_SUFFIX, RichInput, rich_table_write
@@ -37,6 +38,7 @@ from digests.sources.base import FlowLogSource
 from digests.sources.delivery import file_window
 from jobs.completeness import job_final
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress
+from jobs.leases import run_ended
 from jobs.models import Job, JobStatus
 from jobs.progress import JobProgress
 from jobs.window import NS_PER_SECOND, Instant, Window
@@ -181,8 +183,10 @@ def _edge_digest(parts: Partials, number: int, piece: Piece) -> PieceDigest:
 
 def _hours_built(parts: Partials, hours: dict[str, Piece]) -> None:
     """Builds the hours no worker has taken, waits for the others; raises JobFailed for an hour that failed
-    (the window's job is then retried, and the hour with it)."""
-    pending = [job_id for job_id in hours if job_id not in parts.reused]
+    (the window's job is then retried, and the hour with it). An hour is ready once its run has ended:
+    done means its text is stored, and its worker goes on to store its rich records, which the merge
+    reads too. So stored hours (reused ones as well) are waited for until their worker lets them go."""
+    pending = list(hours)
     while pending:
         _stage(parts, hours, pending)
         rows = {str(row.id): row for row in Digest.objects.filter(id__in=pending)}
@@ -190,6 +194,7 @@ def _hours_built(parts: Partials, hours: dict[str, Piece]) -> None:
         for job_id in pending:
             row = rows.get(job_id)
             if row is not None and row.status == JobStatus.DONE:
+                waiting = waiting or not run_ended(row.lease_until, timezone.now())
                 continue
             if row is not None and row.status == JobStatus.RUNNING and parts.flow.busy(row):
                 waiting = True  # being built elsewhere
@@ -197,12 +202,16 @@ def _hours_built(parts: Partials, hours: dict[str, Piece]) -> None:
             if parts.flow.run(job_id, hours[job_id].window(), requeue_on_failure=False) is None:
                 _raise_if_stuck(parts.flow, job_id, hours[job_id])  # else taken by a worker just now
                 waiting = True
-        left = (
-            Digest.objects.filter(id__in=pending).exclude(status=JobStatus.DONE).values_list("id", flat=True)
-        )
-        pending = [str(job_id) for job_id in left]
+        pending = _hours_unfinished(pending)
         if pending and waiting:
             time.sleep(POLL_SECONDS)
+
+
+def _hours_unfinished(job_ids: list[str]) -> list[str]:
+    now = timezone.now()
+    done = Digest.objects.filter(id__in=job_ids, status=JobStatus.DONE).values_list("id", "lease_until")
+    ended = {str(job_id) for job_id, lease in done if run_ended(lease, now)}
+    return [job_id for job_id in job_ids if job_id not in ended]
 
 
 def _raise_if_stuck(flow: DigestFlow, job_id: str, piece: Piece) -> None:

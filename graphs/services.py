@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import functools
 import shutil
+import time
 from typing import IO
+
+from django.utils import timezone
 
 from connections.table import ConnectionTable, table_get
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
 from digests.services import digest_flow
 from graphs.flow import DOT_SUFFIX, SVG_SUFFIX, GraphFlow
 from graphs.models import Graph
-from jobs.models import Job
+from jobs.leases import run_ended
+from jobs.models import Job, JobStatus
 from jobs.window import Window
 from ops.tempfiles import temp_folder
 
@@ -46,6 +50,12 @@ def graph_busy(graph: Graph) -> bool:
     return graph_flow().busy(graph)
 
 
+def graph_finishing(graph: Graph) -> bool:
+    """Done (its DOT stored) while its worker still stores the connection table and draws the preview:
+    the run has not ended. A page that shows the preview waits for it rather than say none was drawn."""
+    return graph.status == JobStatus.DONE and not run_ended(graph.lease_until, timezone.now())
+
+
 def graph_artifact_open(graph: Graph, suffix: str) -> IO[bytes]:
     """The stored DOT or SVG of a graph; raises jobs.ports.NotFound."""
     return graph_flow().store().open(str(graph.id), suffix)
@@ -60,6 +70,8 @@ def graph_connections(graph: Graph) -> ConnectionTable:
     table now, from the digest of its window when that is stored here."""
     flow = graph_flow()
     store = flow.store()
+    if not store.exists(str(graph.id), CONNECTIONS_SUFFIX) and graph_finishing(graph):
+        _table_wait(graph)
     if not store.exists(str(graph.id), CONNECTIONS_SUFFIX):
         _connections_from_stored_digest(graph)
     key = f"{graph.id}:{graph.finished_at.isoformat() if graph.finished_at else ''}"
@@ -68,6 +80,18 @@ def graph_connections(graph: Graph) -> ConnectionTable:
         lambda: store.open(str(graph.id), CONNECTIONS_SUFFIX),
         lambda: store.open(str(graph.id), HOSTS_SUFFIX),
     )
+
+
+def _table_wait(graph: Graph, poll_seconds: float = 0.5) -> None:
+    """A done graph's worker stores its connection table right after the DOT: wait for it rather than
+    fold the digest a second time here (or, with a remote digester, say there is none), until its run
+    ends (a worker that died stored none) or a silent job would count as abandoned."""
+    store, deadline = graph_flow().store(), time.monotonic() + graph_flow().stale_after().total_seconds()
+    while time.monotonic() < deadline and not store.exists(str(graph.id), CONNECTIONS_SUFFIX):
+        graph.refresh_from_db(fields=["status", "lease_until"])
+        if not graph_finishing(graph):
+            return
+        time.sleep(poll_seconds)
 
 
 def _connections_from_stored_digest(graph: Graph) -> None:

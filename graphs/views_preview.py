@@ -26,7 +26,7 @@ from graphs import selectors
 from graphs.artifacts_http import artifact_response
 from graphs.forms import WindowForm
 from graphs.models import Graph
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_request
+from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_finishing, graph_request
 from jobs.errors import ArtifactExists, JobInProgress
 from jobs.models import ACTIVE_STATUSES, JobStatus
 from jobs.ports import DependencyFailure, NotFound
@@ -97,7 +97,7 @@ def _request_window(request: HttpRequest, form: WindowForm) -> HttpResponse | No
 def graph_svg_preview(request: HttpRequest, graph_id: UUID) -> HttpResponse:
     """The classic page: the SVG preview rendered by the worker, with pan, zoom, search and hover."""
     graph = graph_get_or_404(graph_id)
-    active = graph.status in ACTIVE_STATUSES and graph_busy(graph)
+    active = (graph.status in ACTIVE_STATUSES and graph_busy(graph)) or graph_finishing(graph)
     context = {
         "graph": graph,
         "digest": Digest.objects.filter(id=graph.digest_id).first() if graph.digest_id else None,

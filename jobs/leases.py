@@ -124,6 +124,13 @@ def lease_held(now: datetime, stale_after: timedelta) -> Q:
     return Q(status=JobStatus.RUNNING) & (Q(lease_until__gte=now) | legacy)
 
 
+def run_ended(lease: datetime | None, now: datetime) -> bool:
+    """Whether the run of a done row has ended, given its `lease_until`: a job is done once its artifact is
+    stored, and keeps its lease while its worker writes what follows (tables, rich records, a preview).
+    The lease let go is the end; a lease run out means its worker died and what it had left never comes."""
+    return lease is None or lease < now
+
+
 def lease_expired(now: datetime, stale_after: timedelta) -> Q:
     """Running, but its worker stopped renewing the lease: abandoned."""
     legacy = Q(lease_until__isnull=True, started_at__lt=now - stale_after)

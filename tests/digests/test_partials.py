@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -245,3 +246,33 @@ def test_auto_reads_a_window_in_one_pass_until_half_its_hours_are_stored(
 
     digest_rerun(merged)  # a re-run reads everything again, in one pass
     assert built(window).partials == 1
+
+
+@pytest.mark.django_db
+def test_a_window_waits_for_a_stored_hour_whose_worker_is_still_writing_its_rich_records(
+    flowlogs_dir: Path, set_env: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vpc_generate(flowlogs_dir, DAY, 2, fields="v5")
+    window = window_parse("2019-01-01T00:00:00Z", "2019-01-01T02:00:00Z")
+    hours = [Piece(T0 + n * H, T0 + (n + 1) * H).window().job_id("digest") for n in range(2)]
+    built(window)
+    tables = [table_of(window, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)]
+    Digest.objects.filter(id=window.job_id("digest")).delete()
+    # The second hour as its worker leaves it between the text and the rich records: done, lease held.
+    store, folder = digest_flow().store(), flowlogs_dir.parent
+    with store.open(hours[1], RICH_SUFFIX) as rich:
+        (folder / "rich.parquet").write_bytes(rich.read())
+    store.delete(hours[1], RICH_SUFFIX)
+    Digest.objects.filter(id=hours[1]).update(lease_until=timezone.now() + timedelta(minutes=5))
+    waits: list[float] = []
+
+    def the_hours_worker_ends(seconds: float) -> None:  # while the window's job waits, the worker ends
+        waits.append(seconds)
+        with (folder / "rich.parquet").open("rb") as rich:
+            store.save(hours[1], RICH_SUFFIX, rich)
+        Digest.objects.filter(id=hours[1]).update(lease_until=None)
+
+    monkeypatch.setattr("digests.partials.time", SimpleNamespace(sleep=the_hours_worker_ends))
+    merged = built(window)
+    assert (merged.partials, merged.partials_reused, len(waits)) == (2, 2, 1)
+    assert [table_of(window, suffix) for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)] == tables

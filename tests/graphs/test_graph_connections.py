@@ -1,22 +1,24 @@
 """A graph takes its window's connection table from the digest only once the digest's run has ended: the
-digest is done as soon as its text is stored, and its worker stores the table afterwards."""
+digest is done as soon as its text is stored, and its worker stores the table afterwards. The connection
+views of a done graph wait for its worker's table the same way."""
 
 from __future__ import annotations
 
-import threading
+import io
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
-from digests.connections import HOSTS_SUFFIX
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
 from digests.flow import DigestFlow
 from digests.models import Digest
 from graphs.models import Graph
-from graphs.services import graph_run
+from graphs.services import graph_connections, graph_flow, graph_run
 from jobs.window import window_parse
 from tests.flowlogs import write_flow_log
 from tests.rows import job_row
@@ -37,22 +39,27 @@ def built_digest_connections(flowlogs_dir: Path) -> int:
     return count
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count(flowlogs_dir: Path) -> None:
+@pytest.mark.django_db
+def test_a_graph_waits_for_a_digest_still_storing_its_table_and_copies_its_count(
+    flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     count = built_digest_connections(flowlogs_dir)
     # Done, lease held, count not written yet: the digest's worker is between the table and the row's end.
     Digest.objects.filter(id=DIGEST_ID).update(
         connections=0, lease_until=timezone.now() + timedelta(minutes=1)
     )
+    waits: list[float] = []
 
-    def digest_run_ends() -> None:
-        time.sleep(1.0)
+    def digest_run_ends(seconds: float) -> None:  # while the graph waits, never before it looks
+        waits.append(seconds)
         Digest.objects.filter(id=DIGEST_ID).update(connections=count, lease_until=None)
 
-    ender = threading.Thread(target=digest_run_ends)
-    ender.start()
+    # This module's clock only: patching time.sleep itself would reach every other sleeper of the process.
+    monkeypatch.setattr(
+        "digests.services.time", SimpleNamespace(monotonic=time.monotonic, sleep=digest_run_ends)
+    )
     graph_run(GRAPH_ID, WINDOW)
-    ender.join()
+    assert len(waits) == 1
     assert Graph.objects.get(id=GRAPH_ID).connections == count
 
 
@@ -77,3 +84,31 @@ def test_a_graph_folds_the_digest_itself_when_the_digests_table_cannot_be_truste
     damage()
     graph_run(GRAPH_ID, WINDOW)
     assert Graph.objects.get(id=GRAPH_ID).connections == count
+
+
+@pytest.mark.django_db
+def test_a_view_of_a_done_graph_whose_worker_is_storing_its_table_waits_for_that_table(
+    flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_digest_connections(flowlogs_dir)
+    graph_run(GRAPH_ID, WINDOW)
+    store = graph_flow().store()
+    tables = {suffix: store.open(GRAPH_ID, suffix).read() for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)}
+    for suffix in tables:
+        store.delete(GRAPH_ID, suffix)
+    # Its DOT stored, its worker on the table; a remote digester's graph has no digest here to fold.
+    Graph.objects.filter(id=GRAPH_ID).update(
+        lease_until=timezone.now() + timedelta(minutes=1), digest_id=None
+    )
+    waits: list[float] = []
+
+    def worker_stores_the_table(seconds: float) -> None:
+        waits.append(seconds)
+        for suffix, content in tables.items():
+            store.save(GRAPH_ID, suffix, io.BytesIO(content))
+
+    clock = SimpleNamespace(monotonic=time.monotonic, sleep=worker_stores_the_table)
+    monkeypatch.setattr("graphs.services.time", clock, raising=False)
+    table = graph_connections(Graph.objects.get(id=GRAPH_ID))
+    assert len(waits) == 1
+    assert Path(table.connections_file).read_bytes() == tables[CONNECTIONS_SUFFIX]

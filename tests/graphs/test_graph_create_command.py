@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from graphs.flow import SVG_NOT_DRAWN
 from graphs.models import Graph
+from graphs.services import SVG_SUFFIX, graph_flow
 from jobs.time_forms import USE
 from jobs.window import window_parse
 from tests.flowlogs import FLOW_LOG_TEXT
@@ -122,27 +126,57 @@ def test_wait_gives_up_after_the_timeout_while_a_worker_holds_the_job() -> None:
         Run("--wait", "--timeout", "0.2", "--poll", "0.05")
 
 
-def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(flow_logs: Path) -> None:
-    """The worker claimed the graph just short of the time a task may run: busy when the command asks,
-    abandoned a moment later, and then built here."""
-    from graphs.services import graph_flow
+def the_command_waits(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], object]) -> list[float]:
+    """While the command sleeps between its polls, `meanwhile` happens (once): what a worker does."""
+    waits: list[float] = []
 
+    def sleep(seconds: float) -> None:
+        if not waits:
+            meanwhile()
+        waits.append(seconds)
+
+    clock = SimpleNamespace(monotonic=time.monotonic, sleep=sleep)
+    monkeypatch.setattr("graphs.management.commands.graph_create.time", clock)
+    return waits
+
+
+def test_wait_takes_over_a_graph_whose_worker_goes_silent_while_it_waits(
+    flow_logs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker holds its lease when the command asks; the lease runs out while it waits; built here."""
     window = window_parse(START, STOP)
-    claimed = timezone.now() - graph_flow().stale_after() + timedelta(seconds=1.5)
-    job_row(
-        Graph,
-        window,
-        status="running",
-        attempts=1,
-        queued_at=claimed,
-        started_at=claimed,
-    )
+    now = timezone.now()
+    lease = {"started_at": now, "lease_until": now + timedelta(minutes=1)}
+    job_row(Graph, window, status="running", attempts=1, queued_at=now, **lease)
+    goes_silent = lambda: Graph.objects.update(lease_until=now - timedelta(seconds=1))  # noqa: E731
+    the_command_waits(monkeypatch, goes_silent)
     run = Run("--wait", "--timeout", "10", "--poll", "0.05")
     assert "already requested" in run.err
     assert "running on a worker (attempt 1)" in run.err
     assert "running here (attempt 2)" in run.err
     graph = Graph.objects.get(id=GRAPH_ID)
     assert (graph.status, graph.attempts) == ("done", 2)
+
+
+def test_wait_for_the_svg_of_a_graph_whose_worker_is_still_drawing_it_waits_for_the_drawing(
+    flow_logs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Run("--wait")
+    svg = graph_flow().store().open(GRAPH_ID, SVG_SUFFIX).read()
+    graph_flow().store().delete(GRAPH_ID, SVG_SUFFIX)
+    # Done (its DOT stored), its worker drawing the preview.
+    drawing = {"svg_error": SVG_NOT_DRAWN, "stage": "rendering the SVG preview", "svg_bytes": 0}
+    Graph.objects.update(lease_until=timezone.now() + timedelta(minutes=1), **drawing)
+
+    def drawn() -> None:
+        graph_flow().store().save(GRAPH_ID, SVG_SUFFIX, io.BytesIO(svg))
+        Graph.objects.update(lease_until=None, svg_error="", stage="", svg_bytes=len(svg))
+
+    waits = the_command_waits(monkeypatch, drawn)
+    run = Run("--wait", "--output", "-", "--format", "svg")
+    assert len(waits) == 1
+    assert "DOT stored, the worker goes on: rendering the SVG preview" in run.err
+    assert run.out.encode() == svg
 
 
 def test_an_invalid_time_fails_in_plain_words_naming_the_option() -> None:

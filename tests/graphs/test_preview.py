@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
+from graphs.flow import SVG_NOT_DRAWN
 from graphs.models import Graph
 from jobs.models import JobStatus
 from jobs.time_forms import USE
@@ -343,6 +344,33 @@ def test_an_unfinished_graph_shows_its_status_and_refreshes_itself(reader: Clien
     assert '<meta http-equiv="refresh" content="2">' in content
     assert f'<span class="status status-{status}" id="graph-status">{status.title()}</span>' in content
     assert "preview.js" not in content
+
+
+def test_a_done_graph_whose_worker_still_draws_its_preview_refreshes_until_it_is_drawn(
+    reader: Client,
+) -> None:
+    graph = make_graph(
+        6,
+        JobStatus.DONE,
+        svg_error=SVG_NOT_DRAWN,
+        stage="rendering the SVG preview",
+        lease_until=timezone.now() + timedelta(minutes=1),
+    )
+    content = detail(reader, graph)
+    assert SVG_NOT_DRAWN not in content
+    assert "Building the graph…" in content and "rendering the SVG preview" in content
+    assert '<meta http-equiv="refresh" content="2">' in content
+
+
+def test_a_done_graph_whose_worker_died_before_its_preview_says_so_and_stops_refreshing(
+    reader: Client,
+) -> None:
+    graph = make_graph(
+        7, JobStatus.DONE, svg_error=SVG_NOT_DRAWN, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    content = detail(reader, graph)
+    assert SVG_NOT_DRAWN in content
+    assert 'http-equiv="refresh"' not in content
 
 
 def test_a_graph_whose_worker_went_silent_says_so_and_stops_refreshing(reader: Client) -> None:

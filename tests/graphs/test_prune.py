@@ -19,8 +19,10 @@ from digests.services import digest_flow
 from graphs.models import Graph
 from graphs.prune import PRUNE_SCHEDULE, prune_schedule_ensure, scheduled_prune
 from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_flow
+from jobs.window import window_parse
 from ops.config import config_problems
 from tests.graphs.small_vpc import START, STOP
+from tests.rows import job_row
 
 pytestmark = pytest.mark.django_db
 GRAPH_FILES = (DOT_SUFFIX, SVG_SUFFIX, CONNECTIONS_SUFFIX, HOSTS_SUFFIX)
@@ -84,6 +86,25 @@ def test_a_job_in_progress_stays_and_so_does_the_digest_it_may_read(graph: Graph
     Graph.objects.filter(id=graph.id).update(status=status)
     assert prune("--older-than", "30d") == "removed 0 graphs (0 files) and 0 digests (0 files)"
     assert stored(digest_flow().store(), graph.digest_id, DIGEST_FILES) == list(DIGEST_FILES)
+
+
+def test_a_done_graph_still_copying_its_digests_table_keeps_that_digest(graph: Graph) -> None:
+    age(graph, 40)
+    # Its DOT stored just now and its lease held: the worker goes on to copy the old digest's table.
+    Graph.objects.filter(id=graph.id).update(
+        finished_at=timezone.now(), lease_until=timezone.now() + timedelta(seconds=10)
+    )
+    assert prune("--older-than", "30d") == "removed 0 graphs (0 files) and 0 digests (0 files)"
+    assert stored(digest_flow().store(), graph.digest_id, DIGEST_FILES) == list(DIGEST_FILES)
+
+
+def test_the_hours_of_a_window_being_digested_stay(graph: Graph) -> None:
+    age(graph, 40)
+    Graph.objects.filter(id=graph.id).update(finished_at=timezone.now())  # recent: kept anyway
+    day = window_parse("2019-01-01T00:00:00Z", "2019-01-02T00:00:00Z")
+    job_row(Digest, day, status="running", lease_until=timezone.now() + timedelta(seconds=10))
+    assert str(graph.digest_id) == window_parse(START, STOP).job_id("digest")  # an hour of that day
+    assert prune("--older-than", "30d") == "removed 0 graphs (0 files) and 0 digests (0 files)"
 
 
 def test_a_failed_job_that_never_finished_goes_by_its_creation_time(graph: Graph) -> None:

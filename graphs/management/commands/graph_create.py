@@ -19,6 +19,7 @@ from graphs.services import (
     SVG_SUFFIX,
     graph_artifact_open,
     graph_busy,
+    graph_finishing,
     graph_request,
     graph_rerun,
     graph_run,
@@ -143,7 +144,8 @@ class Command(BaseCommand):
         graph_id, built = self._request(window, options["rerun"], options["reuse_digest"])
         (self.stderr if to_stdout else self.stdout).write(graph_id)
         here = options["here"] or (options["wait"] and not worker_alive)
-        if not built and (here or options["wait"]):
+        # Done once its DOT is stored, a graph may still have its worker on the table and the SVG.
+        if (not built or _finishing(graph_id)) and (here or options["wait"]):
             self._wait(graph_id, window, options["poll"], options["timeout"], here=here)
         elif not built and not worker_alive:
             self._progress("no worker is running: the graph waits in the queue (add --here to build it now)")
@@ -207,7 +209,7 @@ class Command(BaseCommand):
             if stage != shown:
                 self._progress(stage)
                 shown = stage
-            if graph.status == JobStatus.DONE:
+            if graph.status == JobStatus.DONE and not graph_finishing(graph):
                 return
             if graph.status == JobStatus.FAILED:
                 raise CommandError(f"graph {graph_id} failed: {graph.error}")
@@ -282,7 +284,14 @@ def _claimable(graph: Graph, here: bool) -> bool:
     return graph.status == JobStatus.RUNNING and not graph_busy(graph)
 
 
+def _finishing(graph_id: str) -> bool:
+    graph = graph_get(graph_id)
+    return graph is not None and graph_finishing(graph)
+
+
 def _stage(graph: Graph) -> str:
+    if graph_finishing(graph):
+        return f"DOT stored, the worker goes on: {graph.stage or 'connections and SVG preview'}"
     if graph.status == JobStatus.DONE:
         svg = f"SVG {graph.svg_bytes} bytes" if not graph.svg_error else f"no SVG: {graph.svg_error}"
         return (
@@ -300,6 +309,8 @@ def _stage(graph: Graph) -> str:
 def _missing(graph_id: str, graph: Graph | None, suffix: str) -> str:
     if graph is not None and graph.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return f"graph {graph_id} is {graph.status}: add --wait to wait for it"
+    if graph is not None and graph_finishing(graph):
+        return f"graph {graph_id} is done and its worker is still on it ({graph.stage}): add --wait to wait for it"
     if graph is not None and suffix == SVG_SUFFIX and graph.svg_error:
         return f"graph {graph_id} has no SVG preview: {graph.svg_error}"
     return f"graph {graph_id} has no stored {suffix[1:].upper()}"
