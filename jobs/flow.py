@@ -111,7 +111,7 @@ class JobFlow:
         has gone missing, so the next claim rebuilds it. `extra` values are set with it."""
         now = timezone.now()
         values = {"status": JobStatus.QUEUED, "attempts": 0, "error": "", "queued_at": now, **extra}
-        return bool(self._set(Q(id=job_id) & ~self._busy(now), **values))
+        return bool(self._set(Q(id=job_id) & ~self._busy_or_finishing(now), **values))
 
     def fail_stuck(self, job_id: str, reason: str = "marked failed by an operator") -> bool:
         """Mark a queued or running job failed; returns whether it was still active."""
@@ -217,6 +217,12 @@ class JobFlow:
             return running
         return running | Q(status=JobStatus.QUEUED, queued_at__gte=now - ttl)
 
+    def _busy_or_finishing(self, now: datetime) -> Q:
+        """Busy, or done with its worker still writing what follows the artifact (a table, a preview: its
+        lease held): a second run started now would race the first one's late writes, so a re-run or a
+        fresh start waits for the end. The Go routes still see such a job as done (`busy`)."""
+        return self._busy(now) | Q(status=JobStatus.DONE, lease_until__gte=now)
+
     def _in_progress(self, job_id: str) -> bool:
         job = self._rows().filter(id=job_id).first()
         if job is None:
@@ -235,7 +241,7 @@ class JobFlow:
             created = False
         if created:
             return job
-        where = Q(id=job_id) & ~self._busy(now)
+        where = Q(id=job_id) & ~self._busy_or_finishing(now)
         if not self._set(where, **values, attempts=0, started_at=None, finished_at=None):
             raise JobInProgress(self.namespace, job_id)
         return self._rows().get(id=job_id)

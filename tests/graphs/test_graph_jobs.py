@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 
+from graphs.flow import GraphFlow
 from graphs.models import Graph
 from graphs.services import graph_fail_stuck, graph_request, graph_rerun, graph_run
 from graphs.tasks import graph_run_task
@@ -121,6 +122,20 @@ def test_rerun_requeues_a_done_job_and_fail_stuck_only_touches_active_ones() -> 
     graph.refresh_from_db()
     assert graph.status == "failed"
     assert graph_fail_stuck(graph) is False
+
+
+@pytest.mark.django_db
+def test_a_done_job_whose_worker_still_writes_its_preview_is_rerun_only_once_that_run_ended() -> None:
+    graph = graph_row(status="done", attempts=1, lease_until=timezone.now() + timedelta(seconds=30))
+    with pytest.raises(JobInProgress):  # a second run now would race the first one's late writes
+        graph_rerun(graph)
+    assert GraphFlow().requeue_idle(GRAPH_ID) is False
+    graph.refresh_from_db()
+    assert (graph.status, graph.attempts) == ("done", 1)
+    Graph.objects.filter(id=GRAPH_ID).update(lease_until=None)  # the run ended
+    graph_rerun(graph)
+    graph.refresh_from_db()
+    assert (graph.status, graph.attempts) == ("queued", 0)
 
 
 @pytest.mark.django_db
