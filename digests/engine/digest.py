@@ -48,12 +48,11 @@ each worker that saw one of its records.
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 # Polars' allocator (its own jemalloc) keeps freed pages for 10 s by default, which on a digest's churn of
 # Parquet batches adds peak RSS that nothing uses. It reads this variable once, when polars is first
@@ -62,13 +61,12 @@ from typing import BinaryIO, cast
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:0")
 
 import numpy as np
-from isal import igzip, isal_zlib
 
 from digests.engine import kernel, readahead
+from digests.engine.decode import object_pieces
 from digests.engine.figures import SKIP_UNKNOWN_LAYOUT, DigestFigures
 from digests.engine.layouts import RecordLayout, header_layout, is_header, split_tokens
-from digests.engine.objects import FlowLogObject, FlowLogReadError
-from digests.engine.parquet import PARQUET_MAGIC, parquet_pieces
+from digests.engine.objects import FlowLogObject
 from digests.engine.partitions import write_tallies
 from digests.engine.pieces import Done, Lines, Piece, Unknown
 from digests.engine.shards import SHARD_FROM_GROUPS, Shards
@@ -79,8 +77,6 @@ from digests.engine.tally import Tally, new_seeds
 BLOCK_BYTES = 4 << 20
 DEFAULT_READ_AHEAD = 1  # decoded pieces waiting for each worker; 0 decodes in the worker itself
 MAX_WORKERS = 4  # each holds a table until the workers switch to shards; more were never measured here
-GZIP_MAGIC = b"\x1f\x8b"
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def digest_objects(
@@ -311,65 +307,8 @@ def _pieces(shared: _Objects, block_bytes: int) -> Iterator[Piece]:
         key, data = obj.key, obj.data
         del obj, taken  # only the bytes stay alive while they are decoded
         try:
-            yield from _decode(number, key, data, block_bytes)
+            yield from object_pieces(number, key, data, block_bytes)
         except Exception as error:
             raise _Failure(number, error) from error
         yield Done(number, len(data))
         del data
-
-
-def _decode(number: int, key: str, data: bytes, block_bytes: int) -> Iterator[Piece]:
-    if data[:4] == PARQUET_MAGIC:
-        yield from parquet_pieces(number, key, data)
-    elif data[:2] == GZIP_MAGIC:
-        yield from _line_pieces(number, _gunzip(key, data, block_bytes))
-    else:
-        yield from _line_pieces(
-            number, (data[at : at + block_bytes] for at in range(0, len(data), block_bytes))
-        )
-
-
-# isal's stubs type its error class as an instance
-_GZIP_ERRORS = (OSError, EOFError, ValueError, cast("type[Exception]", isal_zlib.error))
-
-
-def _gunzip(key: str, data: bytes, block_bytes: int) -> Iterator[bytes]:
-    reader = igzip.GzipFile(fileobj=io.BytesIO(data))
-    while True:
-        try:
-            block = reader.read(block_bytes)
-        except _GZIP_ERRORS as error:
-            raise FlowLogReadError(key, f"corrupt or truncated gzip: {error}") from error
-        if not block:
-            return
-        yield block
-
-
-def _line_pieces(number: int, blocks: Iterator[bytes]) -> Iterator[Lines]:
-    """The blocks' whole lines, in place; only a line cut by a block's end is copied.
-
-    A UTF-8 byte order mark that opens the object is dropped (editors on Windows write one), so its header
-    is still a header; anywhere else it is an ordinary (non-ASCII) token byte sequence."""
-    pending: list[bytes] = []  # the start of a line still waiting for its newline
-    first = True
-    for block in blocks:
-        begin = 0
-        if first and block:
-            first = False
-            begin = len(UTF8_BOM) if block.startswith(UTF8_BOM) else 0
-        if pending:
-            begin = block.find(b"\n") + 1
-            if begin == 0:
-                pending.append(block)
-                continue
-            joined = b"".join([*pending, block[:begin]])
-            pending = []
-            yield Lines(number, joined, 0, len(joined))
-        cut = block.rfind(b"\n") + 1
-        if cut > begin:
-            yield Lines(number, block, begin, cut)
-        if max(cut, begin) < len(block):
-            pending.append(block[max(cut, begin) :])
-    if pending:
-        tail = b"".join([*pending, b"\n"])
-        yield Lines(number, tail, 0, len(tail))
