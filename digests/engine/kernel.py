@@ -13,9 +13,10 @@ A group is identified by two independently, randomly seeded 64-bit hashes of its
 row holds both, the sums and the group's number; the key itself (its text and numbers) is stored once, when
 the group is created, and read back only to write the digest.
 
-The end of a digest (digests/engine/partitions.py) works here too: `partition_groups` splits a table's groups
-by the leading bytes of their lines, `gather` merges a partition's groups of several tables, `render`
-writes their lines and `sort_lines` sorts them, a radix sort on 8-byte words.
+The end of a digest (digests/engine/partitions.py) works here too: `foreign_groups` and `gather` hand each
+group held by several tables to one of them, `partition_groups` splits a table's groups by the leading
+bytes of their lines, `render_groups` writes a partition's lines straight from the tables and
+`sort_lines` sorts them, a radix sort on 8-byte words.
 
 This stays one module on purpose: numba's on-disk cache only notices edits to the file a function is defined
 in, so helpers inlined from another file could leave stale compiled code in use after they were edited.
@@ -923,6 +924,53 @@ def _write_optional(out: np.ndarray, at: int, value: int, present: bool) -> int:
 
 
 @_compiled
+def bounds_text(counts: np.ndarray) -> np.ndarray:
+    """ " <first> <last> ": the digest's bounds, the same on every line, written once."""
+    bounds = np.empty(2 * 21 + 3, np.uint8)
+    bounds[0] = SPACE
+    end = _write_optional(bounds, 1, counts[FIRST], counts[HAS_FIRST] != 0)
+    bounds[end] = SPACE
+    end = _write_optional(bounds, end + 1, counts[LAST], counts[HAS_LAST] != 0)
+    bounds[end] = SPACE
+    return bounds[: end + 1]
+
+
+@_inlined
+def _render_line(
+    out: np.ndarray,
+    at: int,
+    table: np.ndarray,
+    row: int,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    group: int,
+    bounds: np.ndarray,
+) -> int:
+    """Writes the group's digest line, without its newline, at out[at:]; returns where it ends."""
+    out[at] = DIGEST_VERSION
+    out[at + 1] = SPACE
+    mid = keys[group, KEY_MID]
+    at = _copy(out, at + 2, arena, offsets[group], mid)
+    nulls = keys[group, KEY_NULLS]
+    out[at] = SPACE
+    at = _write_optional(out, at + 1, keys[group, KEY_SRCPORT], nulls & 1 == 0)
+    out[at] = SPACE
+    at = _write_optional(out, at + 1, keys[group, KEY_DSTPORT], nulls & 2 == 0)
+    out[at] = SPACE
+    at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
+    out[at] = SPACE
+    at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
+    out[at] = SPACE
+    at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
+    at = _copy(out, at, bounds, 0, bounds.shape[0])
+    return _copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+
+
+LINE_NUMBERS_ROOM = 8 * 21 + 2  # a line's bytes beyond its key text: its numbers, bounds and spaces, at most
+
+
+@_compiled
 def render(
     table: np.ndarray, keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -931,40 +979,70 @@ def render(
     In group order, so the keys and their text are read in order; the table rows are prefetched."""
     groups = counts[GROUPS]
     rows = group_rows(table, groups)
-    out = np.empty(counts[ARENA_USED] + groups * (8 * 21 + 2), np.uint8)
+    out = np.empty(counts[ARENA_USED] + groups * LINE_NUMBERS_ROOM, np.uint8)
     starts = np.empty(groups + 1, np.int64)
-    bounds = np.empty(2 * 21 + 3, np.uint8)  # " <first> <last> ", the same on every line: written once
-    bounds[0] = SPACE
-    end = _write_optional(bounds, 1, counts[FIRST], counts[HAS_FIRST] != 0)
-    bounds[end] = SPACE
-    end = _write_optional(bounds, end + 1, counts[LAST], counts[HAS_LAST] != 0)
-    bounds[end] = SPACE
-    end += 1
+    bounds = bounds_text(counts)
     at = 0
     for group in range(groups):
         if group + BATCH < groups:
             _prefetch_row(table, rows[group + BATCH])
-        row = rows[group]
         starts[group] = at
-        out[at] = DIGEST_VERSION
-        out[at + 1] = SPACE
-        mid = keys[group, KEY_MID]
-        at = _copy(out, at + 2, arena, offsets[group], mid)
-        nulls = keys[group, KEY_NULLS]
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, keys[group, KEY_SRCPORT], nulls & 1 == 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, keys[group, KEY_DSTPORT], nulls & 2 == 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
-        out[at] = SPACE
-        at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-        at = _copy(out, at, bounds, 0, end)
-        at = _copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+        at = _render_line(out, at, table, rows[group], keys, offsets, arena, group, bounds)
     starts[groups] = at
     return out[:at], starts
+
+
+@_inlined
+def _prefetch_members(
+    members: np.ndarray,
+    i: int,
+    rows: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    table: np.ndarray,
+) -> None:
+    """Asks early for what the groups members[i + ...] will need. They are a sparse subset of a table's
+    groups and most reads miss the cache; each depends on the one before, so in stages: a group's row
+    number, text offsets and key numbers first, its table row and text a few groups later."""
+    count = members.shape[0]
+    if i + 4 * BATCH < count:
+        ahead = members[i + 4 * BATCH]
+        _prefetch(rows, ahead)
+        _prefetch(offsets, ahead)
+        _prefetch(keys, ahead * KEY_ROW)
+        _prefetch(keys, ahead * KEY_ROW + KEY_ROW - 1)
+    if i + 2 * BATCH < count:
+        ahead = members[i + 2 * BATCH]
+        _prefetch_row(table, rows[ahead])
+        _prefetch(arena, offsets[ahead])
+        _prefetch(arena, offsets[ahead + 1] - 1)
+
+
+@_compiled
+def render_groups(
+    table: np.ndarray,
+    rows: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    members: np.ndarray,
+    bounds: np.ndarray,
+    out: np.ndarray,
+    starts: np.ndarray,
+    at: int,
+    line: int,
+) -> int:
+    """Appends the lines of the groups numbered in `members` (rows: group_rows) to out[at:], without
+    newlines, and where each starts to starts[line:]; returns where the last ends. `out` must have room:
+    their key text and LINE_NUMBERS_ROOM a line. `bounds` is bounds_text() of the whole digest."""
+    count = members.shape[0]
+    for i in range(count):
+        _prefetch_members(members, i, rows, keys, offsets, arena, table)
+        group = members[i]
+        starts[line + i] = at
+        at = _render_line(out, at, table, rows[group], keys, offsets, arena, group, bounds)
+    return at
 
 
 @_compiled
@@ -1080,6 +1158,9 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
             if i + BATCH < hi:  # the lines are read in their last order, at random: ask early
                 _prefetch(data, starts[order[i + BATCH]] + depth)
             words[i] = _word_at(data, starts[order[i]], starts[order[i] + 1], depth)
+        if _all_equal(words, lo, hi):  # a word the run shares (the rest of an interface id, say): no pass
+            waiting = _split_ended(data, starts, order, lo, hi, depth, pending, waiting)
+            continue
         _sort_by_words(words, order, lo, hi, spare_words, spare_order)
         run = lo
         for i in range(lo + 1, hi + 1):
@@ -1088,6 +1169,14 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
             if i - run > 1:
                 waiting = _split_ended(data, starts, order, run, i, depth, pending, waiting)
             run = i
+
+
+@_inlined
+def _all_equal(words: np.ndarray, lo: int, hi: int) -> bool:
+    for i in range(lo + 1, hi):  # noqa: SIM110  # a loop numba compiles; all() of a generator it does not
+        if words[i] != words[lo]:
+            return False
+    return True
 
 
 @_compiled
@@ -1261,15 +1350,25 @@ def head_words(
 
 @_compiled
 def partition_groups(
-    keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, groups: int, depth: int, splitters: np.ndarray
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    arena: np.ndarray,
+    groups: int,
+    depth: int,
+    splitters: np.ndarray,
+    moved: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The groups by partition: partition p (head words from splitters[p - 1] on, below splitters[p]) has
-    the groups members[bounds[p]:bounds[p + 1]], in group order, with key_bytes[p] bytes of key text."""
+    the groups members[bounds[p]:bounds[p + 1]], in group order, with key_bytes[p] bytes of key text.
+    Groups numbered below len(moved) whose `moved` flag is set are left out (another table holds them)."""
     partitions = splitters.shape[0] + 1
     partition_of = np.empty(groups, np.int32)
     bounds = np.zeros(partitions + 1, np.int64)
     key_bytes = np.zeros(partitions, np.int64)
     for group in range(groups):
+        if group < moved.shape[0] and moved[group]:
+            partition_of[group] = -1
+            continue
         word = _head_word(keys, offsets, arena, group, depth)
         low, high = 0, splitters.shape[0]  # the first splitter above the word
         while low < high:
@@ -1283,11 +1382,44 @@ def partition_groups(
         key_bytes[low] += offsets[group + 1] - offsets[group]
     for partition in range(partitions):
         bounds[partition + 1] += bounds[partition]
-    members = np.empty(groups, np.int64)
+    members = np.empty(bounds[partitions], np.int64)
     placed = bounds[:-1].copy()
     for group in range(groups):
+        if partition_of[group] < 0:
+            continue
         members[placed[partition_of[group]]] = group
         placed[partition_of[group]] += 1
+    return members, bounds, key_bytes
+
+
+@_compiled
+def foreign_groups(
+    table: np.ndarray, offsets: np.ndarray, below: int, shards: int, owner: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups numbered below `below` that belong to other shards than `owner` (see `_shard`), by shard:
+    shard s's are members[bounds[s]:bounds[s + 1]], with key_bytes[s] bytes of key text."""
+    found = np.empty(below, np.int64)
+    shard_of = np.empty(below, np.int64)
+    bounds = np.zeros(shards + 1, np.int64)
+    key_bytes = np.zeros(shards, np.int64)
+    count = 0
+    for row in range(0, table.shape[0], ROW):
+        group = (table[row + GROUP] & GROUP_BITS) - 1
+        if group < 0 or group >= below:
+            continue
+        shard = _shard(table[row + H1], shards)
+        if shard != owner:
+            found[count], shard_of[count] = group, shard
+            count += 1
+            bounds[shard + 1] += 1
+            key_bytes[shard] += offsets[group + 1] - offsets[group]
+    for shard in range(shards):
+        bounds[shard + 1] += bounds[shard]
+    members = np.empty(count, np.int64)
+    placed = bounds[:-1].copy()
+    for i in range(count):
+        members[placed[shard_of[i]]] = found[i]
+        placed[shard_of[i]] += 1
     return members, bounds, key_bytes
 
 
@@ -1310,17 +1442,8 @@ def gather(
     mask = table.shape[0] // ROW - 1
     count = members.shape[0]
     for i in range(count):
-        # Each group's reads depend on the one before (its row number, its row, this table's row), and
-        # most miss the cache: each is asked for a batch before it is needed, in stages.
-        if i + 2 * BATCH < count:
-            ahead = members[i + 2 * BATCH]
-            _prefetch(other_rows, ahead)
-            _prefetch(other_offsets, ahead)
-            _prefetch(other_keys, ahead * KEY_ROW)
-        if i + BATCH < count:
-            ahead = members[i + BATCH]
-            _prefetch_row(other_table, other_rows[ahead])
-            _prefetch(other_arena, other_offsets[ahead])
+        # and this table's row, which depends on the other's
+        _prefetch_members(members, i, other_rows, other_keys, other_offsets, other_arena, other_table)
         if i + BATCH // 2 < count:
             ahead_row = other_rows[members[i + BATCH // 2]]
             _prefetch_row(table, (other_table[ahead_row + H1] & mask) * ROW)

@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from digests.engine.kernel_layouts import KERNEL_FIELDS
 from digests.engine.layouts import (
     DIGEST_FIELDS,
     KNOWN_FIELDS,
@@ -23,7 +24,6 @@ from digests.engine.layouts import (
 )
 from digests.engine.objects import FlowLogReadError
 from digests.engine.pieces import Lines, Unknown
-from digests.engine.tally import KERNEL_FIELDS
 
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 256 * 1024

@@ -1,13 +1,15 @@
 """The end of a digest: the workers' tallies into one sorted text, a range of lines at a time.
 
-Each worker's tally holds the groups it has seen, so a group may be in several. Rather than merging them
-all into one more table, then writing and sorting every line at once, the groups are split into
-partitions by the leading bytes of their lines (their *heads*, see digests/engine/kernel.py), into ranges
-of about PARTITION_GROUPS groups: the lines of one partition all sort before those of the next, so the
-partitions, each merged, written and sorted on its own, concatenate into the digest. Finisher threads (the
-compiled code runs without the GIL) take the partitions in turn; the calling thread writes each to `out`
-in order, and at most two partitions a thread wait for it, so the memory of the finish is a few
-partitions, small enough to merge and sort within the CPU's caches.
+A worker's tally may hold groups that others hold too (those it took before the workers switched to
+shards, digests/engine/shards.py): first each such group is handed to one tally, the one of its shard,
+with the sums of every copy (`tallies_settle`), so that every group is in one tally only. Then, rather than
+writing and sorting every line at once, the groups are split into partitions by the leading bytes of their
+lines (their *heads*, see digests/engine/kernel.py), into ranges of about PARTITION_GROUPS groups: the
+lines of one partition all sort before those of the next, so the partitions, each written straight from
+the tallies' tables and sorted on its own, concatenate into the digest. Finisher threads (the compiled
+code runs without the GIL) take the partitions in turn; the calling thread writes each to `out` in order,
+and at most two partitions a thread wait for it, so the memory of the finish is a few partitions, small
+enough to sort within the CPU's caches.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import BinaryIO
 
 import numpy as np
 
+from digests.engine import kernel
+from digests.engine.lines import write_lines
+from digests.engine.shards import tallies_settle
 from digests.engine.tally import Tally
 
 PARTITION_GROUPS = 1 << 15  # groups a partition holds, about: ~3.5 MB of lines to sort
@@ -44,24 +49,34 @@ class _Plan:
     common: int  # leading bytes all lines share
     partitions: int
     splits: list[_Split]
+    bounds: np.ndarray  # " <first> <last> ", the same on every line
 
 
 def write_tallies(tallies: list[Tally], out: BinaryIO, threads: int) -> int:
     """Writes the digest lines of the tallies (of one digest: same hash seeds) to `out`, sorted, with
     `threads` finisher threads; returns how many lines."""
-    filled = [tally for tally in tallies if tally.groups > 0]
-    if not filled:
+    if not any(tally.groups for tally in tallies):
         return 0
     threads = max(1, threads)
-    plan = _plan(filled, threads)
+    moved = tallies_settle(tallies, threads)
+    filled = [(tally, flags) for tally, flags in zip(tallies, moved, strict=True) if tally.groups > 0]
+    plan = _plan(filled, _bounds_text(tallies), threads)
 
     def finish(partition: int) -> tuple[int, io.BytesIO]:
-        return _finish(filled, plan, partition)
+        return _finish([tally for tally, _ in filled], plan, partition)
 
     return _in_order(finish, plan.partitions, threads, out)
 
 
-def _plan(tallies: list[Tally], threads: int) -> _Plan:
+def _bounds_text(tallies: list[Tally]) -> np.ndarray:
+    every = Tally(0, 0, tallies[0].seeds)
+    for tally in tallies:
+        every.take_bounds(tally)
+    return every.bounds_text()
+
+
+def _plan(filled: list[tuple[Tally, np.ndarray]], bounds: np.ndarray, threads: int) -> _Plan:
+    tallies = [tally for tally, _ in filled]
     head = np.frombuffer(tallies[0].head(), np.uint8)
     common = len(head)
     for tally in tallies:
@@ -71,8 +86,8 @@ def _plan(tallies: list[Tally], threads: int) -> _Plan:
     sample = np.sort(np.concatenate([tally.head_words(common, step) for tally in tallies]))
     splitters = _splitters(sample, min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS)))
     with ThreadPoolExecutor(threads, thread_name_prefix="digest-plan") as pool:  # compiled: without the GIL
-        splits = list(pool.map(lambda tally: _split(tally, common, splitters), tallies))
-    return _Plan(LINE_START + common, len(splitters) + 1, splits)
+        splits = list(pool.map(lambda each: _split(each[0], each[1], common, splitters), filled))
+    return _Plan(LINE_START + common, len(splitters) + 1, splits, bounds)
 
 
 def _splitters(sample: np.ndarray, partitions: int) -> np.ndarray:
@@ -82,21 +97,25 @@ def _splitters(sample: np.ndarray, partitions: int) -> np.ndarray:
     return np.unique(chosen[chosen > sample[0]])  # none at the lowest word: the first partition is not empty
 
 
-def _split(tally: Tally, common: int, splitters: np.ndarray) -> _Split:
-    members, bounds, key_bytes = tally.partition(common, splitters)
+def _split(tally: Tally, moved: np.ndarray, common: int, splitters: np.ndarray) -> _Split:
+    members, bounds, key_bytes = tally.partition(common, splitters, moved)
     return _Split(tally.rows(), members, bounds, key_bytes)
 
 
 def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, io.BytesIO]:
-    """Partition `partition`'s lines: its groups of every tally merged, written and sorted."""
+    """Partition `partition`'s lines, written from every tally (each group is in one) and sorted."""
     groups = sum(int(split.bounds[partition + 1] - split.bounds[partition]) for split in plan.splits)
-    arena = sum(int(split.key_bytes[partition]) for split in plan.splits)
-    merged = Tally(0, 0, tallies[0].seeds, groups=groups, arena=arena)
+    text_bytes = sum(int(split.key_bytes[partition]) for split in plan.splits)
+    data = np.empty(text_bytes + groups * kernel.LINE_NUMBERS_ROOM, np.uint8)
+    starts = np.empty(groups + 1, np.int64)
+    at = line = 0
     for tally, split in zip(tallies, plan.splits, strict=True):
-        merged.gather(tally, split.rows, split.members[split.bounds[partition] : split.bounds[partition + 1]])
-        merged.take_bounds(tally)  # every record in the window is in a group: no other tally has bounds
+        members = split.members[split.bounds[partition] : split.bounds[partition + 1]]
+        at = tally.render(split.rows, members, plan.bounds, data, starts, at, line)
+        line += members.shape[0]
+    starts[groups] = at
     text = io.BytesIO()
-    return merged.write(text, plan.common), text
+    return write_lines(data, starts, text, plan.common), text
 
 
 def _in_order(

@@ -7,8 +7,9 @@ copies of each), and the finish (digests/engine/partitions.py) merges the copies
 (kernel.SHARD_SHIFT), a worker keeps the records of its own groups and sends the others' to their owners
 in parcels (kernel.scan's outboxes), and each worker absorbs the parcels sent to it between the pieces it
 scans, and once more after all have stopped. From then on a new group is held once, whatever the number
-of workers; the groups seen before the switch stay where they are and are merged at the finish as before
-(counted in all, not per worker, so that they stay about `from_groups` however many workers there are).
+of workers; the groups seen before the switch stay where they are until the finish hands each to the tally of its
+shard (`tallies_settle`; counted in all, not per worker, so that they stay about `from_groups` however
+many workers there are).
 
 The cost is a copy of the other workers' records (their batch rows and key text), which small windows
 need not pay: below `from_groups` the tallies are small enough that a copy each is cheap.
@@ -20,6 +21,8 @@ import functools
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from digests.engine.tally import Parcel, Tally
 
@@ -81,3 +84,41 @@ class Shards:
 
 def _send(inboxes: list[queue.SimpleQueue[Parcel]], shard: int, parcel: Parcel) -> None:
     inboxes[shard].put(parcel)
+
+
+def tallies_settle(tallies: list[Tally], threads: int) -> list[np.ndarray]:
+    """Makes the tallies disjoint: each group ends up in the tally of its shard (`tallies[n]` is shard n of
+    len(tallies)) with the sums of every copy; returns, for each tally, the flags of the groups it gave
+    away (numbered as in that tally), which the finish leaves out.
+
+    Only groups taken before a tally switched to shards can belong to another shard (all of a tally's
+    groups, if it never switched), so a sharded digest moves at most about `from_groups` of them. Three
+    steps, the compiled ones in `threads` threads: find each tally's foreign groups; grow each tally for
+    the groups it will take (in this thread: growing moves a table's rows); then each tally takes its
+    groups from every other. A tally only writes its own arrays, and reads the others' given-away groups,
+    which nobody writes any more, so the takers need no lock.
+    """
+    if len(tallies) < 2:
+        return [np.zeros(0, np.uint8) for _ in tallies]
+    shards = len(tallies)
+    below = [tally.unsharded_groups for tally in tallies]  # before they take others' groups
+    with ThreadPoolExecutor(threads, thread_name_prefix="flowlog-settle") as pool:
+        found = list(pool.map(lambda owner: tallies[owner].foreign(shards, owner), range(shards)))
+        for owner, tally in enumerate(tallies):
+            incoming = [(bounds[owner + 1] - bounds[owner], text[owner]) for _, bounds, text in found]
+            tally.reserve(sum(int(groups) for groups, _ in incoming), sum(int(text) for _, text in incoming))
+        rows = list(pool.map(lambda tally: tally.rows(), tallies))
+
+        def take(owner: int) -> None:
+            for giver, (members, bounds, _) in enumerate(found):
+                if giver != owner and bounds[owner + 1] > bounds[owner]:
+                    chosen = members[bounds[owner] : bounds[owner + 1]]
+                    tallies[owner].gather(tallies[giver], rows[giver], chosen)
+
+        list(pool.map(take, range(shards)))
+    moved = []
+    for count, (members, _, _) in zip(below, found, strict=True):
+        flags = np.zeros(count, np.uint8)
+        flags[members] = 1
+        moved.append(flags)
+    return moved

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
@@ -24,44 +23,12 @@ from digests.engine.figures import (
     SKIP_UNKNOWN_STATUS,
     DigestFigures,
 )
-from digests.engine.layouts import (
-    ACCOUNT,
-    ACTION,
-    BYTES,
-    DEFAULT_TGW,
-    DEFAULT_V2,
-    DSTADDR,
-    DSTPORT,
-    END,
-    ENI,
-    PACKETS,
-    PROTOCOL,
-    SRCADDR,
-    SRCPORT,
-    START,
-    STATUS,
-    RecordLayout,
-)
+from digests.engine.kernel_layouts import layout_rows
+from digests.engine.layouts import RecordLayout
+from digests.engine.lines import write_lines
 
-# The kernel's field numbers, by name (kernel.ACCOUNT ... kernel.END).
-KERNEL_FIELDS = (
-    ACCOUNT,
-    ENI,
-    SRCADDR,
-    DSTADDR,
-    ACTION,
-    STATUS,
-    SRCPORT,
-    DSTPORT,
-    PROTOCOL,
-    PACKETS,
-    BYTES,
-    START,
-    END,
-)
 FIRST_SLOTS = 1 << 12
 FIRST_ARENA = 1 << 18
-WRITE_BYTES = 4 << 20  # digest text written at a time
 # A sharded tally's outboxes (one for each other shard) hold this many records in all, shared among the
 # shards (so their memory, ~270 bytes a record with its key text, stays ~9 MB a tally however many there
 # are), and 96 bytes of key text a record before they are sent.
@@ -94,6 +61,7 @@ class Tally:
         self._counts = np.zeros(kernel.COUNTS, np.int64)
         self._scratch = kernel.scratch(0)
         self._shards, self._owner = 1, 0
+        self._sharded_at: int | None = None  # the groups it held when it switched to shards
         self._send: Callable[[int, Parcel], None] = _nowhere
         self._outboxes = _outboxes(1, 0, 0)
 
@@ -134,6 +102,7 @@ class Tally:
         """From now on this tally keeps only the groups of shard `owner` of `shards`; the records of the
         others' groups are handed to `send(shard, parcel)` in parcels, for that shard's tally to absorb."""
         self._shards, self._owner, self._send = shards, owner, send
+        self._sharded_at = self.groups
         records = max(1, OUTBOX_RECORDS // shards)
         self._outboxes = _outboxes(shards, records, records * OUTBOX_TEXT)
 
@@ -168,15 +137,31 @@ class Tally:
 
     def absorb(self, parcel: Parcel) -> None:
         """Adds the records another tally sent this one's shard (its groups: this tally holds them all)."""
-        while _needs_rows(self._table, self.groups + parcel.records + kernel.BATCH + 1):
-            self._grow_table()
-        room = int(self._counts[kernel.ARENA_USED]) + parcel.need
-        if room > self._arena.shape[0]:
-            self._arena = _resized(self._arena, max(room, 2 * self._arena.shape[0]))
+        self.reserve(parcel.records + kernel.BATCH, parcel.need)
         kernel.absorb(
             parcel.rows, parcel.records, parcel.text,
             self._table, self._keys, self._offsets, self._arena, self._counts,
         )  # fmt: skip
+
+    def reserve(self, groups: int, text: int) -> None:
+        """Grows the table and the arena, if need be, so that `groups` more groups with `text` bytes of key
+        text fit without growing again (what `gather` needs)."""
+        while _needs_rows(self._table, self.groups + groups + 1):
+            self._grow_table()
+        room = int(self._counts[kernel.ARENA_USED]) + text
+        if room > self._arena.shape[0]:
+            self._arena = _resized(self._arena, max(room, 2 * self._arena.shape[0]))
+
+    @property
+    def unsharded_groups(self) -> int:
+        """How many of its groups it took before it switched to shards (all, if it never did): only these
+        may belong to another shard, or be held by another tally too."""
+        return self.groups if self._sharded_at is None else self._sharded_at
+
+    def foreign(self, shards: int, owner: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Its groups that belong to other shards than `owner` of `shards` (kernel.foreign_groups): (members,
+        bounds, key bytes), by shard."""
+        return kernel.foreign_groups(self._table, self._offsets, self.unsharded_groups, shards, owner)
 
     def skip(self, reason: str, records: int) -> None:
         """Counts records skipped before they reached the scan (a Parquet file with no known column)."""
@@ -217,19 +202,10 @@ class Tally:
     def write(self, out: BinaryIO, common: int = 0) -> int:
         """Writes the digest lines, sorted bytewise, each ending in a newline; returns how many. All lines
         are known to share their first `common` bytes."""
-        count = self.groups
-        if count == 0:
+        if self.groups == 0:
             return 0
         data, starts = kernel.render(self._table, self._keys, self._offsets, self._arena, self._counts)
-        order = np.arange(count)
-        kernel.sort_lines(data, starts, order, common)
-        longest = int(np.diff(starts).max()) + 1
-        chunk = np.empty(max(WRITE_BYTES, longest), np.uint8)
-        line = 0
-        while line < count:
-            line, used = kernel.fill(data, starts, order, line, chunk)
-            out.write(chunk[:used].data)
-        return count
+        return write_lines(data, starts, out, common)
 
     # --- for digests/engine/partitions.py: the groups split by the leading bytes of their lines ---
 
@@ -245,9 +221,35 @@ class Tally:
         """The head words (kernel.head_words) of groups 0, step, 2 * step..., which order them as their lines."""
         return kernel.head_words(self._keys, self._offsets, self._arena, self.groups, depth, step)
 
-    def partition(self, depth: int, splitters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The groups by ranges of head words (kernel.partition_groups): (members, bounds, key bytes)."""
-        return kernel.partition_groups(self._keys, self._offsets, self._arena, self.groups, depth, splitters)
+    def partition(
+        self, depth: int, splitters: np.ndarray, moved: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The groups by ranges of head words, but the `moved` ones (kernel.partition_groups): (members,
+        bounds, key bytes)."""
+        return kernel.partition_groups(
+            self._keys, self._offsets, self._arena, self.groups, depth, splitters, moved
+        )
+
+    def render(
+        self, rows: np.ndarray, members: np.ndarray, bounds: np.ndarray, out: np.ndarray, starts: np.ndarray,
+        at: int, line: int,
+    ) -> int:  # fmt: skip
+        """Appends the lines of the groups numbered in `members` to `out` (kernel.render_groups)."""
+        return int(
+            kernel.render_groups(
+                self._table,
+                rows,
+                self._keys,
+                self._offsets,
+                self._arena,
+                members,
+                bounds,
+                out,
+                starts,
+                at,
+                line,
+            )
+        )
 
     def rows(self) -> np.ndarray:
         """Where each group's table row is, by group number, for `gather`."""
@@ -268,6 +270,10 @@ class Tally:
         bounds = other._counts.copy()
         bounds[kernel.RECORDS : kernel.UNKNOWN_STATUS + 1] = 0
         kernel.merge_counts(self._counts, bounds)
+
+    def bounds_text(self) -> np.ndarray:
+        """ " <first> <last> ": its start and end bounds as every line writes them (kernel.bounds_text)."""
+        return kernel.bounds_text(self._counts)
 
     def _grow(self) -> None:
         """Grows the table when it is half full (with a batch's margin), else the arena."""
@@ -313,29 +319,6 @@ def new_seeds() -> tuple[int, int]:
     """Hash seeds, fresh for every digest: not secret, but they make crafted key collisions impractical."""
     seeds = random.Random()  # noqa: S311
     return seeds.getrandbits(63), seeds.getrandbits(63)
-
-
-@lru_cache(maxsize=256)
-def layout_rows(layout: RecordLayout | None) -> tuple[np.ndarray, int]:
-    """The kernel's layout rows: the one in force (or none: width 0), then the v2 and Transit Gateway defaults."""
-    rows = np.array(
-        [*_row(layout), *_row(DEFAULT_V2), *_row(DEFAULT_TGW)], np.int64
-    )  # flat, as scan reads it
-    rows.setflags(write=False)
-    return rows, 0 if layout is None else layout.width
-
-
-def _row(layout: RecordLayout | None) -> list[int]:
-    if layout is None:
-        return [-1] * kernel.LAYOUT_COLUMNS
-    row = [layout.index.get(name, -1) for name in KERNEL_FIELDS]
-    left, right = row[kernel.ACCOUNT : kernel.ACTION], row[kernel.ACTION : kernel.SRCPORT]
-    spans = all(_side_by_side(fields) for fields in (left, right))
-    return [*row, int(spans)]
-
-
-def _side_by_side(positions: list[int]) -> bool:
-    return positions[0] >= 0 and positions == list(range(positions[0], positions[0] + len(positions)))
 
 
 def _key_rows(slots: int) -> int:

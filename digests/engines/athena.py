@@ -29,7 +29,7 @@ from ops.config import config_get
 DOLLARS_PER_TB = 5.0
 MINIMUM_BILLED_BYTES = 10 * 1000 * 1000
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-# The order of the Parquet rows' text lines, as the built-in engine writes them (tally.KERNEL_FIELDS).
+# The order of the Parquet rows' text lines, as the built-in engine writes them (kernel_layouts.KERNEL_FIELDS).
 CANONICAL_FIELDS = (
     "account-id",
     "interface-id",

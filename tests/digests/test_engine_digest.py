@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from digests.engine import digest as engine
-from digests.engine import kernel, tally
+from digests.engine import kernel, kernel_layouts, tally
 from digests.engine.digest import digest_objects
 from digests.engine.figures import SKIP_REASONS, DigestFigures
 from digests.engine.layouts import DEFAULT_TGW, DEFAULT_V2, RecordLayout, is_header, split_tokens
@@ -949,7 +949,7 @@ def test_header_detection_needs_names_only_and_one_known_field() -> None:
 
 
 def test_default_layouts_are_chosen_by_token_count_only() -> None:
-    rows, width = tally.layout_rows(None)
+    rows, width = kernel_layouts.layout_rows(None)
     columns = kernel.LAYOUT_COLUMNS
     assert (width, kernel._layout_row(0, 14), kernel._layout_row(0, 36), kernel._layout_row(0, 13)) == (
         0,
@@ -958,8 +958,8 @@ def test_default_layouts_are_chosen_by_token_count_only() -> None:
         -1,
     )
     assert (DEFAULT_V2.width, DEFAULT_TGW.width) == (14, 36)
-    assert list(rows[columns : 2 * columns]) == list(tally.layout_rows(DEFAULT_V2)[0][:columns])
-    assert list(rows[2 * columns :]) == list(tally.layout_rows(DEFAULT_TGW)[0][:columns])
+    assert list(rows[columns : 2 * columns]) == list(kernel_layouts.layout_rows(DEFAULT_V2)[0][:columns])
+    assert list(rows[2 * columns :]) == list(kernel_layouts.layout_rows(DEFAULT_TGW)[0][:columns])
     assert "action" not in DEFAULT_TGW.index and "interface-id" not in DEFAULT_TGW.index
 
 

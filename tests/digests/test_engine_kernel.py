@@ -10,8 +10,9 @@ import pytest
 
 from digests.engine import kernel
 from digests.engine.figures import DigestFigures
+from digests.engine.kernel_layouts import layout_rows
 from digests.engine.layouts import DEFAULT_V2, RecordLayout
-from digests.engine.tally import Tally, layout_rows
+from digests.engine.tally import Tally
 
 V2_LINE = b"2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1000 1100 ACCEPT OK\n"
 

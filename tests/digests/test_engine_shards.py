@@ -88,6 +88,14 @@ def test_sharded_scans_give_the_digest_and_figures_of_one_worker(seed: int, held
 def scanned_in_turns(rows: list[str], workers: int, shard_from: int) -> tuple[list[int], bytes]:
     """The rows scanned in blocks handed to the workers in turn, in this thread (so which worker reads
     which block does not depend on the threads' pace); returns the groups each worker held and the digest."""
+    tallies = tallies_scanned_in_turns(rows, workers, shard_from)
+    held = [worker.groups for worker in tallies]  # before the finish hands groups to their shards
+    out = io.BytesIO()
+    write_tallies(tallies, out, workers)
+    return held, out.getvalue()
+
+
+def tallies_scanned_in_turns(rows: list[str], workers: int, shard_from: int) -> list[tally.Tally]:
     tallies = [tally.Tally(*EVER, seeds=(1, 2)) for _ in range(workers)]
     sharing = shards.Shards(tallies, shard_from)
     for block in range(0, len(rows), 100):
@@ -98,10 +106,7 @@ def scanned_in_turns(rows: list[str], workers: int, shard_from: int) -> tuple[li
     for worker in range(workers):
         sharing.worker_stopped(worker)
     sharing.finish()
-    held = [worker.groups for worker in tallies]  # before the finish gathers them
-    out = io.BytesIO()
-    write_tallies(tallies, out, workers)
-    return held, out.getvalue()
+    return tallies
 
 
 def test_a_sharded_digest_holds_each_group_once_where_an_unsharded_one_holds_copies() -> None:
@@ -115,13 +120,43 @@ def test_a_sharded_digest_holds_each_group_once_where_an_unsharded_one_holds_cop
     assert sum(sharded) == groups
 
 
-def test_every_run_reports_the_groups_its_workers_held(held: list[tally.Tally]) -> None:
+@pytest.mark.parametrize("shard_from", [0, 900, NEVER])
+def test_the_finish_leaves_each_group_in_the_tally_of_its_shard_only(shard_from: int) -> None:
+    rows = random_rows(random.Random(12), 6000, groups=2000, ascii_only=True)
+    lines = run(text(*rows, header=None), workers=1)[0].count("\n")
+    tallies = tallies_scanned_in_turns(rows, 3, shard_from)
+    held = sum(worker.groups for worker in tallies)
+    moved = shards.tallies_settle(tallies, 2)
+    given = sum(int(flags.sum()) for flags in moved)
+    assert sum(worker.groups for worker in tallies) - given == lines  # what is left: each group once
+    assert given >= held - lines  # every copy but one, and groups only another shard's tally held
+    for owner, (worker, flags) in enumerate(zip(tallies, moved, strict=True)):
+        members, _, _ = worker.foreign(3, owner)
+        assert flags[members].all()  # nothing of another shard is left
+    if shard_from == 0:  # sharded from the start: nothing to hand over
+        assert given == 0
+    else:
+        assert given > 0
+
+
+def test_every_run_reports_the_groups_its_workers_held(
+    monkeypatch: pytest.MonkeyPatch, held: list[tally.Tally]
+) -> None:
+    at_finish: list[tuple[int, int]] = []  # the finish hands groups to their shards' tallies: before it
+
+    def finish(tallies: list[tally.Tally], *args: Any) -> int:
+        at_finish.extend((worker.groups, worker.nbytes) for worker in tallies)
+        return write_tallies(tallies, *args)
+
+    monkeypatch.setattr(engine, "write_tallies", finish)
     objects = objects_of(random.Random(8), 3000, groups=1000, pieces=4)
     for shard_from in (0, NEVER):
         held.clear()
+        at_finish.clear()
         figures = run(*objects, workers=2, shard_from=shard_from)[1]
-        assert figures.held == sum(worker.groups for worker in held) >= figures.groups
-        assert figures.held_bytes == sum(worker.nbytes for worker in held) > 0
+        assert len(at_finish) == len(held) == 2
+        assert figures.held == sum(groups for groups, _ in at_finish) >= figures.groups
+        assert figures.held_bytes == sum(size for _, size in at_finish) > 0
         if shard_from == 0:
             assert figures.held == figures.groups  # sharded from the start: each group once
 

@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 
+from digests.engine import lines as lines_module
 from digests.engine import tally as tally_module
 from digests.engine.figures import DigestFigures
 from digests.engine.layouts import DEFAULT_V2
@@ -97,7 +98,7 @@ def test_skipped_records_count_as_read() -> None:
 
 
 def test_lines_longer_than_the_write_chunk_are_written_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tally_module, "WRITE_BYTES", 16)
+    monkeypatch.setattr(lines_module, "WRITE_BYTES", 16)
     lines = [line(n) for n in range(50)]
     expected = sorted(text.decode() for text in written(tally_of(*lines))[0].splitlines(keepends=True))
     digest, _ = written(tally_of(*lines))

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from digests.engine.tally import KERNEL_FIELDS
+from digests.engine.kernel_layouts import KERNEL_FIELDS
 from digests.engines.athena import (
     CANONICAL_FIELDS,
     AthenaEngine,
