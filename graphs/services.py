@@ -68,10 +68,10 @@ class ConnectionsNotReady(Exception):
     """The graph is done but its connection table is still being stored (by its worker, or folded from
     its digest by a task): ask again in `retry_after` seconds."""
 
-    def __init__(self, graph: Graph, retry_after: int = CONNECTIONS_RETRY_AFTER_S) -> None:
+    def __init__(self, graph: Graph, retry_after: int | None = None) -> None:
         super().__init__(f"graph {graph.id} is done; its connection table is still being built")
         self.graph = graph
-        self.retry_after = retry_after
+        self.retry_after = CONNECTIONS_RETRY_AFTER_S if retry_after is None else retry_after
 
 
 def graph_connections(graph: Graph, *, wait: bool = False) -> ConnectionTable:
