@@ -69,7 +69,8 @@ def fold_run(graph_id: str) -> str:
         return "skipped"  # deleted, or built again meanwhile: its own run stores its table
     flow = GraphFlow()
     if flow.store().exists(graph_id, CONNECTIONS_SUFFIX):
-        _this_run(graph).update(lease_until=None)
+        # A second delivery, after a fold that let its lease go. The lease is left alone here: it may be
+        # a worker's now (the graph built again meanwhile), and a stray one runs out by itself.
         return "exists"
     renew = lambda: _this_run(graph).update(lease_until=lease_until())  # noqa: E731
     # A fold that fails keeps the lease until it runs out: the requests meanwhile answer "retry", and

@@ -146,3 +146,22 @@ def test_a_fold_that_cannot_be_queued_lets_the_lease_go_and_says_the_queue_is_un
     response = api.get(f"/api/v1/graphs/{tableless}/view")
     assert response.status_code == 503 and response.json()["dependency"] == "queuer"
     assert Graph.objects.get(id=tableless).lease_until is None
+
+
+def test_a_fold_that_fails_keeps_its_lease_so_the_requests_meanwhile_queue_no_other(
+    api: APIClient, tableless: str, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr("jobs.queuers.djangoq.async_task", lambda *args, **kwargs: queued.append(args))
+
+    def digest_unreadable(*args: Any) -> int:
+        raise OSError("the digest cannot be read")
+
+    monkeypatch.setattr("graphs.flow.GraphFlow.connections_store", digest_unreadable)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_not_ready(api.get(f"/api/v1/graphs/{tableless}/view"))
+    with pytest.raises(OSError, match="cannot be read"):
+        graph_connections_fold_task(tableless)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert_not_ready(api.get(f"/api/v1/graphs/{tableless}/view"))
+    assert len(queued) == 1  # the next is queued once the lease has run out (the test above)
