@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import time
 from typing import IO
 
@@ -11,15 +10,14 @@ from django.utils import timezone
 
 from connections.table import ConnectionTable, table_get
 from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
-from digests.services import digest_flow
+from graphs.connections_fold import ConnectionsMissing, connections_fold, fold_queue
 from graphs.flow import DOT_SUFFIX, SVG_SUFFIX, GraphFlow
 from graphs.models import Graph
 from jobs.leases import run_ended
 from jobs.models import Job, JobStatus
 from jobs.window import Window
-from ops.tempfiles import temp_folder
 
-__all__ = ["DOT_SUFFIX", "SVG_SUFFIX"]
+__all__ = ["DOT_SUFFIX", "SVG_SUFFIX", "ConnectionsMissing"]
 
 
 @functools.cache
@@ -61,19 +59,40 @@ def graph_artifact_open(graph: Graph, suffix: str) -> IO[bytes]:
     return graph_flow().store().open(str(graph.id), suffix)
 
 
-class ConnectionsMissing(Exception):
-    """The graph has no connection table and it cannot be made from a stored digest."""
+# How long a client waits before asking again for a table being stored: the worker stores it within
+# seconds of the DOT for most windows; a bounded retry covers the long ones.
+CONNECTIONS_RETRY_AFTER_S = 3
 
 
-def graph_connections(graph: Graph) -> ConnectionTable:
-    """The graph's connection table, loaded for queries. A graph built before connection views gets its
-    table now, from the digest of its window when that is stored here."""
-    flow = graph_flow()
-    store = flow.store()
+class ConnectionsNotReady(Exception):
+    """The graph is done but its connection table is still being stored (by its worker, or folded from
+    its digest by a task): ask again in `retry_after` seconds."""
+
+    def __init__(self, graph: Graph, retry_after: int | None = None) -> None:
+        super().__init__(f"graph {graph.id} is done; its connection table is still being built")
+        self.graph = graph
+        self.retry_after = CONNECTIONS_RETRY_AFTER_S if retry_after is None else retry_after
+
+
+def graph_connections(graph: Graph, *, wait: bool = False) -> ConnectionTable:
+    """The graph's connection table, loaded for queries. Web requests never wait for one that is being
+    stored (a gunicorn thread would be held for as long as the worker takes): they get ConnectionsNotReady
+    while its worker stores it, and for a graph that has none (built before connection views, or its
+    worker died) the fold from its stored digest is queued as a task and ConnectionsNotReady said until
+    the table exists. `wait` (a shell command, no web thread held) waits for the worker and folds here.
+    Raises ConnectionsMissing when there is no table and no stored digest to make it from."""
+    store = graph_flow().store()
     if not store.exists(str(graph.id), CONNECTIONS_SUFFIX) and graph_finishing(graph):
+        if not wait:
+            raise ConnectionsNotReady(graph)
         _table_wait(graph)
     if not store.exists(str(graph.id), CONNECTIONS_SUFFIX):
-        _connections_from_stored_digest(graph)
+        if wait:
+            connections_fold(graph, graph_flow())
+        else:
+            fold_queue(graph)  # unless a request before queued it (its lease is held)
+            if not store.exists(str(graph.id), CONNECTIONS_SUFFIX):  # a worker may have been that quick
+                raise ConnectionsNotReady(graph)
     key = f"{graph.id}:{graph.finished_at.isoformat() if graph.finished_at else ''}"
     return table_get(
         key,
@@ -83,30 +102,12 @@ def graph_connections(graph: Graph) -> ConnectionTable:
 
 
 def _table_wait(graph: Graph, poll_seconds: float = 0.5) -> None:
-    """A done graph's worker stores its connection table right after the DOT: wait for it rather than
-    fold the digest a second time here (or, with a remote digester, say there is none), until its run
-    ends (a worker that died stored none) or a silent job would count as abandoned."""
+    """A done graph's worker stores its connection table right after the DOT: a shell command waits for
+    it rather than fold the digest a second time (or, with a remote digester, say there is none), until its
+    run ends (a worker that died stored none) or a silent job would count as abandoned."""
     store, deadline = graph_flow().store(), time.monotonic() + graph_flow().stale_after().total_seconds()
     while time.monotonic() < deadline and not store.exists(str(graph.id), CONNECTIONS_SUFFIX):
         graph.refresh_from_db(fields=["status", "lease_until"])
         if not graph_finishing(graph):
             return
         time.sleep(poll_seconds)
-
-
-def _connections_from_stored_digest(graph: Graph) -> None:
-    digests = digest_flow()
-    if graph.digest_id is None or not digests.store().exists(str(graph.digest_id), digests.suffix):
-        raise ConnectionsMissing(
-            f"graph {graph.id} has no connection table and the digest of its window is not stored here; "
-            "re-run the graph to build it"
-        )
-    with temp_folder() as folder:
-        digest_path = folder / "digest.log.gz"  # DuckDB reads gzip text by the name's ending
-        with (
-            digests.store().open(str(graph.digest_id), digests.suffix) as source,
-            digest_path.open("wb") as target,
-        ):
-            shutil.copyfileobj(source, target, 1 << 20)
-        count = graph_flow().connections_store(str(graph.id), digest_path, folder)
-    Graph.objects.filter(id=graph.id).update(connections=count)

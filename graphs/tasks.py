@@ -3,6 +3,7 @@ id and call one service."""
 
 from __future__ import annotations
 
+from graphs.connections_fold import fold_run
 from graphs.prune import scheduled_prune
 from graphs.services import graph_flow
 
@@ -20,3 +21,8 @@ def graph_rebuild_due_task() -> int:
 
 def prune_task() -> str:
     return scheduled_prune()
+
+
+def graph_connections_fold_task(graph_id: str) -> str:
+    """Queued by a connection view of a graph without a table (graphs.connections_fold)."""
+    return fold_run(graph_id)

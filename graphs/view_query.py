@@ -49,7 +49,7 @@ class ViewQuery:
     max_ports: int
 
     def run(self, graph: Graph) -> dict[str, Any]:
-        """The view of a done graph; raises graphs.services.ConnectionsMissing."""
+        """The view of a done graph; raises graphs.services.ConnectionsMissing or ConnectionsNotReady."""
         table = graph_connections(graph)
         return connection_view(table, self.filters, self.group, self.max_nodes, self.expand, self.max_ports)
 

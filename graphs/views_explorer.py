@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from connections.filters import FilterInvalid
 from digests.models import Digest
 from graphs.artifacts_http import SVG_CSP, SVG_TYPE, window_file_name
-from graphs.services import ConnectionsMissing, graph_busy
+from graphs.services import ConnectionsMissing, ConnectionsNotReady, graph_busy
 from graphs.svg import SvgRenderError
 from graphs.view_query import ViewInvalid, view_query
 from graphs.view_svg import ViewTooLarge, view_svg
@@ -74,6 +74,10 @@ def graph_view_svg(request: HttpRequest, graph_id: UUID) -> HttpResponse:
         return plain_response(400, f"{error}\n")
     except ConnectionsMissing as error:
         return plain_response(404, f"{error}\n")
+    except ConnectionsNotReady as error:  # answered at once, as API v1 does: no thread waits for a worker
+        response = plain_response(503, f"{error}; try again in a few seconds\n")
+        response["Retry-After"] = str(error.retry_after)
+        return response
     except SvgRenderError as error:
         log.warning("view export of %s failed: %s", graph.id, error)
         return plain_response(503, f"the SVG could not be drawn: {error}\n")

@@ -241,6 +241,15 @@ class GraphConflictSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="The graph's API URL.")
 
 
+class NotReadySerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    id = serializers.UUIDField(help_text="The graph.")
+    url = serializers.URLField(help_text="The graph's API URL.")
+    retry_after = serializers.IntegerField(
+        help_text="Seconds to wait before asking again (as `Retry-After`)."
+    )
+
+
 class WindowErrorsSerializer(serializers.Serializer):
     start = serializers.ListField(child=serializers.CharField(), required=False)
     stop = serializers.ListField(child=serializers.CharField(), required=False)

@@ -36,7 +36,14 @@ from graphs.api.serializers import (
 from graphs.artifacts_http import SVG_TYPE, artifact_response
 from graphs.models import Graph
 from graphs.selectors import graph_get, graph_list
-from graphs.services import DOT_SUFFIX, SVG_SUFFIX, graph_busy, graph_request, graph_rerun
+from graphs.services import (
+    DOT_SUFFIX,
+    SVG_SUFFIX,
+    ConnectionsNotReady,
+    graph_busy,
+    graph_request,
+    graph_rerun,
+)
 from jobs.errors import ArtifactExists, JobInProgress
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from jobs.ports import DependencyFailure, NotFound
@@ -80,6 +87,16 @@ def api_error_response(error: Exception, request: Request) -> Response | None:
             "url": _detail_url(request, graph.id),
         }
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(error, ConnectionsNotReady):  # answered at once: no web thread waits for a worker
+        graph, seconds = error.graph, error.retry_after
+        body = {
+            "detail": str(error),
+            "id": graph.id,
+            "url": _detail_url(request, graph.id),
+            "retry_after": seconds,
+        }
+        headers = {"Retry-After": str(seconds)}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     if isinstance(error, ArtifactMissing):
         return Response({"detail": str(error)}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(error, NotFound):

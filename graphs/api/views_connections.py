@@ -26,7 +26,7 @@ from connections.selectors import (
     connection_top,
     view_csv_rows,
 )
-from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer
+from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer, NotReadySerializer
 from graphs.api.views import TAG, GraphApi, GraphBusy
 from graphs.artifacts_http import window_file_name
 from graphs.models import Graph
@@ -114,6 +114,13 @@ _FILTERS = [
                      "by one of them (flow logs version 5)."),
     OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` answers the rows as CSV."),
 ]  # fmt: skip
+_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[503],
+    description="Seconds to wait before asking again.",
+)
 _ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No valid token or session."),
     400: OpenApiResponse(
@@ -121,6 +128,13 @@ _ERRORS = {
     ),
     404: OpenApiResponse(ErrorSerializer, description="No such graph."),
     409: OpenApiResponse(GraphConflictSerializer, description="Not done yet, failed, or being built again."),
+    503: OpenApiResponse(
+        NotReadySerializer,
+        description="Done, but its connection table is still being built (its worker stores it after the DOT, "
+        "or a task folds it from the stored digest of a graph built without one): ask again after "
+        "`Retry-After` seconds. The same code, with `dependency` instead of `retry_after`, when the queue "
+        "is unavailable.",
+    ),
 }
 
 
@@ -203,6 +217,7 @@ class GraphViewApi(_ConnectionsApi):
                 "protocol) beyond this many ports merge into one edge of port -1.",
             ),
             *_FILTERS,
+            _RETRY_AFTER,
         ],
         responses={200: ViewOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
     )
@@ -224,6 +239,7 @@ class GraphTopApi(_ConnectionsApi):
             OpenApiParameter("by", str, enum=list(RANKS), description="Default bytes."),
             OpenApiParameter("limit", int, description=f"Default 20, at most {TOP_LIMIT}."),
             *_FILTERS,
+            _RETRY_AFTER,
         ],
         responses={200: TopOutputSerializer, (200, "text/csv"): OpenApiTypes.STR, **_ERRORS},
     )

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from django.core.management import CommandError, call_command
 
+from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
+from graphs.services import graph_flow
 from tests.connections.test_views_api import APP1, APP2, DB, RECORDS, SCANNER
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,15 @@ def test_a_bad_time_is_explained_in_plain_words() -> None:
         CommandError, match=r'^stop "2019-01-01 01:60" is not a time: minute must be in 0\.\.59; use '
     ):
         run("--start", "2019-01-01", "--stop", "2019-01-01 01:60")
+
+
+def test_a_graph_without_a_table_has_it_folded_from_its_stored_digest_in_the_shell(
+    build_graph: Callable[[list[str]], str],
+) -> None:
+    # No web thread is held here: the command folds the table itself instead of queueing a task.
+    graph_id = build_graph(RECORDS)
+    for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX):
+        graph_flow().store().delete(graph_id, suffix)
+    answer = json.loads(run(graph_id, "--top", "rejected", "--format", "json"))
+    assert [row["key"] for row in answer["rows"]] == [SCANNER]
+    assert graph_flow().store().exists(graph_id, CONNECTIONS_SUFFIX)

@@ -87,6 +87,16 @@ def test_artifacts_document_their_media_type_and_json_errors(
     assert set(responses["409"]["content"]) == {"application/json"}
 
 
+@pytest.mark.parametrize("suffix", ["view", "top"])
+def test_connection_views_document_the_503_of_a_table_still_being_built(
+    schema: dict[str, Any], suffix: str
+) -> None:
+    unavailable = schema["paths"][GRAPH + suffix]["get"]["responses"]["503"]
+    assert unavailable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NotReady"}
+    assert set(unavailable["headers"]) == {"Retry-After"}
+    assert "retry_after" in schema["components"]["schemas"]["NotReady"]["required"]
+
+
 def test_the_rerun_documents_its_conflict(schema: dict[str, Any]) -> None:
     rerun = schema["paths"][GRAPH + "rerun"]["post"]
     assert set(rerun["responses"]) == {"202", "400", "401", "403", "404", "409", "503"}

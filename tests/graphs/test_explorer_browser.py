@@ -3,6 +3,8 @@ answers, opens groups, focuses hosts, reads its state from the URL, explains edg
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.conf import Conf
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
@@ -212,6 +215,34 @@ def test_a_queued_graph_shows_its_status_then_draws_once_built_without_a_reload(
     assert page.locator("#job-panel").is_hidden()
     assert on_screen(page) == drawn_counts(api_view(api, Graph.objects.get(id=job.id)))
     assert page.problems == []
+
+
+def test_a_view_whose_table_is_still_being_stored_says_so_and_draws_once_it_is_there(
+    page: Any, live_server: Any, graph: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX
+    from graphs.services import graph_flow
+
+    store = graph_flow().store()
+    tables = {
+        suffix: store.open(str(graph.id), suffix).read() for suffix in (CONNECTIONS_SUFFIX, HOSTS_SUFFIX)
+    }
+    for suffix in tables:
+        store.delete(str(graph.id), suffix)
+    # Done, its worker still storing the table (its lease held): the API answers 503 and Retry-After.
+    Graph.objects.filter(id=graph.id).update(lease_until=timezone.now() + timedelta(minutes=10))
+    monkeypatch.setattr("graphs.services.CONNECTIONS_RETRY_AFTER_S", 1)
+    page.goto(f"{live_server.url}/graphs/{graph.id}/")
+    expect(page.locator("#graph-message")).to_have_text("Building the connection table…", timeout=10000)
+    assert page.locator("#graph").get_attribute("data-state") == "loading"  # waiting, not an error
+
+    for suffix, content in tables.items():  # the worker stores the table and its run ends
+        store.save(str(graph.id), suffix, io.BytesIO(content))
+    Graph.objects.filter(id=graph.id).update(lease_until=None)
+    page.wait_for_selector(READY, timeout=20000)
+    assert int(page.locator("#graph").get_attribute("data-nodes")) > 0
+    # The browser logs each 503 it was answered; nothing else went wrong.
+    assert page.problems and all("503" in problem for problem in page.problems)
 
 
 def test_a_graph_built_from_no_file_while_the_page_is_open_shows_its_warning_and_badge(

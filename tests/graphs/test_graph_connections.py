@@ -1,6 +1,7 @@
 """A graph takes its window's connection table from the digest only once the digest's run has ended: the
-digest is done as soon as its text is stored, and its worker stores the table afterwards. The connection
-views of a done graph wait for its worker's table the same way."""
+digest is done as soon as its text is stored, and its worker stores the table afterwards. A connection
+view from a shell (`graph_view`) waits for a done graph's worker's table the same way; a web request does
+not (tests/connections/test_views_not_ready.py)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def test_a_graph_folds_the_digest_itself_when_the_digests_table_cannot_be_truste
 
 
 @pytest.mark.django_db
-def test_a_view_of_a_done_graph_whose_worker_is_storing_its_table_waits_for_that_table(
+def test_a_shell_view_of_a_done_graph_whose_worker_is_storing_its_table_waits_for_that_table(
     flowlogs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built_digest_connections(flowlogs_dir)
@@ -109,6 +110,6 @@ def test_a_view_of_a_done_graph_whose_worker_is_storing_its_table_waits_for_that
 
     clock = SimpleNamespace(monotonic=time.monotonic, sleep=worker_stores_the_table)
     monkeypatch.setattr("graphs.services.time", clock, raising=False)
-    table = graph_connections(Graph.objects.get(id=GRAPH_ID))
+    table = graph_connections(Graph.objects.get(id=GRAPH_ID), wait=True)  # graph_view; the web answers 503
     assert len(waits) == 1
     assert Path(table.connections_file).read_bytes() == tables[CONNECTIONS_SUFFIX]

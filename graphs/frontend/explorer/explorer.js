@@ -122,7 +122,8 @@ export class Explorer {
     this.setState("loading", "Loading the view…");
     try {
       const url = withQuery(this.config.viewUrl, viewParams(state));
-      const view = await getJson(url, { signal: this.viewAbort.signal }).catch((error) => {
+      const building = () => sequence === this.sequence && this.setState("loading", "Building the connection table…");
+      const view = await getJson(url, { signal: this.viewAbort.signal, onRetry: building }).catch((error) => {
         whenDrawn();
         throw error;
       });

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 
 from graphs.api.serializers import WindowInvalid, window_clean
-from graphs.management.stdout import copy_to_stdout
+from graphs.artifact_output import artifact_output
 from graphs.models import Graph
 from graphs.selectors import graph_get
 from graphs.services import (
     DOT_SUFFIX,
     SVG_SUFFIX,
-    graph_artifact_open,
     graph_busy,
     graph_finishing,
     graph_request,
@@ -27,7 +24,7 @@ from graphs.services import (
 from jobs.completeness import incomplete_reason
 from jobs.errors import ArtifactExists, JobFailed, JobInProgress
 from jobs.models import JobStatus
-from jobs.ports import DependencyFailure, NotFound
+from jobs.ports import DependencyFailure
 from jobs.progress import progress_listening
 from jobs.window import Window
 from ops.health import worker_seen
@@ -151,9 +148,8 @@ class Command(BaseCommand):
             self._progress("no worker is running: the graph waits in the queue (add --here to build it now)")
         self._trust_report(graph_id)
         if options["output"]:
-            self._output(
-                graph_id, options["output"], SVG_SUFFIX if options["format"] == "svg" else DOT_SUFFIX
-            )
+            suffix = SVG_SUFFIX if options["format"] == "svg" else DOT_SUFFIX
+            artifact_output(graph_id, options["output"], suffix, self.stdout, self._progress)
 
     def _worker_report(self) -> bool:
         """Whether a worker is alive; says so when it is not, and when its settings differ from ours."""
@@ -232,23 +228,6 @@ class Command(BaseCommand):
             raise CommandError(f"graph {graph_id} is queued but has no attempts left; re-run it")
         return graph
 
-    def _output(self, graph_id: str, target: str, suffix: str) -> None:
-        graph = graph_get(graph_id)
-        try:
-            # No row when another grapherd built it into a shared bucket; the id is all the store needs.
-            handle = graph_artifact_open(graph or Graph(id=graph_id), suffix)
-        except NotFound as error:
-            raise CommandError(_missing(graph_id, graph, suffix)) from error
-        except DependencyFailure as error:
-            raise CommandError(f"could not read the graph: {error}") from error
-        with handle:
-            if target == "-":
-                copy_to_stdout(handle, self.stdout)
-            else:
-                with Path(target).open("wb") as out:
-                    shutil.copyfileobj(handle, out)
-                self._progress(f"wrote {target}")
-
     def _trust_report(self, graph_id: str) -> None:
         """The warnings of a built graph, and why it is incomplete."""
         graph = graph_get(graph_id)
@@ -304,13 +283,3 @@ def _stage(graph: Graph) -> str:
     if graph.status == JobStatus.QUEUED and graph.error:
         return f"queued again after: {graph.error}"
     return str(graph.status)
-
-
-def _missing(graph_id: str, graph: Graph | None, suffix: str) -> str:
-    if graph is not None and graph.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        return f"graph {graph_id} is {graph.status}: add --wait to wait for it"
-    if graph is not None and graph_finishing(graph):
-        return f"graph {graph_id} is done and its worker is still on it ({graph.stage}): add --wait to wait for it"
-    if graph is not None and suffix == SVG_SUFFIX and graph.svg_error:
-        return f"graph {graph_id} has no SVG preview: {graph.svg_error}"
-    return f"graph {graph_id} has no stored {suffix[1:].upper()}"

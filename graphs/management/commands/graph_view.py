@@ -69,7 +69,8 @@ class Command(BaseCommand):
                 self.stderr.write(note)
         try:
             filters = filters_parse({name: options[f"filter_{name}"] for name in FILTER_PARAMETERS})
-            table = graph_connections(graph)
+            # A shell holds no web thread: it waits for a table being stored, and folds a missing one.
+            table = graph_connections(graph, wait=True)
         except FilterInvalid as error:
             raise CommandError(str(error)) from error
         except ConnectionsMissing as error:
