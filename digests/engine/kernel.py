@@ -1038,7 +1038,19 @@ def render_groups(
     their key text and LINE_NUMBERS_ROOM a line. `bounds` is bounds_text() of the whole digest."""
     count = members.shape[0]
     for i in range(count):
-        _prefetch_members(members, i, rows, keys, offsets, arena, table)
+        # As _prefetch_members, written out: an inlined call passes its arrays with reference counting,
+        # which cost this loop 0.06 s of its 0.21 at 1.5 M groups.
+        if i + 4 * BATCH < count:
+            ahead = members[i + 4 * BATCH]
+            _prefetch(rows, ahead)
+            _prefetch(offsets, ahead)
+            _prefetch(keys, ahead * KEY_ROW)
+            _prefetch(keys, ahead * KEY_ROW + KEY_ROW - 1)
+        if i + 2 * BATCH < count:
+            ahead = members[i + 2 * BATCH]
+            _prefetch_row(table, rows[ahead])
+            _prefetch(arena, offsets[ahead])
+            _prefetch(arena, offsets[ahead + 1] - 1)
         group = members[i]
         starts[line + i] = at
         at = _render_line(out, at, table, rows[group], keys, offsets, arena, group, bounds)

@@ -14,7 +14,6 @@ enough to sort within the CPU's caches.
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from typing import BinaryIO
 import numpy as np
 
 from digests.engine import kernel
-from digests.engine.lines import write_lines
+from digests.engine.lines import lines_sorted
 from digests.engine.shards import tallies_settle
 from digests.engine.tally import Tally
 
@@ -62,7 +61,7 @@ def write_tallies(tallies: list[Tally], out: BinaryIO, threads: int) -> int:
     filled = [(tally, flags) for tally, flags in zip(tallies, moved, strict=True) if tally.groups > 0]
     plan = _plan(filled, _bounds_text(tallies), threads)
 
-    def finish(partition: int) -> tuple[int, io.BytesIO]:
+    def finish(partition: int) -> tuple[int, np.ndarray]:
         return _finish([tally for tally, _ in filled], plan, partition)
 
     return _in_order(finish, plan.partitions, threads, out)
@@ -102,7 +101,7 @@ def _split(tally: Tally, moved: np.ndarray, common: int, splitters: np.ndarray) 
     return _Split(tally.rows(), members, bounds, key_bytes)
 
 
-def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, io.BytesIO]:
+def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, np.ndarray]:
     """Partition `partition`'s lines, written from every tally (each group is in one) and sorted."""
     groups = sum(int(split.bounds[partition + 1] - split.bounds[partition]) for split in plan.splits)
     text_bytes = sum(int(split.key_bytes[partition]) for split in plan.splits)
@@ -114,16 +113,15 @@ def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, io.
         at = tally.render(split.rows, members, plan.bounds, data, starts, at, line)
         line += members.shape[0]
     starts[groups] = at
-    text = io.BytesIO()
-    return write_lines(data, starts, text, plan.common), text
+    return groups, lines_sorted(data, starts, plan.common)
 
 
 def _in_order(
-    finish: Callable[[int], tuple[int, io.BytesIO]], partitions: int, threads: int, out: BinaryIO
+    finish: Callable[[int], tuple[int, np.ndarray]], partitions: int, threads: int, out: BinaryIO
 ) -> int:
     """Runs finish(0), finish(1)... in `threads` threads and writes their text to `out` in that order;
     returns the lines written. The first error of a finisher is raised here, after all have stopped."""
-    done: dict[int, tuple[int, io.BytesIO] | BaseException] = {}
+    done: dict[int, tuple[int, np.ndarray] | BaseException] = {}
     ready = threading.Condition()
     room = threading.Semaphore(2 * threads)  # partitions finished or in progress, not yet written
     taken = iter(range(partitions))  # next() on a range iterator is atomic under the GIL
@@ -135,7 +133,7 @@ def _in_order(
             partition = next(taken, None)
             if partition is None or stopped.is_set():
                 return
-            result: tuple[int, io.BytesIO] | BaseException
+            result: tuple[int, np.ndarray] | BaseException
             try:
                 result = finish(partition)
             except BaseException as error:  # handed to the writing thread, which raises it
@@ -156,7 +154,7 @@ def _in_order(
             if isinstance(result, BaseException):
                 raise result
             lines += result[0]
-            out.write(result[1].getbuffer())
+            out.write(result[1].data)
             del result
             room.release()
     finally:

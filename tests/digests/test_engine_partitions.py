@@ -134,7 +134,7 @@ def test_more_partitions_than_threads_are_written_in_order_by_one_thread() -> No
 def test_a_finisher_error_is_raised_after_every_finisher_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     original = partitions._finish
 
-    def failing(tallies: list[Tally], plan: partitions._Plan, partition: int) -> tuple[int, io.BytesIO]:
+    def failing(tallies: list[Tally], plan: partitions._Plan, partition: int) -> tuple[int, np.ndarray]:
         if partition == 3:
             raise MemoryError("partition 3")
         return original(tallies, plan, partition)
