@@ -526,6 +526,8 @@ def scan(
     starts, ends = _address(starts_array), _address(ends_array)
     numbers, present = _address(numbers_array), _address(present_array)
     batch, rows, tally, seed = _address(batch_array), _address(layouts), _address(counts), _address(seeds)
+    slots, used = _address(table), _address(outbox_used)  # the inlined helpers get pointers, not arrays
+    box_rows, box_text = outbox.shape[1], outbox_text.shape[1]
     waiting = 0
     waiting_bytes = 0  # key text the waiting records may add to the arena
     mask = table.shape[0] // ROW - 1
@@ -566,7 +568,7 @@ def scan(
             code = GROW
             break
         if shards > 1 and _outbox_short(
-            outbox, outbox_text, outbox_used, owner, waiting + 1, waiting_bytes + key_bytes
+            used, shards, owner, box_rows, box_text, waiting + 1, waiting_bytes + key_bytes
         ):
             code = OUTBOX
             break
@@ -635,7 +637,7 @@ def scan(
         record = waiting * B_ROW
         _key(text, starts, ends, rows, cols, numbers, present, regular, size, seed, batch, record)
         if shards == 1 or _shard(batch[record + B_K1], shards) == owner:  # else it goes to an outbox
-            _prefetch_row(table, (batch[record + B_K1] & mask) * ROW)
+            _prefetch_row(slots, (batch[record + B_K1] & mask) * ROW)
         batch[record + B_PACKETS] = numbers[PACKETS]
         batch[record + B_HAS_PACKETS] = present[PACKETS]
         batch[record + B_BYTES] = numbers[BYTES]
@@ -658,13 +660,14 @@ def scan(
 
 @_inlined
 def _outbox_short(
-    outbox: np.ndarray, outbox_text: np.ndarray, outbox_used: np.ndarray, owner: int, records: int, text: int
+    used: Any, shards: int, owner: int, box_rows: int, box_text: int, records: int, text: int
 ) -> bool:
-    """Whether some other shard's outbox might lack room for `records` more records of `text` key bytes."""
-    for shard in range(outbox_used.shape[0]):
+    """Whether some other shard's outbox (of `box_rows` batch-row int64 and `box_text` text bytes; `used`
+    points to the flat `outbox_used`) might lack room for `records` more records of `text` key bytes."""
+    for shard in range(shards):
         if shard != owner and (
-            (outbox_used[shard, O_ROWS] + records) * B_ROW > outbox.shape[1]
-            or outbox_used[shard, O_TEXT] + text > outbox_text.shape[1]
+            (used[shard * OUTBOX_USED + O_ROWS] + records) * B_ROW > box_rows
+            or used[shard * OUTBOX_USED + O_TEXT] + text > box_text
         ):
             return True
     return False
@@ -677,33 +680,39 @@ def _shard(k1: int, shards: int) -> int:
 
 @_inlined
 def _post(
-    batch: np.ndarray,
+    batch: Any,
     record: int,
-    buf: np.ndarray,
-    outbox: np.ndarray,
-    outbox_text: np.ndarray,
-    outbox_used: np.ndarray,
+    buf: Any,
+    outbox: Any,
+    row_width: int,
+    outbox_text: Any,
+    text_width: int,
+    used: Any,
     shard: int,
 ) -> None:
-    """The batch's record into shard `shard`'s outbox, its key text copied, its tokens pointing there."""
-    target = outbox_used[shard, O_ROWS] * B_ROW
+    """The batch's record into shard `shard`'s outbox, its key text copied, its tokens pointing there. Takes
+    pointers (see `_address`): `outbox` and `outbox_text` to rows of `row_width` and `text_width` a shard,
+    `used` to the flat `outbox_used`."""
+    counted = shard * OUTBOX_USED
+    target = shard * row_width + used[counted + O_ROWS] * B_ROW
     for column in range(B_ROW):
-        outbox[shard, target + column] = batch[record + column]
-    at, need = outbox_used[shard, O_TEXT], 0
+        outbox[target + column] = batch[record + column]
+    text_row = shard * text_width
+    at, need = used[counted + O_TEXT], 0
     for f in range(ACCOUNT, SRCPORT):
         s, e = batch[record + B_TOKENS + 2 * f], batch[record + B_TOKENS + 2 * f + 1]
         if s < 0:
             need += _absent_length(f) + 1
             continue
         need += e - s + 1
-        outbox[shard, target + B_TOKENS + 2 * f] = at
+        outbox[target + B_TOKENS + 2 * f] = at
         for p in range(s, e):
-            outbox_text[shard, at] = buf[p]
+            outbox_text[text_row + at] = buf[p]
             at += 1
-        outbox[shard, target + B_TOKENS + 2 * f + 1] = at
-    outbox_used[shard, O_ROWS] += 1
-    outbox_used[shard, O_TEXT] = at
-    outbox_used[shard, O_NEED] += need
+        outbox[target + B_TOKENS + 2 * f + 1] = at
+    used[counted + O_ROWS] += 1
+    used[counted + O_TEXT] = at
+    used[counted + O_NEED] += need
 
 
 @_compiled
@@ -723,10 +732,13 @@ def absorb(
     none = np.empty((1, 0), np.int64)
     no_text = np.empty((1, 0), np.uint8)
     used = np.zeros((1, OUTBOX_USED), np.int64)
+    slots = _address(table)
+    for i in range(min(records, BATCH)):
+        _prefetch_row(slots, (rows[i * B_ROW + B_K1] & mask) * ROW)
     for first in range(0, records, BATCH):
         last = min(records, first + BATCH)
-        for i in range(first, last):
-            _prefetch_row(table, (rows[i * B_ROW + B_K1] & mask) * ROW)
+        for i in range(last, min(records, last + BATCH)):  # the next batch's rows, while this one is added
+            _prefetch_row(slots, (rows[i * B_ROW + B_K1] & mask) * ROW)
         batch = rows[first * B_ROW : last * B_ROW]
         _add_batch(batch, last - first, text, table, keys, offsets, arena, counts, 1, 0, none, no_text, used)
 
@@ -820,14 +832,14 @@ def _row_of(table: np.ndarray, mask: int, k1: int, k2: int) -> int:
 
 @_compiled
 def _add_batch(
-    batch: np.ndarray,
+    batch_array: np.ndarray,
     waiting: int,
     buf: np.ndarray,
     table: np.ndarray,
-    keys: np.ndarray,
+    keys_array: np.ndarray,
     offsets: np.ndarray,
-    arena: np.ndarray,
-    counts: np.ndarray,
+    arena_array: np.ndarray,
+    counts_array: np.ndarray,
     shards: int,
     owner: int,
     outbox: np.ndarray,
@@ -837,48 +849,56 @@ def _add_batch(
     """Adds the waiting records' sums to their groups, creating the groups not seen before: a new group's
     key numbers go to `keys`, its text to the arena, "<account> <eni> <srcaddr> <dstaddr>" then, from
     KEY_MID on, "<action> <log-status>". With `shards` > 1 the records of other shards' groups go to
-    their outboxes instead (see `scan`)."""
+    their outboxes instead (see `scan`). Works on pointers (see `_address`): the helpers it inlines would
+    count references to arrays, a few atomic operations a record."""
     mask = table.shape[0] // ROW - 1
+    batch, source, slots = _address(batch_array), _address(buf), _address(table)
+    keys, ends, arena, counts = (
+        _address(keys_array), _address(offsets), _address(arena_array), _address(counts_array)
+    )  # fmt: skip
+    boxes, box_text, used = _address(outbox), _address(outbox_text), _address(outbox_used)
+    row_width, text_width = outbox.shape[1], outbox_text.shape[1]
     for i in range(waiting):
         record = i * B_ROW
         if shards > 1:
             shard = _shard(batch[record + B_K1], shards)
             if shard != owner:
-                _post(batch, record, buf, outbox, outbox_text, outbox_used, shard)
+                _post(batch, record, source, boxes, row_width, box_text, text_width, used, shard)
                 continue
-        row = _row_of(table, mask, batch[record + B_K1], batch[record + B_K2])
-        if table[row + GROUP] == 0:
+        row = _row_of(slots, mask, batch[record + B_K1], batch[record + B_K2])
+        if slots[row + GROUP] == 0:
             group = counts[GROUPS]
             counts[GROUPS] = group + 1
-            table[row + H1] = batch[record + B_K1]
-            table[row + H2] = batch[record + B_K2]
-            table[row + GROUP] = group + 1
-            keys[group, KEY_SRCPORT] = batch[record + B_SRCPORT]
-            keys[group, KEY_DSTPORT] = batch[record + B_DSTPORT]
-            keys[group, KEY_PROTOCOL] = batch[record + B_PROTOCOL]
-            keys[group, KEY_NULLS] = batch[record + B_NULLS]
+            slots[row + H1] = batch[record + B_K1]
+            slots[row + H2] = batch[record + B_K2]
+            slots[row + GROUP] = group + 1
+            key = group * KEY_ROW  # keys is C-ordered: KEY_ROW int64 a group
+            keys[key + KEY_SRCPORT] = batch[record + B_SRCPORT]
+            keys[key + KEY_DSTPORT] = batch[record + B_DSTPORT]
+            keys[key + KEY_PROTOCOL] = batch[record + B_PROTOCOL]
+            keys[key + KEY_NULLS] = batch[record + B_NULLS]
             at = counts[ARENA_USED]
             for f in range(ACCOUNT, SRCPORT):
                 if f == ACTION:
-                    keys[group, KEY_MID] = at
+                    keys[key + KEY_MID] = at
                 elif f != ACCOUNT:
                     arena[at] = SPACE
                     at += 1
                 s = batch[record + B_TOKENS + 2 * f]
                 if s < 0:
-                    for i in range(_absent_length(f)):
-                        arena[at] = _absent_byte(f, i)
+                    for k in range(_absent_length(f)):
+                        arena[at] = _absent_byte(f, k)
                         at += 1
                 else:
-                    at = _copy(arena, at, buf, s, batch[record + B_TOKENS + 2 * f + 1])
-            offsets[group + 1] = at
+                    at = _copy(arena, at, source, s, batch[record + B_TOKENS + 2 * f + 1])
+            ends[group + 1] = at
             counts[ARENA_USED] = at
         if batch[record + B_HAS_PACKETS]:
-            table[row + SUM_PACKETS] += batch[record + B_PACKETS]
-            table[row + GROUP] |= HAS_PACKETS
+            slots[row + SUM_PACKETS] += batch[record + B_PACKETS]
+            slots[row + GROUP] |= HAS_PACKETS
         if batch[record + B_HAS_BYTES]:
-            table[row + SUM_BYTES] += batch[record + B_BYTES]
-            table[row + GROUP] |= HAS_BYTES
+            slots[row + SUM_BYTES] += batch[record + B_BYTES]
+            slots[row + GROUP] |= HAS_BYTES
 
 
 @_compiled
