@@ -957,33 +957,36 @@ def bounds_text(counts: np.ndarray) -> np.ndarray:
 
 @_inlined
 def _render_line(
-    out: np.ndarray,
+    out: Any,
     at: int,
-    table: np.ndarray,
+    table: Any,
     row: int,
-    keys: np.ndarray,
-    offsets: np.ndarray,
-    arena: np.ndarray,
+    keys: Any,
+    offsets: Any,
+    arena: Any,
     group: int,
-    bounds: np.ndarray,
+    bounds: Any,
+    bounds_size: int,
 ) -> int:
-    """Writes the group's digest line, without its newline, at out[at:]; returns where it ends."""
+    """Writes the group's digest line, without its newline, at out[at:]; returns where it ends. Takes
+    pointers (see `_address`; `keys` flat, KEY_ROW a group) and the bounds' length."""
+    key = group * KEY_ROW
     out[at] = DIGEST_VERSION
     out[at + 1] = SPACE
-    mid = keys[group, KEY_MID]
+    mid = keys[key + KEY_MID]
     at = _copy(out, at + 2, arena, offsets[group], mid)
-    nulls = keys[group, KEY_NULLS]
+    nulls = keys[key + KEY_NULLS]
     out[at] = SPACE
-    at = _write_optional(out, at + 1, keys[group, KEY_SRCPORT], nulls & 1 == 0)
+    at = _write_optional(out, at + 1, keys[key + KEY_SRCPORT], nulls & 1 == 0)
     out[at] = SPACE
-    at = _write_optional(out, at + 1, keys[group, KEY_DSTPORT], nulls & 2 == 0)
+    at = _write_optional(out, at + 1, keys[key + KEY_DSTPORT], nulls & 2 == 0)
     out[at] = SPACE
-    at = _write_optional(out, at + 1, keys[group, KEY_PROTOCOL], nulls & 4 == 0)
+    at = _write_optional(out, at + 1, keys[key + KEY_PROTOCOL], nulls & 4 == 0)
     out[at] = SPACE
     at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
     out[at] = SPACE
     at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-    at = _copy(out, at, bounds, 0, bounds.shape[0])
+    at = _copy(out, at, bounds, 0, bounds_size)
     return _copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
 
 
@@ -996,18 +999,14 @@ def render(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The digest lines, unsorted and without newlines, back to back: (bytes, where each starts, and the end).
 
-    In group order, so the keys and their text are read in order; the table rows are prefetched."""
+    In group order, so the keys and their text are read in order (see `render_groups`)."""
     groups = counts[GROUPS]
-    rows = group_rows(table, groups)
     out = np.empty(counts[ARENA_USED] + groups * LINE_NUMBERS_ROOM, np.uint8)
     starts = np.empty(groups + 1, np.int64)
-    bounds = bounds_text(counts)
-    at = 0
-    for group in range(groups):
-        if group + BATCH < groups:
-            _prefetch_row(table, rows[group + BATCH])
-        starts[group] = at
-        at = _render_line(out, at, table, rows[group], keys, offsets, arena, group, bounds)
+    every = np.arange(groups)
+    at = render_groups(
+        table, group_rows(table, groups), keys, offsets, arena, every, bounds_text(counts), out, starts, 0, 0
+    )
     starts[groups] = at
     return out[:at], starts
 
@@ -1057,6 +1056,14 @@ def render_groups(
     newlines, and where each starts to starts[line:]; returns where the last ends. `out` must have room:
     their key text and LINE_NUMBERS_ROOM a line. `bounds` is bounds_text() of the whole digest."""
     count = members.shape[0]
+    target, slots, line_keys, ends, text = (
+        _address(out),
+        _address(table),
+        _address(keys),
+        _address(offsets),
+        _address(arena),
+    )
+    edges, edges_size = _address(bounds), bounds.shape[0]
     for i in range(count):
         # As _prefetch_members, written out: an inlined call passes its arrays with reference counting,
         # which cost this loop 0.06 s of its 0.21 at 1.5 M groups.
@@ -1068,12 +1075,12 @@ def render_groups(
             _prefetch(keys, ahead * KEY_ROW + KEY_ROW - 1)
         if i + 2 * BATCH < count:
             ahead = members[i + 2 * BATCH]
-            _prefetch_row(table, rows[ahead])
+            _prefetch_row(slots, rows[ahead])
             _prefetch(arena, offsets[ahead])
             _prefetch(arena, offsets[ahead + 1] - 1)
         group = members[i]
         starts[line + i] = at
-        at = _render_line(out, at, table, rows[group], keys, offsets, arena, group, bounds)
+        at = _render_line(target, at, slots, rows[group], line_keys, ends, text, group, edges, edges_size)
     return at
 
 
@@ -1085,14 +1092,14 @@ def fill(
     fit (at least one: `out` must hold the longest line): (the next line to copy, the bytes used)."""
     at = 0
     line = first
-    target = _address(out)
+    target, source = _address(out), _address(data)
     while line < order.shape[0]:
         if line + BATCH < order.shape[0]:  # lines are read in sorted order, at random: ask early
             _prefetch(data, starts[order[line + BATCH]])
         s, e = starts[order[line]], starts[order[line] + 1]
         if at + e - s + 1 > out.shape[0] and line > first:
             break
-        at = _copy(out, at, data, s, e)
+        at = _copy(target, at, source, s, e)
         target[at] = NEWLINE
         at += 1
         line += 1
@@ -1119,12 +1126,13 @@ SMALL_SORT = 16  # runs of lines this short are sorted by comparing them whole
 
 
 @_inlined
-def _word_at(data: np.ndarray, s: int, e: int, depth: int) -> np.uint64:
-    """Bytes depth..depth+7 of the line data[s:e], big-endian, the bytes past its end as zeros."""
+def _word_at(data: Any, size: int, s: int, e: int, depth: int) -> np.uint64:
+    """Bytes depth..depth+7 of the line data[s:e], big-endian, the bytes past its end as zeros; `data`
+    points to `size` bytes (see `_address`)."""
     at = s + depth
     if at >= e:
         return np.uint64(0)
-    if at + 8 <= data.shape[0]:
+    if at + 8 <= size:
         word = _load_word(data, at)
         if at + 8 > e:
             word &= (np.uint64(1) << np.uint64(8 * (e - at))) - np.uint64(1)
@@ -1136,11 +1144,11 @@ def _word_at(data: np.ndarray, s: int, e: int, depth: int) -> np.uint64:
 
 
 @_inlined
-def _line_less(data: np.ndarray, starts: np.ndarray, a: int, b: int, depth: int) -> bool:
+def _line_less(data: Any, size: int, starts: Any, a: int, b: int, depth: int) -> bool:
     """Whether line a sorts before line b, bytewise (a prefix first), both known to agree before `depth`."""
     sa, ea, sb, eb = starts[a], starts[a + 1], starts[b], starts[b + 1]
     while True:
-        wa, wb = _word_at(data, sa, ea, depth), _word_at(data, sb, eb, depth)
+        wa, wb = _word_at(data, size, sa, ea, depth), _word_at(data, size, sb, eb, depth)
         if wa != wb:
             return bool(wa < wb)
         if sa + depth + 8 >= ea or sb + depth + 8 >= eb:  # one ended: equal words, so the shorter is a prefix
@@ -1152,10 +1160,11 @@ def _line_less(data: np.ndarray, starts: np.ndarray, a: int, b: int, depth: int)
 def _insertion_sort(
     data: np.ndarray, starts: np.ndarray, order: np.ndarray, lo: int, hi: int, depth: int
 ) -> None:
+    text, size, line_at = _address(data), data.shape[0], _address(starts)  # pointers: see _address
     for i in range(lo + 1, hi):
         line = order[i]
         j = i
-        while j > lo and _line_less(data, starts, line, order[j - 1], depth):
+        while j > lo and _line_less(text, size, line_at, line, order[j - 1], depth):
             order[j] = order[j - 1]
             j -= 1
         order[j] = line
@@ -1171,6 +1180,7 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
     prefixes (the account, the interface), which compare in one step where a byte-wise sort would go through
     them for every comparison. No two lines are equal (their groups differ)."""
     count = order.shape[0]
+    text, size, line_at = _address(data), data.shape[0], _address(starts)  # pointers: see _address
     words, spare_words, spare_order = (
         np.empty(count, np.uint64),
         np.empty(count, np.uint64),
@@ -1188,8 +1198,8 @@ def sort_lines(data: np.ndarray, starts: np.ndarray, order: np.ndarray, depth: i
             continue
         for i in range(lo, hi):
             if i + BATCH < hi:  # the lines are read in their last order, at random: ask early
-                _prefetch(data, starts[order[i + BATCH]] + depth)
-            words[i] = _word_at(data, starts[order[i]], starts[order[i] + 1], depth)
+                _prefetch(text, line_at[order[i + BATCH]] + depth)
+            words[i] = _word_at(text, size, line_at[order[i]], line_at[order[i] + 1], depth)
         if _all_equal(words, lo, hi):  # a word the run shares (the rest of an interface id, say): no pass
             waiting = _split_ended(data, starts, order, lo, hi, depth, pending, waiting)
             continue
@@ -1358,10 +1368,11 @@ def common_head(
 
 
 @_inlined
-def _head_word(keys: np.ndarray, offsets: np.ndarray, arena: np.ndarray, group: int, depth: int) -> np.uint64:
+def _head_word(keys: Any, offsets: Any, arena: Any, group: int, depth: int) -> np.uint64:
     """The group's head bytes depth..depth+7 as a big-endian word (see `_word_at`): the head is followed
-    by a space in the line, then by bytes that are not compared here (zeros)."""
-    s, e = offsets[group], keys[group, KEY_MID]
+    by a space in the line, then by bytes that are not compared here (zeros). Takes pointers (see
+    `_address`; `keys` flat, KEY_ROW a group)."""
+    s, e = offsets[group], keys[group * KEY_ROW + KEY_MID]
     word = np.uint64(0)
     for p in range(s + depth, s + depth + 8):
         byte = arena[p] if p < e else SPACE if p == e else 0
@@ -1376,7 +1387,7 @@ def head_words(
     """The head words (`_head_word`) of groups 0, step, 2 * step..."""
     words = np.empty((groups + step - 1) // step, np.uint64)
     for i in range(words.shape[0]):
-        words[i] = _head_word(keys, offsets, arena, i * step, depth)
+        words[i] = _head_word(_address(keys), _address(offsets), _address(arena), i * step, depth)
     return words
 
 
@@ -1394,6 +1405,7 @@ def partition_groups(
     the groups members[bounds[p]:bounds[p + 1]], in group order, with key_bytes[p] bytes of key text.
     Groups numbered below len(moved) whose `moved` flag is set are left out (another table holds them)."""
     partitions = splitters.shape[0] + 1
+    line_keys, ends, text = _address(keys), _address(offsets), _address(arena)  # pointers: see _address
     partition_of = np.empty(groups, np.int32)
     bounds = np.zeros(partitions + 1, np.int64)
     key_bytes = np.zeros(partitions, np.int64)
@@ -1401,7 +1413,7 @@ def partition_groups(
         if group < moved.shape[0] and moved[group]:
             partition_of[group] = -1
             continue
-        word = _head_word(keys, offsets, arena, group, depth)
+        word = _head_word(line_keys, ends, text, group, depth)
         low, high = 0, splitters.shape[0]  # the first splitter above the word
         while low < high:
             middle = (low + high) // 2
