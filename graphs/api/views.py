@@ -1,5 +1,5 @@
 """REST API v1 for graphs: one view per operation; views validate, call one service or selector, and
-leave the translation of domain errors to HTTP to `api_error_response`."""
+leave the translation of domain errors to HTTP to `api_error_response` (graphs/api/errors.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from django.http import FileResponse
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -22,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from graphs.api.errors import ArtifactMissing, GraphBusy, api_error_response
 from graphs.api.pagination import GraphPagination
 from graphs.api.serializers import (
     DependencyErrorSerializer,
@@ -39,82 +39,17 @@ from graphs.selectors import graph_get, graph_list
 from graphs.services import (
     DOT_SUFFIX,
     SVG_SUFFIX,
-    ConnectionsNotReady,
     graph_busy,
     graph_request,
     graph_rerun,
 )
-from jobs.errors import ArtifactExists, JobInProgress
+from jobs.errors import JobInProgress
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
-from jobs.ports import DependencyFailure, NotFound
+from jobs.ports import NotFound
 from ops.health import worker_seen
 
 log = logging.getLogger("grapherd.api")
 TAG = "graphs"
-RETRY_AFTER_SECONDS = "30"
-
-
-class GraphBusy(Exception):
-    """The graph is queued or running, so it cannot be re-run and its artifacts may be about to change."""
-
-    def __init__(self, graph: Graph) -> None:
-        super().__init__(f"graph {graph.id} is {graph.status}")
-        self.graph = graph
-
-
-class ArtifactMissing(Exception):
-    def __init__(self, graph: Graph, suffix: str) -> None:
-        reason = f": {graph.svg_error}" if suffix == SVG_SUFFIX and graph.svg_error else ""
-        super().__init__(f"graph {graph.id} ({graph.status}) has no stored {suffix[1:].upper()}{reason}")
-        self.graph = graph
-
-
-def api_error_response(error: Exception, request: Request) -> Response | None:
-    """The one place where domain errors become HTTP answers; None leaves the error to DRF."""
-    if isinstance(error, JobInProgress | ArtifactExists):
-        body: dict[str, Any] = {
-            "detail": str(error),
-            "id": error.job_id,
-            "url": _detail_url(request, error.job_id),
-        }
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(error, GraphBusy):
-        graph = error.graph
-        body = {
-            "detail": str(error),
-            "id": graph.id,
-            "status": graph.status,
-            "url": _detail_url(request, graph.id),
-        }
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(error, ConnectionsNotReady):  # answered at once: no web thread waits for a worker
-        graph, seconds = error.graph, error.retry_after
-        body = {
-            "detail": str(error),
-            "id": graph.id,
-            "url": _detail_url(request, graph.id),
-            "retry_after": seconds,
-        }
-        headers = {"Retry-After": str(seconds)}
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
-    if isinstance(error, ArtifactMissing):
-        return Response({"detail": str(error)}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(error, NotFound):
-        return Response({"detail": f"{error} is not stored"}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(error, DependencyFailure):
-        # The detail may name buckets or hosts: it goes to the log, not to the client.
-        log.error("dependency-failure %s: %s", error.dependency, error.detail)
-        body = {
-            "detail": f"the {error.dependency} is unavailable; try again later",
-            "dependency": error.dependency,
-        }
-        headers = {"Retry-After": RETRY_AFTER_SECONDS}
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
-    return None
-
-
-def _detail_url(request: Request, graph_id: UUID | str) -> str:
-    return request.build_absolute_uri(reverse("api:graph-detail", args=[graph_id]))
 
 
 class GraphApi(APIView):

@@ -26,8 +26,9 @@ from connections.selectors import (
     connection_top,
     view_csv_rows,
 )
+from graphs.api.errors import GraphBusy
 from graphs.api.serializers import ErrorSerializer, GraphConflictSerializer, NotReadySerializer
-from graphs.api.views import TAG, GraphApi, GraphBusy
+from graphs.api.views import TAG, GraphApi
 from graphs.artifacts_http import window_file_name
 from graphs.models import Graph
 from graphs.services import ConnectionsMissing, graph_busy, graph_connections
