@@ -135,13 +135,17 @@ def node_ids(addresses: Iterable[str]) -> dict[str, str]:
     address) become `_`. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest
     address keeps the plain id and the others get `_2`, `_3`, … (see `unique_ids`).
     """
-    plain = unique_ids(
-        addresses, lambda address: _UNSAFE.sub("_", "n" + address.replace(".", "").replace(":", ""))
-    )
-    return {address: _dot_id(text) for address, text in plain.items()}
+    plain = unique_ids(addresses, node_base)
+    return {address: dot_id(text) for address, text in plain.items()}
 
 
-def _dot_id(text: str) -> str:
+def node_base(address: str) -> str:
+    """The Go service's node id for `address` before collisions and quoting: `n` + the address without
+    `.` and `:`, with characters that would break a quoted id or a line made `_`."""
+    return _UNSAFE.sub("_", "n" + address.replace(".", "").replace(":", ""))
+
+
+def dot_id(text: str) -> str:
     """`text` as a DOT id: bare when DOT reads it as one, else quoted (it holds no `"` or `\\`)."""
     if _BARE_ID.fullmatch(text) and text.lower() not in _KEYWORDS:
         return text
