@@ -40,6 +40,7 @@ _ATTRIBUTES = (
 # A line the bulk path judges: printable ASCII and spaces, no `"` or `\`. Its fields then need no
 # `dot_value` escaping and its status no Unicode trimming; anything else goes to the reference functions.
 _UNUSUAL_LINE = r'[^ -~]|["\\]'
+_USUAL_BYTES = bytes(range(0x20, 0x7F)).replace(b'"', b"").replace(b"\\", b"") + b"\n"
 # An address whose Go id (`n` + the address without `.` and `:`) is a bare DOT id as it is.
 _PLAIN_ADDRESS = r"^[0-9A-Za-z_.:]*$"
 # `unique_ids` suffixes a colliding id `P` as `P_2`, `P_3`, … while avoiding every plain id, so addresses
@@ -85,26 +86,29 @@ def _blocks(path: Path) -> Iterator[_Block]:
             end = data.rfind(b"\n") + 1
             carry = data[end:]
             if end:
-                yield _parsed(data[:end].decode("utf-8", "replace"))
+                yield _parsed(data[:end])
         if carry:
-            yield _parsed(carry.decode("utf-8", "replace"))
+            yield _parsed(carry)
 
 
-def _parsed(text: str) -> _Block:
+def _parsed(data: bytes) -> _Block:
     import polars as pl
 
     # A text ending in `\n` gives a last empty element: an empty line, which the filter drops anyway.
-    frame = pl.Series("line", text.split("\n")).to_frame().with_row_index("row")
-    unusual = frame["line"].str.contains(_UNUSUAL_LINE)
-    odd = [
-        (row, edge)
-        for row, line in frame.filter(unusual).iter_rows()
-        for edge in edges_read([line])  # the line without its `\n`: the status is trimmed of it anyway
-    ]
+    lines = data.decode("utf-8", "replace").split("\n")
+    frame = pl.Series("line", lines, dtype=pl.String).to_frame().with_row_index("row")
+    odd: list[tuple[int, Edge]] = []
+    if data.translate(None, _USUAL_BYTES):  # one pass over the bytes spares most blocks the per-line test
+        unusual = frame["line"].str.contains(_UNUSUAL_LINE)
+        odd = [
+            (row, edge)
+            for row, line in frame.filter(unusual).iter_rows()
+            for edge in edges_read([line])  # the line without its `\n`: the status is trimmed of it anyway
+        ]
+        frame = frame.filter(~unusual)
     fields = pl.col("line").str.splitn(" ", len(_FIELDS)).struct.rename_fields(list(_FIELDS))
     kept = (
-        frame.filter(~unusual)
-        .select("row", fields.struct.unnest())
+        frame.select("row", fields.struct.unnest())
         .filter(
             pl.col("status").is_not_null()  # at least 14 fields
             & (pl.col("version") == "2")
@@ -219,10 +223,12 @@ def _odd_statements(odd: list[tuple[int, Edge]], special: pl.DataFrame) -> pl.Da
 def _node_statements(nodes: pl.DataFrame) -> pl.Series:
     import polars as pl
 
-    # Ids are unique, so sorting by id sorts as the reference's (id, address) pairs; polars compares
-    # UTF-8 bytes, which orders as Python compares code points.
     statement = pl.concat_str([pl.lit("\t"), "id", pl.lit(' [label="'), "label", pl.lit('"]\n')])
-    return nodes.sort("id").select(statement=statement)["statement"]
+    # Sorted as the reference sorts its (id, address) pairs: ids are unique, and statements order as their
+    # ids do, since the byte after an id is a space and an id holds nothing that sorts below one (no
+    # whitespace or control characters); polars compares UTF-8 bytes, which orders as code points do.
+    # Sorting the one column is several times faster than sorting the table by its id column.
+    return nodes.select(statement=statement)["statement"].sort()
 
 
 def _utf8(statements: pl.Series) -> memoryview:
