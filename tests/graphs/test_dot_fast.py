@@ -171,6 +171,15 @@ def test_a_block_boundary_in_the_middle_of_a_line_and_of_a_character_changes_not
         assert_same(tmp_path / "digest.log", content)
 
 
+@pytest.mark.parametrize("at_once", [1, 4])
+def test_blocks_worked_on_at_once_are_written_in_line_order(
+    at_once: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(dot_fast, "BLOCK_BYTES", 50)
+    monkeypatch.setattr(dot_fast, "BLOCKS_AT_ONCE", at_once)
+    assert_same(tmp_path / "digest.log", random_digest(99, count=400))
+
+
 # --- edge cases ---------------------------------------------------------------------------------------------
 
 
