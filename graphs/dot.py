@@ -6,6 +6,10 @@ newline. Flaws of the Go service are fixed without changing the wire format (§7
 node statements are sorted so the same digest gives the same bytes, values are escaped, node ids that
 are not bare DOT ids are quoted, colliding node ids are made unique, and the text is streamed statement
 by statement instead of built in memory. The README's Compatibility section lists each difference.
+
+This module is the definition of the format. The graph job writes its DOT with graphs/dot_fast.py, which
+makes the same bytes in bulk with polars and calls the functions here for every line or id out of the
+ordinary; its differential tests (tests/graphs/test_dot_fast.py) hold the two together.
 """
 
 from __future__ import annotations
