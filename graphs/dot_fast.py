@@ -7,7 +7,7 @@ bulk path cannot judge alone (a character outside printable ASCII, or a `"` or `
 goes through the reference functions in its place, and so does every node id that is not simply `n` +
 the address without `.` and `:` (ids that need quotes, that collide, that spell a keyword). Like
 `dot_write` it reads the file twice (node ids depend on every address), so memory grows with the nodes
-and one block of edges, not with the window's edges.
+and the blocks in flight (BLOCK_BYTES, BLOCKS_AT_ONCE), not with the window's edges.
 
 polars is imported inside the functions: the web tier imports graphs.flow, never polars (tests/test_layers.py).
 """
