@@ -6,6 +6,10 @@ newline. Flaws of the Go service are fixed without changing the wire format (§7
 node statements are sorted so the same digest gives the same bytes, values are escaped, node ids that
 are not bare DOT ids are quoted, colliding node ids are made unique, and the text is streamed statement
 by statement instead of built in memory. The README's Compatibility section lists each difference.
+
+This module is the definition of the format. The graph job writes its DOT with graphs/dot_fast.py, which
+makes the same bytes in bulk with polars and calls the functions here for every line or id out of the
+ordinary; its differential tests (tests/graphs/test_dot_fast.py) hold the two together.
 """
 
 from __future__ import annotations
@@ -135,13 +139,17 @@ def node_ids(addresses: Iterable[str]) -> dict[str, str]:
     address) become `_`. On a collision (`1.11.1.1` and `11.1.1.1` both give `n11111`) the smallest
     address keeps the plain id and the others get `_2`, `_3`, … (see `unique_ids`).
     """
-    plain = unique_ids(
-        addresses, lambda address: _UNSAFE.sub("_", "n" + address.replace(".", "").replace(":", ""))
-    )
-    return {address: _dot_id(text) for address, text in plain.items()}
+    plain = unique_ids(addresses, node_base)
+    return {address: dot_id(text) for address, text in plain.items()}
 
 
-def _dot_id(text: str) -> str:
+def node_base(address: str) -> str:
+    """The Go service's node id for `address` before collisions and quoting: `n` + the address without
+    `.` and `:`, with characters that would break a quoted id or a line made `_`."""
+    return _UNSAFE.sub("_", "n" + address.replace(".", "").replace(":", ""))
+
+
+def dot_id(text: str) -> str:
     """`text` as a DOT id: bare when DOT reads it as one, else quoted (it holds no `"` or `\\`)."""
     if _BARE_ID.fullmatch(text) and text.lower() not in _KEYWORDS:
         return text

@@ -3,7 +3,6 @@ store both."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +15,8 @@ from digests.connections import CONNECTIONS_SUFFIX, HOSTS_SUFFIX, RICH_SUFFIX, R
 from digests.flow import DigestFlow
 from digests.services import digest_finished
 from graphs.digesters import digester
-from graphs.dot import Edge, dot_write, edges_read
+from graphs.dot import Edge, edges_read
+from graphs.dot_fast import dot_write_file
 from graphs.models import Graph
 from graphs.svg import SvgRenderError, SvgTooLarge, svg_render
 from graphs.trust import graph_trust
@@ -66,11 +66,10 @@ class GraphFlow(JobFlow):
                 records = sum(1 for _ in digest_lines)
             progress.stage("writing DOT")
             with tempfile.TemporaryFile() as dot:
-                text = io.TextIOWrapper(dot, encoding="utf-8", newline="")
-                figures = dot_write(lambda: _edges(digest_path), text)
-                text.flush()
+                # The bulk writer: the bytes `dot_write` writes for these lines, several times faster.
+                figures = dot_write_file(digest_path, dot)
                 stage_reached("dot")
-                self.store().save(str(job.id), DOT_SUFFIX, text.detach())
+                self.store().save(str(job.id), DOT_SUFFIX, dot)
             graph = {
                 **graph_trust(window, records, built_at),
                 "stage": "",
