@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 FOLD_MEMORY_LIMIT = "256MB"
 # DuckDB's grouped lists (a connection's ENIs and accounts) do not spill: the fold holds ~250 bytes a
 # digest line (measured: 4.4 M lines ran out of 256 MB and finished in 1.07 GB), so its limit grows with
-# the digest, up to half the machine.
-FOLD_BYTES_PER_LINE = 256
+# the digest, up to half the machine. Below ~400 bytes a line the rest spills to disk: on a 1.5 M-line
+# digest 256 took 6.2 s and 476 MB, 384 took 4.6-4.9 s and 665 MB, 512 took 4.4-4.9 s and 850 MB (the
+# graph job of that window peaks at ~800 MB in its other stages anyway).
+FOLD_BYTES_PER_LINE = 384
 CONNECTIONS_SUFFIX = ".connections.parquet"
 RICH_SUFFIX = ".rich.parquet"  # a whole hour's rich records, for the windows that merge it (digests.partials)
 HOSTS_SUFFIX = ".hosts.parquet"
