@@ -62,8 +62,7 @@ class GraphFlow(JobFlow):
             digest_path = folder / "digest.log"
             with digest_path.open("wb") as digest, progress_into(progress):
                 digester().digest(window, digest, reuse=reuse)
-            with digest_path.open("rb") as digest_lines:
-                records = sum(1 for _ in digest_lines)
+            records = lines_count(digest_path)
             progress.stage("writing DOT")
             with tempfile.TemporaryFile() as dot:
                 # The bulk writer: the bytes `dot_write` writes for these lines, several times faster.
@@ -147,6 +146,17 @@ class GraphFlow(JobFlow):
     def _digest_id(self, job_id: str) -> str:
         graph = Graph.objects.get(id=job_id)
         return window_of(graph).job_id("digest")
+
+
+def lines_count(path: Path, block: int = 1 << 20) -> int:
+    """The lines of a file, as iterating over it counts them (a last line without a newline counts): a
+    count of newlines a block at a time, not a Python loop over 1.5 M lines."""
+    count, last = 0, b"\n"
+    with path.open("rb") as file:
+        while data := file.read(block):
+            count += data.count(b"\n")
+            last = data[-1:]
+    return count + (last != b"\n")
 
 
 def _edges(path: Path) -> Iterator[Edge]:
