@@ -98,13 +98,16 @@ def graph_svg_preview(request: HttpRequest, graph_id: UUID) -> HttpResponse:
     """The classic page: the SVG preview rendered by the worker, with pan, zoom, search and hover."""
     graph = graph_get_or_404(graph_id)
     active = (graph.status in ACTIVE_STATUSES and graph_busy(graph)) or graph_finishing(graph)
+    has_svg = graph.status == JobStatus.DONE and not graph.svg_error
     context = {
         "graph": graph,
         "digest": Digest.objects.filter(id=graph.digest_id).first() if graph.digest_id else None,
         "active": active,
         "abandoned": graph.status in ACTIVE_STATUSES and not active,
-        "refresh_seconds": REFRESH_SECONDS if active else None,
-        "has_svg": graph.status == JobStatus.DONE and not graph.svg_error,
+        # A drawn preview does not wait for the rest of the run (a connection table still being stored or
+        # folded): a reload would only reset the reader's pan and zoom.
+        "refresh_seconds": REFRESH_SECONDS if active and not has_svg else None,
+        "has_svg": has_svg,
     }
     return render(request, "graphs/svg_preview.html", context)
 

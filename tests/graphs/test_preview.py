@@ -362,6 +362,17 @@ def test_a_done_graph_whose_worker_still_draws_its_preview_refreshes_until_it_is
     assert '<meta http-equiv="refresh" content="2">' in content
 
 
+def test_a_drawn_preview_is_shown_without_refreshing_while_the_run_still_stores_its_table(
+    reader: Client,
+) -> None:
+    # a done graph whose connection table is still being stored (or folded by a task) holds its lease
+    graph = make_graph(8, JobStatus.DONE, svg_error="", lease_until=timezone.now() + timedelta(minutes=1))
+    content = detail(reader, graph)
+    assert "preview.js" in content
+    assert 'http-equiv="refresh"' not in content
+    assert "Building the graph…" not in content
+
+
 def test_a_done_graph_whose_worker_died_before_its_preview_says_so_and_stops_refreshing(
     reader: Client,
 ) -> None:
