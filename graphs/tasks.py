@@ -23,6 +23,7 @@ def prune_task() -> str:
     return scheduled_prune()
 
 
-def graph_connections_fold_task(graph_id: str) -> str:
-    """Queued by a connection view of a graph without a table (graphs.connections_fold)."""
-    return fold_run(graph_id)
+def graph_connections_fold_task(graph_id: str, run: str | None = None) -> str:
+    """Queued by a connection view of a graph without a table, with the token of the run it is for
+    (graphs.connections_fold); `run` is optional for the tasks queued before it was passed."""
+    return fold_run(graph_id, run)

@@ -37,7 +37,8 @@ def queuer(task: str, group: str) -> Queuer:
     return DjangoQQueuer(task, group)
 
 
-def worker_pool_queuer(task: str, group: str) -> Queuer:
+def worker_pool_queuer(task: str, group: str) -> DjangoQQueuer:
     """This service's own django-q2 pool, whatever queuer the API uses: the worker route hands the jobs
-    delivered to it there."""
+    delivered to it there. Typed as django-q2's queuer: a task queued here may take more arguments than
+    the job id (`task_args`), which the stream appliance's message has no room for."""
     return DjangoQQueuer(task, group)

@@ -114,13 +114,16 @@ def test_a_graph_without_a_table_is_folded_by_one_queued_task_and_answers_once_i
     with django_capture_on_commit_callbacks(execute=True):
         for path in PATHS:  # the first queues the fold; the others see its lease and queue nothing
             assert_not_ready(api.get(f"/api/v1/graphs/{tableless}/{path}"))
-    assert queued == [("graphs.tasks.graph_connections_fold_task", tableless)]
+    started_at = Graph.objects.get(id=tableless).started_at
+    assert started_at is not None
+    run = started_at.isoformat()  # the run the fold is for
+    assert queued == [("graphs.tasks.graph_connections_fold_task", tableless, run)]
     assert Graph.objects.get(id=tableless).lease_until is not None  # held by the fold
-    assert graph_connections_fold_task(tableless) == "folded"
+    assert graph_connections_fold_task(tableless, run) == "folded"
     assert Graph.objects.get(id=tableless).lease_until is None
     assert Graph.objects.get(id=tableless).connections > 0
     assert api.get(f"/api/v1/graphs/{tableless}/view").status_code == 200
-    assert graph_connections_fold_task(tableless) == "exists"  # a second delivery changes nothing
+    assert graph_connections_fold_task(tableless, run) == "exists"  # a second delivery changes nothing
 
 
 def test_a_fold_whose_worker_died_is_queued_again_once_its_lease_ran_out(
@@ -161,7 +164,7 @@ def test_a_fold_that_fails_keeps_its_lease_so_the_requests_meanwhile_queue_no_ot
     with django_capture_on_commit_callbacks(execute=True):
         assert_not_ready(api.get(f"/api/v1/graphs/{tableless}/view"))
     with pytest.raises(OSError, match="cannot be read"):
-        graph_connections_fold_task(tableless)
+        graph_connections_fold_task(*queued[0][1:])
     with django_capture_on_commit_callbacks(execute=True):
         assert_not_ready(api.get(f"/api/v1/graphs/{tableless}/view"))
     assert len(queued) == 1  # the next is queued once the lease has run out (the test above)
