@@ -7,9 +7,13 @@ Generates AWS-shaped v2 flow logs (header line, ~1% NODATA, ~3% outside the wind
 into bench/out/ (reused when present). The usual shape is a few services talking to many hosts (the
 ephemeral port is zeroed, so ~20 records a group); `--shape high-cardinality` is a window full of
 distinct clients and scanners (about two records a group: issue 13). It then runs each engine in its own
-subprocess so its peak RSS (VmHWM) is its own: ours end to end (`--workers`: its worker threads, default one per CPU), a polars
-streaming group-by, DuckDB if importable, ISA-L decompression alone and a plain Python loop on a subset
-(extrapolated). Every engine's imports, and our compiled kernel, are loaded before its clock starts.
+subprocess so its peak RSS (VmHWM) is its own: ours end to end (`--workers`: its worker threads, default
+one per CPU), a polars streaming group-by (the issue's baseline: it makes the groups, not the digest),
+the same digest made with polars (`polars-digest`: the group-by, each group's line, sorted, gzipped as the
+service stores it; its text is byte-identical to ours), DuckDB if importable, ISA-L decompression alone,
+a plain Python loop on a subset (extrapolated) and our built-in engine as the digest job runs it
+(`ours-service-path`: a local folder source, the digest gzipped). Every engine's imports, and our compiled
+kernel, are loaded before its clock starts. `--engines ours,polars-streaming` runs a few of them.
 `--s3` adds the full path through a local moto S3 server: S3Source listing, the bounded prefetcher and
 the engine.
 """
@@ -203,13 +207,14 @@ def engine_ours(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window, **held}
 
 
-def engine_polars(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+def _polars_groups(folder: Path) -> Any:
+    """The digest's group-by as a polars lazy query: the issue's baseline (issue 13)."""
     import polars as pl
 
     numeric = {"srcport", "dstport", "protocol", "packets", "bytes", "start", "end"}
     schema = {name: pl.Int64 if name in numeric else pl.String for name in HEADER.split()}
     src, dst = pl.col("srcport"), pl.col("dstport")
-    query = (
+    return (
         pl.scan_csv(_paths(folder), separator=" ", quote_char=None, schema=schema, null_values="-")
         .filter(pl.col("log-status") == "OK", pl.col("start").is_between(*WINDOW, closed="left"))
         .with_columns(
@@ -217,9 +222,47 @@ def engine_polars(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
             dp=pl.when(src < dst).then(0).otherwise(dst),
         )
         .group_by(KEY_COLUMNS)
-        .agg(pl.col("packets").sum(), pl.col("bytes").sum(), pl.col("start").min(), pl.col("end").max())
+        .agg(
+            pl.col("packets").sum(),
+            pl.col("bytes").sum(),
+            pl.col("start").min(),
+            pl.col("end").max(),
+            has_packets=pl.col("packets").count(),
+            has_bytes=pl.col("bytes").count(),
+        )
     )
-    return {"groups": query.collect(engine="streaming").height}
+
+
+def engine_polars(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    return {"groups": _polars_groups(folder).collect(engine="streaming").height}
+
+
+def engine_polars_digest(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
+    """What the service stores, made with polars: the group-by, then each group's digest line (the
+    window's first start and last end on every line, a sum with no value "-"), sorted bytewise and
+    gzipped by ISA-L at the level the service stores with (digests/flow.py)."""
+    import polars as pl
+    from isal import igzip
+
+    groups = _polars_groups(folder).collect(engine="streaming")
+    first, last = groups["start"].min(), groups["end"].max()
+
+    def text(column: str) -> pl.Expr:
+        return pl.col(column).cast(pl.String).fill_null("-")
+
+    def total(column: str) -> pl.Expr:
+        return pl.when(pl.col(f"has_{column}") > 0).then(text(column)).otherwise(pl.lit("-"))
+
+    line = pl.concat_str(
+        [pl.lit("2"), *map(text, ("account-id", "interface-id", "srcaddr", "dstaddr", "sp", "dp", "protocol")),
+         total("packets"), total("bytes"), pl.lit(f"{first} {last}"), text("action"), text("log-status")],
+        separator=" ",
+    )  # fmt: skip
+    lines = groups.select(line=line).sort("line")
+    stored = _Sink()
+    with igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as out:
+        lines.write_csv(out, include_header=False, quote_style="never")
+    return {"groups": lines.height, "stored_bytes": stored.size}
 
 
 def engine_duckdb(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
@@ -329,13 +372,19 @@ def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     ):
         run = BuiltinEngine().digest(given, text, RichCopies(Path(rich_folder)))  # type: ignore[arg-type]
     figures = run.figures
-    return {"records": figures.records, "groups": figures.groups, "in_window": figures.in_window}
+    return {
+        "records": figures.records,
+        "groups": figures.groups,
+        "in_window": figures.in_window,
+        "stored_bytes": stored.size,
+    }
 
 
 ENGINES: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]] = {
     "ours": engine_ours,
     "ours-unsharded": engine_ours,  # every worker holds the groups it saw (digests/engine/shards.py)
     "polars-streaming": engine_polars,
+    "polars-digest": engine_polars_digest,
     "duckdb": engine_duckdb,
     "isal-decompress": engine_isal,
     "python-loop": engine_python,
@@ -350,6 +399,7 @@ _IMPORTS = {  # imported before the clock starts: every engine pays its imports 
     "ours-via-s3": ["digests.engine.digest", "digests.sources.s3", "boto3"],
     "ours-service-path": ["digests.engines.builtin", "digests.sources.local"],
     "polars-streaming": ["polars"],
+    "polars-digest": ["polars", "isal.igzip"],
     "duckdb": ["duckdb"],
     "isal-decompress": ["isal.igzip"],
     "python-loop": ["isal.igzip"],
@@ -433,7 +483,7 @@ def main() -> None:
         f"{stored / 1e6:.0f} MB stored; cpus: {os.cpu_count()}; window [{WINDOW[0]}, {WINDOW[1]})"
     )
     print(f"load average before the run: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    names = [name for name in ENGINES if name != "ours-via-s3"]
+    names = [name for name in ENGINES if name != "ours-via-s3" and name in options.engines]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for _ in range(options.repeat):  # rounds interleave the engines, so a busy spell hits them alike
         for name in names:
@@ -510,6 +560,7 @@ def _report(results: dict[str, dict[str, Any]], records: int) -> None:
         print(f"\nours / fastest raw group-by baseline: {records / ours['seconds'] / max(baselines):.2f}x")
     for name in ("ours", "ours-service-path"):
         print(_ratios(name, results, records))
+    print(_stored_ratio(results))
     unsharded = results.get("ours-unsharded", {})
     if "seconds" in ours and "seconds" in unsharded:
         from digests.engine.shards import SHARD_FROM_GROUPS
@@ -529,9 +580,23 @@ def _ratios(name: str, results: dict[str, dict[str, Any]], records: int) -> str:
         return ""
     python_seconds = python["seconds"] * records / python["records"]
     return (
-        f"{name}: {polars['seconds'] / ours['seconds']:.2f}x polars' speed, "
+        f"{name}: {polars['seconds'] / ours['seconds']:.2f}x polars' speed "
+        f"({polars['median_seconds'] / ours['median_seconds']:.2f}x by medians), "
         f"{python_seconds / ours['seconds']:.2f}x the plain Python loop's, "
         f"{ours['peak_rss_mb'] / polars['peak_rss_mb']:.2f}x polars' peak RSS"
+    )
+
+
+def _stored_ratio(results: dict[str, dict[str, Any]]) -> str:
+    """The built-in engine's stored digest against the same gzipped digest made with polars."""
+    ours, polars = results.get("ours-service-path", {}), results.get("polars-digest", {})
+    if not ("seconds" in ours and "seconds" in polars):
+        return ""
+    return (
+        f"ours-service-path / polars-digest (both store the gzipped digest): "
+        f"{polars['seconds'] / ours['seconds']:.2f}x the speed "
+        f"({polars['median_seconds'] / ours['median_seconds']:.2f}x by medians), "
+        f"{ours['peak_rss_mb'] / polars['peak_rss_mb']:.2f}x the peak RSS"
     )
 
 
@@ -546,6 +611,7 @@ def _notes(name: str, result: dict[str, Any], counted: int) -> str:
             f"{result['groups']:,} groups"
             + (f", {result['in_window']:,} in window" if "in_window" in result else "")
             + (f", {result['copies']:.2f} copies held a group" if "copies" in result else "")
+            + (f", {result['stored_bytes'] / 1e6:.1f} MB gzipped" if "stored_bytes" in result else "")
         )
     return ""
 
@@ -569,6 +635,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0, help="our engine's worker threads (0: one per CPU)")
     parser.add_argument("--python-subset", type=int, default=PYTHON_SUBSET)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; each engine's fastest run is shown")
+    parser.add_argument(
+        "--engines",
+        type=lambda text: [name.strip() for name in text.split(",")],
+        default=[name for name in ENGINES if name != "ours-via-s3"],
+        help="engines to run, by name, comma-separated (default: all)",
+    )
     parser.add_argument("--engine", choices=sorted(ENGINES), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
