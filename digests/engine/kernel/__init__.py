@@ -2,7 +2,7 @@
 
 `scan` reads whole lines from a byte buffer, classifies each record exactly (see digests/engine/digest.py for
 the rules) and adds the kept ones to an open-addressing hash table, all in one pass over the bytes, without
-the GIL. It is compiled by numba on first use and cached next to this file (or in numba's user cache).
+the GIL. It is compiled by numba on first use and cached (where: digests/engine/kernel/cache.py).
 
 It stops, and says why, where Python has to decide: a line that may be a header (every token looks like a
 field name), a line with a non-ASCII byte (it is decoded, lossily, by Python), or a line that might not fit
@@ -18,42 +18,36 @@ group held by several tables to one of them, `partition_groups` splits a table's
 bytes of their lines, `render_groups` writes a partition's lines straight from the tables and
 `sort_lines` sorts them, a radix sort on 8-byte words.
 
-This stays one module on purpose: numba's on-disk cache only notices edits to the file a function is defined
-in, so helpers inlined from another file could leave stale compiled code in use after they were edited.
+numba's on-disk cache only notices edits to the file a function is defined in; the kernel's cache folder
+is named after the source of every kernel module (digests/engine/kernel/cache.py), so that a helper
+inlined from another module cannot leave stale compiled code in use after it was edited.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-F = TypeVar("F", bound=Callable[..., object])
+# numba's cache folder is set before any function here is decorated (see the module)
+from digests.engine.kernel.cache import CACHING
 
-# numba caches compiled code beside this file, else in the user's cache folder; with neither writable (a
-# read-only image with no home) it would fail at import, so it gets a folder of its own in the temp dir.
-_NUMBA_CONFIG: Any = numba.config  # its settings are set at run time, so the stubs do not list them
-if not _NUMBA_CONFIG.CACHE_DIR and not os.access(Path(__file__).parent, os.W_OK):
-    _NUMBA_CONFIG.CACHE_DIR = str(Path(tempfile.gettempdir()) / "grapherd-numba-cache")
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def _compiled(function: F) -> F:
-    return cast(F, njit(nogil=True, cache=True, boundscheck=False)(function))
+    return cast(F, njit(nogil=True, cache=CACHING, boundscheck=False)(function))
 
 
 def _inlined(function: F) -> F:
     """For helpers called once a line or token: a call costs more than their work (arrays are passed as
     structs, with reference counting), so numba copies them into their callers."""
-    return cast(F, njit(nogil=True, cache=True, boundscheck=False, inline="always")(function))
+    return cast(F, njit(nogil=True, cache=CACHING, boundscheck=False, inline="always")(function))
 
 
 # Field numbers: the columns of a layout row (`layouts[k * LAYOUT_COLUMNS + field]`, flat, is the field's
