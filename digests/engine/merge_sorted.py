@@ -85,7 +85,7 @@ def _compare(x: np.ndarray, a: int, a_end: int, y: np.ndarray, b: int, b_end: in
     they agree (heads share long beginnings: the version, the account, the interface)."""
     n = min(a_end - a, b_end - b)
     i = 0
-    while i + 8 <= n and kernel._load_word(x, a + i) == kernel._load_word(y, b + i):
+    while i + 8 <= n and kernel.load_word(x, a + i) == kernel.load_word(y, b + i):
         i += 8
     while i < n:
         if x[a + i] != y[b + i]:
