@@ -8,7 +8,7 @@ numba's version): any edit to any of them starts from an empty folder.
 
 numba reads `numba.config.CACHE_DIR` when a function is decorated (its cache locator keeps the path), so
 the folder is set when this module is imported, before any kernel module decorates a function; every one
-of them imports `digests.engine.kernel.compiled`, which imports this module first. The setting is
+of them imports `digests.engine.kernel.compiling`, which imports this module first. The setting is
 process-wide: numba functions decorated later (digests/engine/merge_sorted.py's, which inline the
 kernel's word loads) are cached in the same folder, so an edit to the kernel renews their cache too.
 
