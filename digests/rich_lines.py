@@ -40,7 +40,7 @@ _FIELDS = {
     "direction": "flow-direction", "path": "traffic-path",
 }  # fmt: skip
 _NUMBERS = ("srcport", "dstport", "protocol", "packets", "bytes", "first", "last", "path")
-MILLISECONDS_FROM = 100_000_000_000  # as the engine reads start and end (digests/engine/kernel.py)
+MILLISECONDS_FROM = 100_000_000_000  # as the engine reads start and end (digests/engine/kernel/constants.py)
 # A record is data as the engine decides (README "Flow logs"): log-status OK, or, in a layout without
 # log-status, a record that carries a flow number (a port, the protocol, packets or bytes) or both addresses.
 _CARRIES = " OR ".join(

@@ -34,11 +34,11 @@ Record rules, on top of the Go digester's:
 
 Speed and memory: one worker thread per CPU (at most MAX_WORKERS) takes whole objects in turn. Each has a
 helper thread (digests/engine/readahead.py) that decompresses (ISA-L, in 4 MB blocks, without the GIL)
-while the worker scans the text with the compiled kernel in digests/engine/kernel.py (without the GIL too),
+while the worker scans the text with the compiled kernel in digests/engine/kernel/ (without the GIL too),
 into a tally of its own; Parquet batches are turned into canonical text lines first. At the end
 (digests/engine/partitions.py) a group that several tallies hold is handed to one of them, then the groups are
 split by the leading bytes of their lines into ranges of about 32 k groups; one finisher thread per worker
-writes a range's lines straight from the tallies and sorts them (digests/engine/kernel.py's 8-byte radix
+writes a range's lines straight from the tallies and sorts them (digests/engine/kernel/sort.py's 8-byte radix
 sort), and the calling thread writes the ranges to `out` in order as they come: nothing holds every group a
 second time, and the lines are never all in memory at once. Memory follows the number of groups, not records:
 a group costs one 40-byte table row (at a load of at most one half) plus its key. Once the workers hold

@@ -1,4 +1,4 @@
-"""Record layouts as the compiled scan (digests/engine/kernel.py) takes them: rows of token positions."""
+"""Record layouts as the compiled scan (digests/engine/kernel/) takes them: rows of token positions."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ class RecordLayout:
         return len(self.names)
 
 
-# What a line before any header is read as, by its token count (digests/engine/kernel.py, `_layout_row`).
+# What a line before any header is read as, by its token count (digests/engine/kernel/fields.py, `layout_row`).
 DEFAULT_V2 = RecordLayout.of(V2_FIELDS)
 DEFAULT_TGW = RecordLayout.of(TGW_FIELDS)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from digests.engine import kernel  # its word loads (and numba's cache folder)
+from digests.engine import kernel  # its word loads, and numba's cache folder (kernel/cache.py)
 
 SPACE, NEWLINE, DASH = 32, 10, 45
 FIELDS = 14
@@ -41,7 +41,7 @@ DONE, FULL, BAD_LINE, REFILL, GROUP_FULL, TAKEN = range(6)
 NUMBERS_BYTES = 4 * 21  # a space and at most 20 characters for each of packets, bytes, first, last
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
     """(1, value) for a base-10 int64, (0, 0) for `-`, (2, 0) for anything else."""
     if e - s == 1 and buf[s] == DASH:
@@ -59,7 +59,7 @@ def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
     return 1, -value if negative else value
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _parse(data: np.ndarray, cursor: np.ndarray) -> bool:
     """Sets the cursor's head end, tail start and newline for the line at cursor[LINE]; False when it is
     not a digest line (14 fields)."""
@@ -79,13 +79,13 @@ def _parse(data: np.ndarray, cursor: np.ndarray) -> bool:
     return count == FIELDS - 1
 
 
-@njit(nogil=True, cache=True, boundscheck=False)
+@njit(nogil=True, cache=kernel.CACHING, boundscheck=False)
 def _compare(x: np.ndarray, a: int, a_end: int, y: np.ndarray, b: int, b_end: int) -> int:
     """Bytewise order of x[a:a_end] + " " and y[b:b_end] + " ": -1, 0 or 1. Eight bytes a step while
     they agree (heads share long beginnings: the version, the account, the interface)."""
     n = min(a_end - a, b_end - b)
     i = 0
-    while i + 8 <= n and kernel._load_word(x, a + i) == kernel._load_word(y, b + i):
+    while i + 8 <= n and kernel.load_word(x, a + i) == kernel.load_word(y, b + i):
         i += 8
     while i < n:
         if x[a + i] != y[b + i]:
@@ -98,7 +98,7 @@ def _compare(x: np.ndarray, a: int, a_end: int, y: np.ndarray, b: int, b_end: in
     return 1 if x[a + n] > SPACE else -1
 
 
-@njit(nogil=True, cache=True, boundscheck=False)
+@njit(nogil=True, cache=kernel.CACHING, boundscheck=False)
 def _less(data: np.ndarray, cursors: np.ndarray, i: int, j: int) -> bool:
     return (
         _compare(data, cursors[i, LINE], cursors[i, HEAD_END], data, cursors[j, LINE], cursors[j, HEAD_END])
@@ -106,7 +106,7 @@ def _less(data: np.ndarray, cursors: np.ndarray, i: int, j: int) -> bool:
     )
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _sift_down(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, size: int, at: int) -> None:
     while True:
         smallest, left, right = at, 2 * at + 1, 2 * at + 2
@@ -120,7 +120,7 @@ def _sift_down(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, size: in
         at = smallest
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def heap_build(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, state: np.ndarray) -> int:
     """Parses each piece's first line and orders the pieces; returns a bad line's offset, or -1."""
     size = 0
@@ -136,7 +136,7 @@ def heap_build(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, state: n
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _write_number(out: np.ndarray, at: int, value: int, present: int) -> int:
     if not present:
         out[at] = DASH
@@ -156,7 +156,7 @@ def _write_number(out: np.ndarray, at: int, value: int, present: int) -> int:
     return at + digits
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _pop(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, state: np.ndarray) -> None:
     """Takes heap[0], a piece with no line left, out of the heap."""
     state[HEAP_SIZE] -= 1
@@ -164,7 +164,7 @@ def _pop(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, state: np.ndar
     _sift_down(data, cursors, heap, state[HEAP_SIZE], 0)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def piece_refilled(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, state: np.ndarray) -> int:
     """After a REFILL, once heap[0]'s region holds its next lines (or none: its piece ended): parses the
     next line and puts the piece back in order. Returns a bad line's offset, or -1."""
@@ -178,7 +178,7 @@ def piece_refilled(data: np.ndarray, cursors: np.ndarray, heap: np.ndarray, stat
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def merge_into(
     data: np.ndarray,
     cursors: np.ndarray,
@@ -219,7 +219,7 @@ def merge_into(
             return status, used, bad
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _lines_taken(
     data: np.ndarray,
     cursors: np.ndarray,
@@ -249,7 +249,7 @@ def _lines_taken(
             return TAKEN, -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _line_summed(
     data: np.ndarray, cursor: np.ndarray, state: np.ndarray, group: np.ndarray, tails: np.ndarray
 ) -> int:
@@ -285,7 +285,7 @@ def _line_summed(
     return TAKEN
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _tail_slot(
     data: np.ndarray, start: int, end: int, group: np.ndarray, tails: np.ndarray, count: int
 ) -> int:
@@ -300,7 +300,7 @@ def _tail_slot(
     return -1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _write_group(group: np.ndarray, state: np.ndarray, tails: np.ndarray, out: np.ndarray, used: int) -> int:
     """Writes the group's lines (one a tail) at out[used:], sorted bytewise among themselves."""
     count, head = state[TAILS], state[HEAD_LEN]
@@ -339,7 +339,7 @@ def _write_group(group: np.ndarray, state: np.ndarray, tails: np.ndarray, out: n
     return used
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def _line_less(out: np.ndarray, tails: np.ndarray, a: int, b: int) -> bool:
     """Bytewise order of two written lines (newline excluded: a line before those it is a prefix of)."""
     a0, b0 = tails[a, OUT_START], tails[b, OUT_START]
@@ -350,7 +350,7 @@ def _line_less(out: np.ndarray, tails: np.ndarray, a: int, b: int) -> bool:
     return la < lb
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=kernel.CACHING)
 def last_newline(data: np.ndarray, start: int, end: int) -> int:
     """The offset of the last newline in data[start:end], or -1."""
     for at in range(end - 1, start - 1, -1):

@@ -4,7 +4,7 @@ A worker's tally may hold groups that others hold too (those it took before the 
 shards, digests/engine/shards.py): first each such group is handed to one tally, the one of its shard,
 with the sums of every copy (`tallies_settle`), so that every group is in one tally only. Then, rather than
 writing and sorting every line at once, the groups are split into partitions by the leading bytes of their
-lines (their *heads*, see digests/engine/kernel.py), into ranges of about PARTITION_GROUPS groups: the
+lines (their *heads*, see digests/engine/kernel/heads.py), into ranges of about PARTITION_GROUPS groups: the
 lines of one partition all sort before those of the next, so the partitions, each written straight from
 the tallies' tables and sorted on its own, concatenate into the digest. Finisher threads (the compiled
 code runs without the GIL) take the partitions in turn; the calling thread writes each to `out` in order,

@@ -1,4 +1,4 @@
-"""Per-connection sums of flow-log records: the state the compiled scan (digests/engine/kernel.py) works on.
+"""Per-connection sums of flow-log records: the state the compiled scan (digests/engine/kernel/) works on.
 
 A `Tally` belongs to one thread at a time. Several tallies (one per worker thread) are merged into one at
 the end, and it writes the digest lines, sorted.

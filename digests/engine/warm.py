@@ -9,11 +9,14 @@ are all exercised.
 from __future__ import annotations
 
 import gzip
+import importlib
 import io
+import pkgutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 from numba.core.dispatcher import Dispatcher
 
@@ -38,12 +41,20 @@ def _sample(part: int) -> FlowLogObject:
     return FlowLogObject(f"warm-{part}.log.gz", gzip.compress(b"".join(lines), 1))
 
 
+def kernel_modules() -> list[ModuleType]:
+    """Every module of the kernel package, then the compiled merge."""
+    names = sorted(info.name for info in pkgutil.iter_modules(kernel.__path__, f"{kernel.__name__}."))
+    return [*(importlib.import_module(name) for name in names), merge_sorted]
+
+
 def kernel_dispatchers() -> dict[str, Dispatcher]:
+    """The compiled functions, each once, by where it is defined ("kernel.scan.scan"): a module also holds
+    the ones it imports from another."""
     found = {}
-    for module in (kernel, merge_sorted):
+    for module in kernel_modules():
         for name, value in vars(module).items():
-            if isinstance(value, Dispatcher):
-                found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = value
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == module.__name__:
+                found[f"{module.__name__.removeprefix('digests.engine.')}.{name}"] = value
     return found
 
 

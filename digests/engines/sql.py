@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from digests.engine.figures import SKIP_REASONS, DigestFigures
 from digests.engine.layouts import KNOWN_FIELDS, TGW_FIELDS, V2_FIELDS
 
-# The built-in kernel's bound (digests/engine/kernel.py, not imported: it loads numba); a test keeps
+# The built-in kernel's bound (digests/engine/kernel/constants.py, not imported: it loads numba); a test keeps
 # the two equal.
 MILLISECONDS_FROM = 100_000_000_000
 

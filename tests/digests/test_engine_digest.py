@@ -951,7 +951,7 @@ def test_header_detection_needs_names_only_and_one_known_field() -> None:
 def test_default_layouts_are_chosen_by_token_count_only() -> None:
     rows, width = kernel_layouts.layout_rows(None)
     columns = kernel.LAYOUT_COLUMNS
-    assert (width, kernel._layout_row(0, 14), kernel._layout_row(0, 36), kernel._layout_row(0, 13)) == (
+    assert (width, kernel.layout_row(0, 14), kernel.layout_row(0, 36), kernel.layout_row(0, 13)) == (
         0,
         1,
         2,

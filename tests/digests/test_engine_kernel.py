@@ -1,4 +1,4 @@
-"""The compiled scan (digests/engine/kernel.py): number grammar, line splitting, where it stops, and its hashes."""
+"""The compiled scan (digests/engine/kernel/): number grammar, line splitting, where it stops, and its hashes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def array(data: bytes) -> np.ndarray:
 
 
 def parsed(token: bytes) -> tuple[int, int]:
-    return kernel._parse_int(array(token), 0, len(token))
+    return kernel.parse_int(array(token), 0, len(token))
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_the_number_grammar_is_the_one_polars_reads() -> None:
 
 def split(line: bytes, clean: bool) -> tuple[int, bool, list[bytes]]:
     starts, ends = np.zeros(kernel.MAX_TOKENS + 1, np.int64), np.zeros(kernel.MAX_TOKENS + 1, np.int64)
-    splitter = kernel._split_clean if clean else kernel._split
+    splitter = kernel.split_clean if clean else kernel.split
     count, _, ok = splitter(array(line), 0, len(line), starts, ends, kernel.MAX_TOKENS)
     return count, ok, [line[starts[t] : ends[t]] for t in range(min(count, kernel.MAX_TOKENS))]
 

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from numba.core.dispatcher import Dispatcher
+
+from digests.engine import warm
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A digest unlike the warm-up's: one worker, a header-less file, a non-ASCII line, a Parquet object; then
@@ -44,3 +48,30 @@ def test_after_the_warm_up_the_kernel_loads_from_the_cache() -> None:
 def test_a_digest_after_the_warm_up_compiles_nothing() -> None:
     _python("-m", "digests.engine.warm")
     assert "misses {}" in _python("-c", A_REAL_DIGEST)
+
+
+def test_the_warm_up_lists_every_compiled_function_of_every_kernel_module_once() -> None:
+    found = warm.kernel_dispatchers()
+
+    entry_points = (
+        "kernel.scan.scan",
+        "kernel.tables.absorb",
+        "kernel.tables.rehash",
+        "kernel.render.render",
+        "kernel.render.render_groups",
+        "kernel.render.fill",
+        "kernel.sort.sort_lines",
+        "kernel.heads.partition_groups",
+        "kernel.settle.merge",
+        "kernel.settle.gather",
+        "merge_sorted.merge_into",
+    )
+    assert set(entry_points) <= set(found)
+    every = {
+        id(value)
+        for module in warm.kernel_modules()
+        for value in vars(module).values()
+        if isinstance(value, Dispatcher)
+    }
+    assert {id(dispatcher) for dispatcher in found.values()} == every
+    assert len(found) == len(every)
