@@ -48,7 +48,7 @@ def kernel_modules() -> list[ModuleType]:
 
 
 def kernel_dispatchers() -> dict[str, Dispatcher]:
-    """The compiled functions, each once, by where it is defined ("kernel.scan.scan"): a module also holds
+    """The compiled functions, each once, by where it is defined ("kernel.scanning.scan"): a module also holds
     the ones it imports from another."""
     found = {}
     for module in kernel_modules():

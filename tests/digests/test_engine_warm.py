@@ -54,12 +54,12 @@ def test_the_warm_up_lists_every_compiled_function_of_every_kernel_module_once()
     found = warm.kernel_dispatchers()
 
     entry_points = (
-        "kernel.scan.scan",
+        "kernel.scanning.scan",
         "kernel.tables.absorb",
         "kernel.tables.rehash",
-        "kernel.render.render",
-        "kernel.render.render_groups",
-        "kernel.render.fill",
+        "kernel.rendering.render",
+        "kernel.rendering.render_groups",
+        "kernel.rendering.fill",
         "kernel.sort.sort_lines",
         "kernel.heads.partition_groups",
         "kernel.settle.merge",

@@ -19,8 +19,8 @@ bytes of their lines, `render_groups` writes a partition's lines straight from t
 `sort_lines` sorts them, a radix sort on 8-byte words.
 
 The modules, each with what it holds: cache.py (numba's cache folder), compiling.py (the decorators and
-intrinsics), constants.py, fields.py (line splitting, field parsing), hashing.py, scan.py, tables.py
-(batches, outboxes, absorb, rehash), render.py, sort.py, settle.py (merging tables), heads.py
+intrinsics), constants.py, fields.py (line splitting, field parsing), hashing.py, scanning.py, tables.py
+(batches, outboxes, absorb, rehash), rendering.py, sort.py, settle.py (merging tables), heads.py
 (partitions). Callers use the names below: `from digests.engine import kernel; kernel.scan(...)`.
 """
 
@@ -126,8 +126,8 @@ from digests.engine.kernel.constants import (
 )
 from digests.engine.kernel.fields import layout_row, parse_int, split, split_clean
 from digests.engine.kernel.heads import common_head, head_words, partition_groups
-from digests.engine.kernel.render import LINE_NUMBERS_ROOM, bounds_text, fill, render, render_groups
-from digests.engine.kernel.scan import scan, scratch
+from digests.engine.kernel.rendering import LINE_NUMBERS_ROOM, bounds_text, fill, render, render_groups
+from digests.engine.kernel.scanning import scan, scratch
 from digests.engine.kernel.settle import foreign_groups, gather, merge, merge_counts
 from digests.engine.kernel.sort import sort_lines
 from digests.engine.kernel.tables import absorb, group_rows, rehash
