@@ -73,6 +73,22 @@ def test_the_number_grammar_is_the_one_polars_reads() -> None:
         assert (number if status == 0 else None) == value, token
 
 
+def test_the_word_parser_agrees_with_the_byte_parser_on_random_tokens_and_places() -> None:
+    rng = np.random.default_rng(20261206)
+    digits, others = b"0123456789", b"-+ :/a\x00\x7f\xb0\xb9\xff"
+    for _ in range(20000):
+        length = int(rng.integers(1, 21))
+        token = bytearray(rng.choice(np.frombuffer(digits, np.uint8), length).tolist())
+        if rng.random() < 0.3:  # one byte that is not a digit, anywhere
+            token[int(rng.integers(0, length))] = others[int(rng.integers(0, len(others)))]
+        after = bytes(rng.choice(np.frombuffer(digits + b" \n", np.uint8), int(rng.integers(0, 10))).tolist())
+        text = bytes(token) + after  # digits after the token are not its own
+        expected = parsed(bytes(token))
+        assert kernel.parse_number(array(text), 0, length, len(text)) == expected, (text, length)
+    for edge in (b"0", b"9", b"99999999", b"100000000", b"9999999999999999", b"1546300800"):
+        assert kernel.parse_number(array(edge + b" " * 8), 0, len(edge), len(edge) + 8) == parsed(edge)
+
+
 def split(line: bytes, clean: bool) -> tuple[int, bool, list[bytes]]:
     starts, ends = np.zeros(kernel.MAX_TOKENS + 1, np.int64), np.zeros(kernel.MAX_TOKENS + 1, np.int64)
     splitter = kernel.split_clean if clean else kernel.split
@@ -85,6 +101,28 @@ def test_the_fast_split_takes_single_spaces_and_declines_anything_else() -> None
     assert split(b"abcdefghijklmnop q\n", clean=True) == (2, True, [b"abcdefghijklmnop", b"q"])
     for odd in (b"a  b\n", b" a b\n", b"a b \n", b"\n", b"a b"):
         assert not split(odd, clean=True)[1], odd
+
+
+def test_the_fast_split_does_not_take_a_byte_one_above_a_space_or_newline_for_one() -> None:
+    # `!` is a space with its lowest bit set (0x21), and 0x0b a newline with it: the common zero-byte
+    # test marks such a byte when it follows a real one
+    assert split(b"a !b !!c\n", clean=True) == (3, True, [b"a", b"!b", b"!!c"])
+    assert split(b"ab \x0b!\n\x0bcdefgh", clean=True)[:2] == (2, True)
+
+
+def test_the_fast_split_agrees_with_splitting_on_single_spaces_for_random_lines() -> None:
+    rng = np.random.default_rng(20261206)
+    alphabet = np.frombuffer(b" !\x0b\x1f\x21\x7f09az-_.:", np.uint8)
+    for _ in range(3000):
+        body = bytes(rng.choice(alphabet, int(rng.integers(0, 40))).tolist())
+        tail = bytes(rng.choice(alphabet, int(rng.integers(0, 12))).tolist())  # bytes after the newline
+        for line in (body + b"\n" + tail, body):
+            tokens = body.split(b" ")
+            regular = b"\n" in line and b"" not in tokens
+            count, ok, found = split(line, clean=True)
+            assert ok == regular, line
+            if regular:
+                assert (count, found) == (len(tokens), tokens), line
 
 
 def test_the_careful_split_takes_runs_of_spaces_tabs_and_crs() -> None:

@@ -124,7 +124,7 @@ from digests.engine.kernel.constants import (
     UPPER_O,
     ZERO,
 )
-from digests.engine.kernel.fields import layout_row, parse_int, split, split_clean
+from digests.engine.kernel.fields import layout_row, parse_int, parse_number, split, split_clean
 from digests.engine.kernel.heads import common_head, head_words, partition_groups
 from digests.engine.kernel.rendering import LINE_NUMBERS_ROOM, bounds_text, fill, render, render_groups
 from digests.engine.kernel.scanning import scan, scratch

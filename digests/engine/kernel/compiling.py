@@ -2,7 +2,8 @@
 
 `compiled` functions are called; `inlined` ones are copied into their callers by numba. The intrinsics
 are LLVM operations numba has no Python spelling for: a plain pointer to an array's data (`address`), an
-unaligned 8-byte load (`load_word`), a cache-line prefetch (`prefetch`) and a byte swap (`byte_swap`).
+unaligned 8-byte load (`load_word`), a cache-line prefetch (`prefetch`), a byte swap (`byte_swap`) and a
+count of trailing zero bits (`trailing_zeros`).
 `copy` moves bytes between arrays through such pointers.
 
 Importing this module sets numba's cache folder first (digests/engine/kernel/cache.py), so that every kernel
@@ -119,3 +120,21 @@ def _byte_swap_intrinsic(typingctx, word):  # type: ignore[no-untyped-def]  # nu
 
 
 byte_swap = cast(Callable[[np.uint64], np.uint64], _byte_swap_intrinsic)
+
+
+@intrinsic
+def _trailing_zeros_intrinsic(typingctx, word):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """The number of zero bits below the lowest set bit of a nonzero uint64 (one instruction, tzcnt), as an
+    int64: numba would make the sum of an int64 and a uint64 a float."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i64, i1 = ir.IntType(64), ir.IntType(1)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64, i1]), "llvm.cttz.i64"
+        )
+        return builder.call(function, [args[0], ir.Constant(i1, 0)])
+
+    return types.int64(types.uint64), codegen
+
+
+trailing_zeros = cast(Callable[[np.uint64], int], _trailing_zeros_intrinsic)

@@ -4,12 +4,13 @@ from data, the layout a line is read with, the text of a field its layout lacks,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from digests.engine.kernel.compiling import compiled, inlined, load_word
+from digests.engine.kernel.compiling import compiled, inlined, load_word, trailing_zeros
 from digests.engine.kernel.constants import (
     BYTE_CLASS,
-    BYTE_MASK,
     CASE_BIT,
     LOWER_A,
     LOWER_Z,
@@ -29,9 +30,17 @@ _INT64_MAX = 2**63 - 1
 _CUTOFF = -(2**63) // 10 + 1  # the lowest value that can take one more digit (-2**63 = _CUTOFF * 10 - 8)
 
 
-_ONES = np.uint64(0x0101010101010101)
-_HIGHS = np.uint64(0x8080808080808080)
 _NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+_SPACES = np.uint64(0x2020202020202020)
+_LOW_SEVENS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ONE = np.uint64(1)
+
+
+@inlined
+def zero_bytes(word: np.uint64) -> np.uint64:
+    """The high bit of every zero byte of `word`, and no other bit: exact, as no sum carries into the next
+    byte (the well-known test `(w - 0x01..) & ~w & 0x80..` also marks a 0x01 byte that follows a zero)."""
+    return ~(((word & _LOW_SEVENS) + _LOW_SEVENS) | word | _LOW_SEVENS)
 
 
 @inlined
@@ -41,29 +50,38 @@ def split_clean(
     """Splits the line at `pos` on single spaces: (tokens, where its newline is, whether that was right).
 
     For text with no tab, CR or non-ASCII byte. It is not right, and the line needs `split`, when a token
-    is empty (a double, leading or trailing space, a blank line). Eight bytes a step, with no branch but
-    the one for a newline in them: a mispredicted token end would cost more than the work every byte does.
+    is empty (a double, leading or trailing space, a blank line). Eight bytes a step: a mask of the step's
+    spaces (and of its newlines), then one short step per space found, by its lowest set bit, rather than
+    one per byte.
     """
     n = 0
     p = pos
-    while p + 8 <= end and n + 8 <= room:
+    found = False
+    while p + 8 <= end and n + 8 <= room:  # a step adds at most 8 tokens
         word = load_word(buf, p)
-        newlines = word ^ _NEWLINES
-        if (newlines - _ONES) & ~newlines & _HIGHS:
+        newlines = zero_bytes(word ^ _NEWLINES)
+        spaces = zero_bytes(word ^ _SPACES)
+        if newlines:
+            spaces &= newlines - _ONE  # only the spaces before the newline
+        while spaces:
+            ends[n] = p + (trailing_zeros(spaces) >> 3)
+            n += 1
+            spaces &= spaces - _ONE
+        if newlines:
+            p += trailing_zeros(newlines) >> 3
+            found = True
             break
-        for i in range(8):
-            ends[n] = p + i
-            n += ((word >> np.uint64(8 * i)) & np.uint64(BYTE_MASK)) == SPACE
         p += 8
-    while p < end and n < room:
-        c = buf[p]
-        if c == NEWLINE:
-            break
-        ends[n] = p
-        n += c == SPACE
-        p += 1
-    if p >= end or buf[p] != NEWLINE:
-        return 0, p, False
+    if not found:  # the last bytes of the text, or a line of very many tokens
+        while p < end and n < room:
+            c = buf[p]
+            if c == NEWLINE:
+                break
+            ends[n] = p
+            n += c == SPACE
+            p += 1
+        if p >= end or buf[p] != NEWLINE:
+            return 0, p, False
     ends[n] = p
     starts[0] = pos
     odd = False
@@ -172,6 +190,51 @@ def parse_int(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
     if value == -_INT64_MAX - 1:
         return 2, 0
     return 0, -value
+
+
+_DIGIT_FLOOR = np.uint64(0x5050505050505050)  # added to a 7-bit byte: its high bit is set from b"0" on
+_DIGIT_CEILING = np.uint64(0x4646464646464646)  # from b"9" + 1 on
+_LOW_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_HIGHS = np.uint64(0x8080808080808080)
+
+
+@inlined
+def digit_bytes(word: np.uint64) -> np.uint64:
+    """The high bit of every byte of `word` that is an ASCII digit, and no other bit (exact: no sum
+    carries into the next byte)."""
+    low = word & _LOW_SEVENS
+    return (low + _DIGIT_FLOOR) & ~(low + _DIGIT_CEILING) & ~word & _HIGHS
+
+
+@inlined
+def eight_digits(word: np.uint64) -> np.int64:
+    """The value of the eight ASCII digits of `word`, its first byte the most significant (a byte 0 is a
+    leading zero): pairs, then fours, then all eight, three multiplications instead of eight."""
+    word &= _LOW_NIBBLES
+    word = (word * np.uint64(10) + (word >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    word = (word * np.uint64(100) + (word >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    word = (word * np.uint64(10000) + (word >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    return np.int64(word)
+
+
+@inlined
+def parse_number(text: Any, s: int, e: int, size: int) -> tuple[int, int | np.int64]:
+    """`parse_int` of text[s:e] (`text` holds `size` bytes), faster for a token of 1 to 16 plain digits,
+    every number of a flow log: eight bytes at a time rather than one, when they can be read."""
+    length = e - s
+    if 1 <= length <= 16 and s + 8 <= size:
+        head = min(length, 8)  # the first word's digits; with more than 8, the last 8 are a second word
+        drop = np.uint64(8 * (8 - head))  # shifted out: the bytes of the first word after its digits
+        first = load_word(text, s)
+        if (digit_bytes(first) << drop) == (_HIGHS << drop):
+            if length <= 8:
+                return 0, eight_digits(first << drop)
+            first_digits = length - 8
+            drop = np.uint64(8 * (8 - first_digits))
+            last = load_word(text, s + first_digits)
+            if digit_bytes(last) == _HIGHS:
+                return 0, eight_digits(first << drop) * 100_000_000 + eight_digits(last)
+    return parse_int(text, s, e)
 
 
 @inlined

@@ -63,7 +63,7 @@ from digests.engine.kernel.fields import (
     layout_row,
     lower_is,
     named,
-    parse_int,
+    parse_number,
     split,
     split_clean,
 )
@@ -185,7 +185,7 @@ def scan(
             t = rows[cols + f]
             present[f] = 0
             if t >= 0:
-                status, value = parse_int(text, starts[t], ends[t])
+                status, value = parse_number(text, starts[t], ends[t], size)
                 if status == 2:
                     bad = True
                     break
