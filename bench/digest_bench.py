@@ -351,14 +351,14 @@ def engine_s3(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
-    """The digest job's engine step as the worker runs it (digests/flow.py): the built-in engine reading a
-    local folder source through the prefetcher, its text gzipped by ISA-L at level 2 as it is stored."""
+    """The digest job's engine step as the worker runs it (digests/piece_digest.py): the built-in engine
+    reading a local folder source through the prefetcher, its text gzipped as it is stored."""
     import tempfile
 
-    from isal import igzip
-
+    from digests.engine.gzip_blocks import GzipBlocks
     from digests.engines.base import EngineInput
     from digests.engines.builtin import BuiltinEngine
+    from digests.piece_digest import STORED_LEVEL
     from digests.rich import RichCopies
     from digests.sources.local import LocalFolderSource
 
@@ -368,7 +368,7 @@ def engine_service(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
     stored = _Sink()
     with (
         tempfile.TemporaryDirectory() as rich_folder,
-        igzip.GzipFile(fileobj=stored, mode="wb", compresslevel=2, mtime=0) as text,
+        GzipBlocks(stored, STORED_LEVEL) as text,  # type: ignore[arg-type]  # a sink, not a file
     ):
         run = BuiltinEngine().digest(given, text, RichCopies(Path(rich_folder)))  # type: ignore[arg-type]
     figures = run.figures

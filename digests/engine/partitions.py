@@ -9,7 +9,8 @@ lines of one partition all sort before those of the next, so the partitions, eac
 the tallies' tables and sorted on its own, concatenate into the digest. Finisher threads (the compiled
 code runs without the GIL) take the partitions in turn; the calling thread writes each to `out` in order,
 and at most two partitions a thread wait for it, so the memory of the finish is a few partitions, small
-enough to sort within the CPU's caches.
+enough to sort within the CPU's caches. A digest stored gzipped (`out` a GzipBlocks) has each partition
+compressed by the finisher that sorted it, not by the writing thread after them all.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 
 from digests.engine import kernel
+from digests.engine.gzip_blocks import GzipBlock, GzipBlocks
 from digests.engine.lines import lines_sorted
 from digests.engine.shards import tallies_settle
 from digests.engine.tally import Tally
@@ -31,6 +33,7 @@ PARTITION_GROUPS = 1 << 15  # groups a partition holds, about: ~3.5 MB of lines 
 MAX_PARTITIONS = 4096
 SAMPLE_GROUPS = 1 << 16  # heads sampled to choose the ranges
 LINE_START = len(b"2 ")  # the bytes of a line before its head
+Text = np.ndarray | GzipBlock  # a partition's sorted lines, compressed when the digest is stored gzipped
 
 
 @dataclass
@@ -53,18 +56,27 @@ class _Plan:
 
 def write_tallies(tallies: list[Tally], out: BinaryIO, threads: int) -> int:
     """Writes the digest lines of the tallies (of one digest: same hash seeds) to `out`, sorted, with
-    `threads` finisher threads; returns how many lines."""
+    `threads` finisher threads; returns how many lines. When `out` is a GzipBlocks, the finishers
+    compress the partitions too."""
     if not any(tally.groups for tally in tallies):
         return 0
     threads = max(1, threads)
     moved = tallies_settle(tallies, threads)
     filled = [(tally, flags) for tally, flags in zip(tallies, moved, strict=True) if tally.groups > 0]
     plan = _plan(filled, _bounds_text(tallies), threads)
+    gzip = out if isinstance(out, GzipBlocks) else None
 
-    def finish(partition: int) -> tuple[int, np.ndarray]:
-        return _finish([tally for tally, _ in filled], plan, partition)
+    def finish(partition: int) -> tuple[int, Text]:
+        groups, text = _finish([tally for tally, _ in filled], plan, partition)
+        return groups, (gzip.compress(text) if gzip is not None else text)
 
-    return _in_order(finish, plan.partitions, threads, out)
+    def write(text: Text) -> None:
+        if isinstance(text, GzipBlock) and gzip is not None:
+            gzip.write_block(text)
+        else:
+            out.write(cast(np.ndarray, text).data)
+
+    return _in_order(finish, plan.partitions, threads, write)
 
 
 def _bounds_text(tallies: list[Tally]) -> np.ndarray:
@@ -117,11 +129,11 @@ def _finish(tallies: list[Tally], plan: _Plan, partition: int) -> tuple[int, np.
 
 
 def _in_order(
-    finish: Callable[[int], tuple[int, np.ndarray]], partitions: int, threads: int, out: BinaryIO
+    finish: Callable[[int], tuple[int, Text]], partitions: int, threads: int, write: Callable[[Text], None]
 ) -> int:
-    """Runs finish(0), finish(1)... in `threads` threads and writes their text to `out` in that order;
-    returns the lines written. The first error of a finisher is raised here, after all have stopped."""
-    done: dict[int, tuple[int, np.ndarray] | BaseException] = {}
+    """Runs finish(0), finish(1)... in `threads` threads and writes their text in that order; returns the
+    lines written. The first error of a finisher is raised here, after all have stopped."""
+    done: dict[int, tuple[int, Text] | BaseException] = {}
     ready = threading.Condition()
     room = threading.Semaphore(2 * threads)  # partitions finished or in progress, not yet written
     taken = iter(range(partitions))  # next() on a range iterator is atomic under the GIL
@@ -133,7 +145,7 @@ def _in_order(
             partition = next(taken, None)
             if partition is None or stopped.is_set():
                 return
-            result: tuple[int, np.ndarray] | BaseException
+            result: tuple[int, Text] | BaseException
             try:
                 result = finish(partition)
             except BaseException as error:  # handed to the writing thread, which raises it
@@ -154,7 +166,7 @@ def _in_order(
             if isinstance(result, BaseException):
                 raise result
             lines += result[0]
-            out.write(result[1].data)
+            write(result[1])
             del result
             room.release()
     finally:
