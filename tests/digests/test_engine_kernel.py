@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 import polars as pl
 import pytest
 
 from digests.engine import kernel
 from digests.engine.figures import DigestFigures
+from digests.engine.kernel.compiling import address, copy_words
 from digests.engine.kernel_layouts import layout_rows
 from digests.engine.layouts import DEFAULT_V2, RecordLayout
 from digests.engine.tally import Tally
@@ -87,6 +89,30 @@ def test_the_word_parser_agrees_with_the_byte_parser_on_random_tokens_and_places
         assert kernel.parse_number(array(text), 0, length, len(text)) == expected, (text, length)
     for edge in (b"0", b"9", b"99999999", b"100000000", b"9999999999999999", b"1546300800"):
         assert kernel.parse_number(array(edge + b" " * 8), 0, len(edge), len(edge) + 8) == parsed(edge)
+
+
+@numba.njit
+def _copy_words(target: np.ndarray, at: int, source: np.ndarray, s: int, e: int) -> int:
+    return copy_words(address(target), at, target.shape[0], address(source), s, e, source.shape[0])
+
+
+def test_the_word_copy_copies_any_span_and_touches_nothing_past_either_buffer() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        source_size, target_size = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        backing = rng.integers(0, 256, source_size + 16).astype(np.uint8)
+        source = backing[:source_size]  # the bytes past it must not be read into the copy
+        s = int(rng.integers(0, source_size))
+        e = int(rng.integers(s, source_size + 1))
+        room = np.full(target_size + 16, 0xEE, np.uint8)
+        target = room[:target_size]
+        at = int(rng.integers(0, target_size - (e - s) + 1)) if e - s <= target_size else None
+        if at is None:
+            continue
+        assert _copy_words(target, at, source, s, e) == at + e - s
+        assert target[at : at + e - s].tobytes() == source[s:e].tobytes()
+        assert (room[target_size:] == 0xEE).all(), "wrote past the target"
+        assert (target[:at] == 0xEE).all(), "wrote before the span"
 
 
 def split(line: bytes, clean: bool) -> tuple[int, bool, list[bytes]]:

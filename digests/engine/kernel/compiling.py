@@ -2,9 +2,9 @@
 
 `compiled` functions are called; `inlined` ones are copied into their callers by numba. The intrinsics
 are LLVM operations numba has no Python spelling for: a plain pointer to an array's data (`address`), an
-unaligned 8-byte load (`load_word`), a cache-line prefetch (`prefetch`), a byte swap (`byte_swap`) and a
+unaligned 8-byte load and store (`load_word`, `store_word`), a cache-line prefetch (`prefetch`), a byte swap (`byte_swap`) and a
 count of trailing zero bits (`trailing_zeros`).
-`copy` moves bytes between arrays through such pointers.
+`copy` and `copy_words` move bytes between arrays through such pointers.
 
 Importing this module sets numba's cache folder first (digests/engine/kernel/cache.py), so that every kernel
 function, decorated after it, is cached where an edit to any kernel module cannot leave stale code.
@@ -75,6 +75,22 @@ def _load_word_intrinsic(typingctx, array, index):  # type: ignore[no-untyped-de
 load_word = cast(Callable[[Any, int], np.uint64], _load_word_intrinsic)
 
 
+@intrinsic
+def _store_word_intrinsic(typingctx, array, index, word):  # type: ignore[no-untyped-def]  # numba's intrinsic protocol
+    """Writes a uint64 as the eight bytes at array[index:], in one unaligned store."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        address = cgutils.gep(builder, _data(context, builder, signature.args[0], args[0]), args[1])
+        pointer = builder.bitcast(address, ir.IntType(64).as_pointer())
+        builder.store(args[2], pointer, align=1)
+        return context.get_dummy_value()
+
+    return types.void(array, index, types.uint64), codegen
+
+
+store_word = cast(Callable[[Any, int, np.uint64], None], _store_word_intrinsic)
+
+
 @inlined
 def copy(arena: np.ndarray, at: int, buf: np.ndarray, s: int, e: int) -> int:
     """buf[s:e] into arena[at:]: through pointers, as slices cost two array views a copy."""
@@ -83,6 +99,26 @@ def copy(arena: np.ndarray, at: int, buf: np.ndarray, s: int, e: int) -> int:
         target[at] = source[p]
         at += 1
     return at
+
+
+@inlined
+def copy_words(target: Any, at: int, target_size: int, source: Any, s: int, e: int, source_size: int) -> int:
+    """source[s:e] into target[at:] (pointers to `source_size` and `target_size` bytes; not overlapping),
+    eight bytes a step: a short copy a byte at a time costs a loop step a byte. The last step reads and
+    writes a whole word past the end when both buffers have room for it: the bytes written past the end
+    are garbage the caller writes over (or never reads), and none past either buffer is touched."""
+    n = e - s
+    i = 0
+    while i + 8 <= n:
+        store_word(target, at + i, load_word(source, s + i))
+        i += 8
+    if i < n:
+        if s + i + 8 <= source_size and at + i + 8 <= target_size:
+            store_word(target, at + i, load_word(source, s + i))
+        else:
+            for p in range(i, n):
+                target[at + p] = source[s + p]
+    return at + n
 
 
 @intrinsic

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from digests.engine.kernel.compiling import address, compiled, copy, inlined, prefetch
+from digests.engine.kernel.compiling import address, compiled, copy_words, inlined, prefetch
 from digests.engine.kernel.constants import (
     ARENA_USED,
     BATCH,
@@ -86,22 +86,25 @@ def bounds_text(counts: np.ndarray) -> np.ndarray:
 def _render_line(
     out: Any,
     at: int,
+    out_size: int,
     table: Any,
     row: int,
     keys: Any,
     offsets: Any,
     arena: Any,
+    arena_size: int,
     group: int,
     bounds: Any,
     bounds_size: int,
 ) -> int:
-    """Writes the group's digest line, without its newline, at out[at:]; returns where it ends. Takes
-    pointers (see `address`; `keys` flat, KEY_ROW a group) and the bounds' length."""
+    """Writes the group's digest line, without its newline, at out[at:]; returns where it ends (bytes past
+    it may be overwritten: see `copy_words`). Takes pointers (see `address`; `keys` flat, KEY_ROW a group)
+    and the sizes of what they point to."""
     key = group * KEY_ROW
     out[at] = DIGEST_VERSION
     out[at + 1] = SPACE
     mid = keys[key + KEY_MID]
-    at = copy(out, at + 2, arena, offsets[group], mid)
+    at = copy_words(out, at + 2, out_size, arena, offsets[group], mid, arena_size)
     nulls = keys[key + KEY_NULLS]
     out[at] = SPACE
     at = _write_optional(out, at + 1, keys[key + KEY_SRCPORT], nulls & 1 == 0)
@@ -113,8 +116,10 @@ def _render_line(
     at = _write_optional(out, at + 1, table[row + SUM_PACKETS], table[row + GROUP] & HAS_PACKETS != 0)
     out[at] = SPACE
     at = _write_optional(out, at + 1, table[row + SUM_BYTES], table[row + GROUP] & HAS_BYTES != 0)
-    at = copy(out, at, bounds, 0, bounds_size)
-    return copy(out, at, arena, mid, offsets[group + 1])  # "<action> <log-status>"
+    at = copy_words(out, at, out_size, bounds, 0, bounds_size, bounds_size)
+    return copy_words(
+        out, at, out_size, arena, mid, offsets[group + 1], arena_size
+    )  # "<action> <log-status>"
 
 
 LINE_NUMBERS_ROOM = 8 * 21 + 2  # a line's bytes beyond its key text: its numbers, bounds and spaces, at most
@@ -164,6 +169,7 @@ def render_groups(
         address(arena),
     )
     edges, edges_size = address(bounds), bounds.shape[0]
+    out_size, text_size = out.shape[0], arena.shape[0]
     for i in range(count):
         # As settle.py's _prefetch_members, written out: an inlined call passes its arrays with reference counting,
         # which cost this loop 0.06 s of its 0.21 at 1.5 M groups.
@@ -180,7 +186,20 @@ def render_groups(
             prefetch(arena, offsets[ahead + 1] - 1)
         group = members[i]
         starts[line + i] = at
-        at = _render_line(target, at, slots, rows[group], line_keys, ends, text, group, edges, edges_size)
+        at = _render_line(
+            target,
+            at,
+            out_size,
+            slots,
+            rows[group],
+            line_keys,
+            ends,
+            text,
+            text_size,
+            group,
+            edges,
+            edges_size,
+        )
     return at
 
 
@@ -199,7 +218,7 @@ def fill(
         s, e = starts[order[line]], starts[order[line] + 1]
         if at + e - s + 1 > out.shape[0] and line > first:
             break
-        at = copy(target, at, source, s, e)
+        at = copy_words(target, at, out.shape[0], source, s, e, data.shape[0])
         target[at] = NEWLINE
         at += 1
         line += 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from digests.engine.kernel.compiling import address, compiled, copy, inlined, prefetch
+from digests.engine.kernel.compiling import address, compiled, copy_words, inlined, prefetch
 from digests.engine.kernel.constants import (
     ACCOUNT,
     ACTION,
@@ -170,6 +170,7 @@ def add_batch(
     )  # fmt: skip
     boxes, box_text, used = address(outbox), address(outbox_text), address(outbox_used)
     row_width, text_width = outbox.shape[1], outbox_text.shape[1]
+    arena_size, source_size = arena_array.shape[0], buf.shape[0]
     for i in range(waiting):
         record = i * B_ROW
         if shards > 1:
@@ -202,7 +203,8 @@ def add_batch(
                         arena[at] = absent_byte(f, k)
                         at += 1
                 else:
-                    at = copy(arena, at, source, s, batch[record + B_TOKENS + 2 * f + 1])
+                    end = batch[record + B_TOKENS + 2 * f + 1]
+                    at = copy_words(arena, at, arena_size, source, s, end, source_size)
             ends[group + 1] = at
             counts[ARENA_USED] = at
         if batch[record + B_HAS_PACKETS]:
