@@ -89,14 +89,12 @@ def _bounds_text(tallies: list[Tally]) -> np.ndarray:
 def _plan(filled: list[tuple[Tally, np.ndarray]], bounds: np.ndarray, threads: int) -> _Plan:
     tallies = [tally for tally, _ in filled]
     head = np.frombuffer(tallies[0].head(), np.uint8)
-    common = len(head)
-    for tally in tallies:
-        common = tally.common_head(head, common)
-    seen = sum(tally.groups for tally in tallies)
-    step = max(1, seen // SAMPLE_GROUPS)
-    sample = np.sort(np.concatenate([tally.head_words(common, step) for tally in tallies]))
-    splitters = _splitters(sample, min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS)))
     with ThreadPoolExecutor(threads, thread_name_prefix="digest-plan") as pool:  # compiled: without the GIL
+        common = min(pool.map(lambda tally: tally.common_head(head, len(head)), tallies))
+        seen = sum(tally.groups for tally in tallies)
+        step = max(1, seen // SAMPLE_GROUPS)
+        sample = np.sort(np.concatenate([tally.head_words(common, step) for tally in tallies]))
+        splitters = _splitters(sample, min(MAX_PARTITIONS, max(1, seen // PARTITION_GROUPS)))
         splits = list(pool.map(lambda each: _split(each[0], each[1], common, splitters), filled))
     return _Plan(LINE_START + common, len(splitters) + 1, splits, bounds)
 
