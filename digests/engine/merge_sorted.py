@@ -22,6 +22,7 @@ from numba import njit
 from digests.engine import kernel  # its word loads, and numba's cache folder (kernel/cache.py)
 
 SPACE, NEWLINE, DASH = 32, 10, 45
+_INT64_MAX = 2**63 - 1
 FIELDS = 14
 # A cursor (int64s): where its line starts, its head ends, its tail starts, its newline is; where the
 # whole lines in its region end, and whether its piece has no text after them.
@@ -50,13 +51,17 @@ def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
     at = s + 1 if negative else s
     if at == e or e - at > 19:
         return 2, 0
-    value = 0
+    magnitude = np.uint64(0)  # 19 digits fit in 64 unsigned bits; an int64 would wrap past 2**63 - 1
     for i in range(at, e):
         digit = buf[i] - 48
         if digit < 0 or digit > 9:
             return 2, 0
-        value = value * 10 + digit
-    return 1, -value if negative else value
+        magnitude = magnitude * np.uint64(10) + np.uint64(digit)
+    if magnitude > np.uint64(_INT64_MAX) + np.uint64(negative):  # -2**63 is an int64, 2**63 is not
+        return 2, 0
+    if negative:
+        return 1, np.int64(~magnitude + np.uint64(1))  # two's complement: right for -2**63 too
+    return 1, np.int64(magnitude)
 
 
 @njit(nogil=True, cache=kernel.CACHING)
@@ -141,18 +146,20 @@ def _write_number(out: np.ndarray, at: int, value: int, present: int) -> int:
     if not present:
         out[at] = DASH
         return at + 1
+    magnitude = np.uint64(value)
     if value < 0:
         out[at] = DASH
         at += 1
-        value = -value
+        magnitude = ~magnitude + np.uint64(1)  # -value would stay negative for -2**63 (and loop forever)
+    ten = np.uint64(10)
     digits = 1
-    rest = value // 10
+    rest = magnitude // ten
     while rest:
         digits += 1
-        rest //= 10
+        rest //= ten
     for i in range(digits - 1, -1, -1):
-        out[at + i] = 48 + value % 10
-        value //= 10
+        out[at + i] = 48 + magnitude % ten
+        magnitude //= ten
     return at + digits
 
 

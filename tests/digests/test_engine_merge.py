@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ from digests.engine.digest import digest_objects
 from digests.engine.merge import digests_merge
 from digests.engine.objects import DigestMergeError, FlowLogObject
 from tests.digests.engines.test_duckdb_differential import BASE, random_object
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def digest(objects: list[FlowLogObject], start: int, stop: int) -> bytes:
@@ -67,6 +71,44 @@ def test_sums_keep_no_value_only_when_no_piece_had_one_and_the_bounds_span_the_p
         b"2 1 eni-1 10.0.0.1 10.0.0.2 0 443 6 5 - 100 900 ACCEPT OK",
         b"2 1 eni-1 10.0.0.9 10.0.0.2 0 22 6 1 10 100 900 REJECT OK",
     ]
+
+
+def test_sums_at_the_ends_of_int64_merge_as_one_pass_sums_them(tmp_path: Path) -> None:
+    # -2**63 has no positive int64: negating it to write it used to loop forever; sums wrap as the
+    # one-pass engine's do
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    lines = [
+        header,
+        "2 1 eni-1 10.0.0.1 10.0.0.2 40000 443 6 -9223372036854775808 9223372036854775807 100 160 ACCEPT OK",
+        "2 1 eni-1 10.0.0.1 10.0.0.2 40001 443 6 -1 1 200 260 ACCEPT OK",
+        "2 1 eni-1 10.0.0.3 10.0.0.2 40001 443 6 -9223372036854775808 -9223372036854775808 210 260 ACCEPT OK",
+    ]
+    objects = [FlowLogObject("a.log", "\n".join(lines).encode() + b"\n")]
+    paths = []
+    for number, (start, stop) in enumerate(itertools.pairwise([100, 200, 300])):
+        paths.append(tmp_path / f"piece-{number}.log")
+        paths[-1].write_bytes(digest(objects, start, stop))
+    # in a process of its own, which a merge that never ends cannot take down with it
+    code = "import sys; from pathlib import Path; from digests.engine.merge import digests_merge; "
+    code += "digests_merge([Path(p) for p in sys.argv[1:]], sys.stdout.buffer)"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, paths)], capture_output=True, timeout=120, check=True, cwd=ROOT
+    )
+    merged = done.stdout
+    assert merged == digest(objects, 100, 300)
+    assert merged.splitlines() == [
+        b"2 1 eni-1 10.0.0.1 10.0.0.2 0 443 6 9223372036854775807 -9223372036854775808 100 260 ACCEPT OK",
+        b"2 1 eni-1 10.0.0.3 10.0.0.2 0 443 6 -9223372036854775808 -9223372036854775808 100 260 ACCEPT OK",
+    ]
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "-9223372036854775809", "99999999999999999999"])
+def test_a_sum_beyond_int64_is_not_a_digest_line(number: str, tmp_path: Path) -> None:
+    (tmp_path / "big.log").write_bytes(
+        f"2 1 eni-1 10.0.0.1 10.0.0.2 0 443 6 {number} 1 1 2 ACCEPT OK\n".encode()
+    )
+    with pytest.raises(DigestMergeError, match=r"big\.log: not a digest line"):
+        digests_merge([tmp_path / "big.log"], io.BytesIO())
 
 
 def test_empty_pieces_merge_to_nothing(tmp_path: Path) -> None:
