@@ -58,12 +58,16 @@ class GzipBlocks(io.RawIOBase):
         return block_compressed(text, self.level)
 
     def write_block(self, block: GzipBlock) -> None:
+        if self.closed:
+            raise ValueError("write to a closed GzipBlocks")
         self._write_pending()
         self.raw.write(block.data)
         self._crc = isal_zlib.crc32_combine(self._crc, block.crc, block.size)
         self._size += block.size
 
     def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("write to a closed GzipBlocks")
         size = memoryview(data).nbytes
         self._pending += data
         if len(self._pending) >= WRITE_BLOCK_BYTES:
@@ -71,13 +75,16 @@ class GzipBlocks(io.RawIOBase):
         return size
 
     def close(self) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        try:
             self._write_pending()
             self.raw.write(
                 isal_zlib.compressobj(self.level, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS).flush()
             )
             self.raw.write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
-        super().close()
+        finally:  # closed even when `raw` failed: a second close (the collector's) writes no second trailer
+            super().close()
 
     def _write_pending(self) -> None:
         if self._pending:

@@ -109,3 +109,27 @@ def test_the_finisher_threads_compress_the_partitions_not_the_writing_thread(
         digest_objects(_objects(20_000), 0, 100, out, workers=2)  # type: ignore[arg-type]
     assert len(threads) > 4
     assert all(name.startswith("digest-finish") for name in threads), set(threads)
+
+
+def test_a_closed_file_takes_no_more_text_and_a_failed_close_is_not_repeated() -> None:
+    raw = io.BytesIO()
+    out = GzipBlocks(raw, 2)
+    out.close()
+    with pytest.raises(ValueError, match="closed"):
+        out.write(b"late")
+    with pytest.raises(ValueError, match="closed"):
+        out.write_block(block_compressed(b"late", 2))
+
+    class Failing(io.BytesIO):
+        def write(self, data: Any) -> int:
+            if len(data) == 8:  # the trailer
+                raise OSError("disk full")
+            return super().write(data)
+
+    failing = Failing()
+    out = GzipBlocks(failing, 2)
+    with pytest.raises(OSError, match="disk full"):
+        out.close()
+    written = failing.getvalue()
+    out.close()  # as the collector would: no second attempt at the trailer
+    assert failing.getvalue() == written
