@@ -43,7 +43,7 @@ NUMBERS_BYTES = 4 * 21  # a space and at most 20 characters for each of packets,
 
 
 @njit(nogil=True, cache=kernel.CACHING)
-def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int]:
+def _number(buf: np.ndarray, s: int, e: int) -> tuple[int, int | np.int64]:
     """(1, value) for a base-10 int64, (0, 0) for `-`, (2, 0) for anything else."""
     if e - s == 1 and buf[s] == DASH:
         return 0, 0
